@@ -1,0 +1,97 @@
+"""Settings of DESIGN §3.2, read from the environment and from `.env`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PRICE_SOURCES = ("coinbase", "kraken", "bitstamp", "coingecko", "mempool")
+
+
+class SettingsError(Exception):
+    """A setting has a bad value; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
+    slack_api_url: AnyHttpUrl = Field(default="https://slack.com/api/")
+
+    hashfloor_db: Path = Path("./hashfloor.db")
+    hashfloor_secret_key: str | None = None
+    port: int = Field(default=3000, ge=1, le=65535)
+    hashfloor_poll_seconds: int = Field(default=60, ge=15)
+    hashfloor_price_sources: str = ",".join(PRICE_SOURCES)
+
+    hashfloor_coinbase_url: AnyHttpUrl = Field(default="https://api.coinbase.com")
+    hashfloor_kraken_url: AnyHttpUrl = Field(default="https://api.kraken.com")
+    hashfloor_bitstamp_url: AnyHttpUrl = Field(default="https://www.bitstamp.net")
+    hashfloor_coingecko_url: AnyHttpUrl = Field(default="https://api.coingecko.com")
+    hashfloor_mempool_url: AnyHttpUrl = Field(default="https://mempool.space")
+    hashfloor_blockchain_info_url: AnyHttpUrl = Field(default="https://api.blockchain.info")
+
+    hashfloor_admins: str = ""
+    hashfloor_log_format: Literal["text", "json"] = "text"
+
+    # Not in DESIGN §3.2: per-source HTTP timeouts, kept here so tests and benches can shorten them.
+    hashfloor_http_timeout: float = Field(default=5.0, gt=0, le=60)
+
+    @field_validator("hashfloor_db")
+    @classmethod
+    def _db_folder_exists(cls, value: Path) -> Path:
+        if not value.expanduser().resolve().parent.is_dir():
+            raise ValueError(f"folder {value.parent} does not exist")
+        return value.expanduser()
+
+    @field_validator("hashfloor_price_sources")
+    @classmethod
+    def _known_sources(cls, value: str) -> str:
+        names = [n.strip().lower() for n in value.split(",") if n.strip()]
+        unknown = [n for n in names if n not in PRICE_SOURCES]
+        if unknown:
+            raise ValueError(f"unknown source {unknown[0]!r}; choose from {', '.join(PRICE_SOURCES)}")
+        if not names:
+            raise ValueError("name at least one source")
+        return ",".join(names)
+
+    @property
+    def price_sources(self) -> list[str]:
+        return self.hashfloor_price_sources.split(",")
+
+    @property
+    def admins(self) -> set[str]:
+        return {a.strip() for a in self.hashfloor_admins.split(",") if a.strip()}
+
+    def base_url(self, source: str) -> str:
+        """Base URL of a market source, without a trailing slash."""
+        return str(getattr(self, f"hashfloor_{source}_url")).rstrip("/")
+
+    @property
+    def api_url(self) -> str:
+        url = str(self.slack_api_url)
+        return url if url.endswith("/") else url + "/"
+
+    @property
+    def multi_workspace(self) -> bool:
+        return bool(self.slack_client_id and self.slack_client_secret)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings; a bad value raises SettingsError with one line naming the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = str(err["loc"][0]).upper() if err["loc"] else "settings"
+        msg = err["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"{name}: {msg} (got {err.get('input')!r})") from None

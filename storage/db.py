@@ -1,0 +1,91 @@
+"""One SQLite file, one connection per thread, WAL and a busy timeout."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def connect(path: str | Path) -> sqlite_utils.Database:
+    """Open the file with the pragmas every connection needs."""
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    # Autocommit at the driver level: every transaction is an explicit `atomic()`/`transaction()`.
+    conn.isolation_level = None
+    db = sqlite_utils.Database(conn)
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    db.execute("PRAGMA journal_mode = WAL")
+    # NORMAL is durable across process crashes in WAL mode; only a power cut can lose the last commit.
+    db.execute("PRAGMA synchronous = NORMAL")
+    db.execute("PRAGMA foreign_keys = ON")
+    return db
+
+
+class Storage:
+    """Hands each thread its own connection to the same file."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        self._all: list[sqlite_utils.Database] = []
+        self._lock = threading.Lock()
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = connect(self.path)
+            self._local.db = db
+            with self._lock:
+                self._all.append(db)
+        return db
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite_utils.Database]:
+        """BEGIN IMMEDIATE … COMMIT: writers queue on the busy timeout instead of failing late."""
+        db = self.db
+        conn = db.conn
+        if conn.in_transaction:
+            # Nested: the outer transaction commits.
+            yield db
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+
+    def ping(self) -> bool:
+        try:
+            self.db.execute("SELECT 1").fetchone()
+            return True
+        except sqlite3.Error:
+            return False
+
+    def close(self) -> None:
+        with self._lock:
+            for db in self._all:
+                try:
+                    db.close()
+                except sqlite3.Error:
+                    pass
+            self._all.clear()
+        self._local = threading.local()
+
+    def backup(self, target: str | Path) -> Path:
+        """Copy the live database with SQLite's online backup API."""
+        target = Path(target)
+        dest = sqlite3.connect(str(target))
+        try:
+            self.db.conn.backup(dest)
+        finally:
+            dest.close()
+        return target
