@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import sqlite_utils
@@ -73,10 +73,8 @@ class Storage:
     def close(self) -> None:
         with self._lock:
             for db in self._all:
-                try:
+                with suppress(sqlite3.Error):
                     db.close()
-                except sqlite3.Error:
-                    pass
             self._all.clear()
         self._local = threading.local()
 

@@ -1,0 +1,151 @@
+"""One poll of every market source, concurrently, each under a hard deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from bot.market import parsers
+from bot.market.aggregate import aggregate
+from bot.market.snapshot import Network, Quote, Snapshot
+from bot.settings import Settings
+
+USER_AGENT = "hashfloor/0.1 (+https://github.com/hashfloor)"
+
+
+@dataclass(frozen=True)
+class Fetched:
+    status: int
+    body: bytes
+    latency_ms: float
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, parsers.SourceError):
+        return str(exc)
+    if isinstance(exc, TimeoutError | httpx.TimeoutException):
+        return "timed out"
+    if isinstance(exc, httpx.ConnectError):
+        return "unreachable"
+    if isinstance(exc, httpx.HTTPError):
+        return f"network error: {type(exc).__name__}"
+    return f"error: {type(exc).__name__}"
+
+
+class MarketPoller:
+    """Fetches prices and network state; `poll()` is safe to call from any thread."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.timeout_s = settings.hashfloor_http_timeout
+        # Connect gets a short slice: a host that does not answer SYN should fail fast.
+        self._timeout = httpx.Timeout(self.timeout_s, connect=min(self.timeout_s, 3.0))
+
+    async def _get(self, client: httpx.AsyncClient, url: str) -> Fetched:
+        start = time.perf_counter()
+        # wait_for is the hard total deadline: httpx's timeouts are per read, so a server
+        # trickling bytes could otherwise hold the poll for ever.
+        resp = await asyncio.wait_for(client.get(url), self.timeout_s)
+        return Fetched(resp.status_code, resp.content, (time.perf_counter() - start) * 1000)
+
+    async def _quote(self, client: httpx.AsyncClient, source: str) -> Quote:
+        url = self.settings.base_url(source) + parsers.PRICE_PATHS[source]
+        start = time.perf_counter()
+        try:
+            got = await self._get(client, url)
+            usd = parsers.PRICE_PARSERS[source](got.status, got.body)
+            return Quote(source, usd, None, round(got.latency_ms, 1))
+        except Exception as exc:  # every failure is this source's, never the poll's
+            return Quote(source, None, _reason(exc), round((time.perf_counter() - start) * 1000, 1))
+
+    async def _part(
+        self, client: httpx.AsyncClient, base: str, path: str, parse: Callable[[int, bytes], Any]
+    ) -> tuple[Any, str | None]:
+        try:
+            got = await self._get(client, base + path)
+            return parse(got.status, got.body), None
+        except Exception as exc:
+            return None, _reason(exc)
+
+    async def _network(self, client: httpx.AsyncClient) -> Network:
+        """mempool first; blockchain.info fills what mempool could not give.
+
+        The fallback is fetched alongside, not after: a hanging mempool costs one timeout, not two.
+        """
+        base = self.settings.base_url("mempool")
+        paths = parsers.MEMPOOL_NETWORK_PATHS
+        (
+            (adj, adj_err),
+            (rate, rate_err),
+            (tip, tip_err),
+            (fees, fees_err),
+            (stats, stats_err),
+        ) = await asyncio.gather(
+            self._part(client, base, paths["adjustment"], parsers.mempool_difficulty_adjustment),
+            self._part(client, base, paths["hashrate"], parsers.mempool_hashrate),
+            self._part(client, base, paths["tip"], parsers.mempool_tip_height),
+            self._part(client, base, paths["fees"], parsers.mempool_fees_per_block_btc),
+            self._part(
+                client,
+                self.settings.base_url("blockchain_info"),
+                parsers.BLOCKCHAIN_INFO_STATS_PATH,
+                parsers.blockchain_info_stats,
+            ),
+        )
+        fields: dict[str, Any] = {**(adj or {}), **(rate or {})}
+        if tip is not None:
+            fields["tip_height"] = tip
+        if fees is not None:
+            fields["fees_per_block_btc"] = fees
+        errors = [
+            f"mempool {name}: {err}"
+            for name, err in zip(paths, (adj_err, rate_err, tip_err, fees_err), strict=True)
+            if err
+        ]
+        sources = ["mempool"] if fields else []
+        needed = ("difficulty", "tip_height", "fees_per_block_btc")
+        missing = [k for k in needed if k not in fields]
+        if missing and stats:
+            for key in missing:
+                fields[key] = stats[key]
+            fields.setdefault("hashrate_hs", stats["hashrate_hs"])
+            sources.append("blockchain.info")
+        elif missing:
+            errors.append(f"blockchain.info: {stats_err}")
+        complete = all(k in fields for k in needed)
+        return Network(
+            **fields,
+            source="+".join(sources) or None,
+            error=None if complete else "; ".join(errors),
+        )
+
+    async def poll_async(self) -> Snapshot:
+        taken_at = self.clock()
+        limits = httpx.Limits(max_connections=20, max_keepalive_connections=0)
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        async with httpx.AsyncClient(
+            timeout=self._timeout, limits=limits, headers=headers, follow_redirects=True
+        ) as client:
+            quotes_task = asyncio.gather(
+                *(self._quote(client, s) for s in self.settings.price_sources)
+            )
+            quotes, network = await asyncio.gather(quotes_task, self._network(client))
+        agg = aggregate(quotes)
+        return Snapshot(
+            taken_at=taken_at,
+            quotes=tuple(quotes),
+            price_usd=agg.price_usd,
+            fresh=agg.fresh,
+            used_sources=agg.used,
+            network=network,
+        )
+
+    def poll(self) -> Snapshot:
+        """Blocking poll; runs its own event loop, so call it from a worker thread."""
+        return asyncio.run(self.poll_async())

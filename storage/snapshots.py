@@ -1,0 +1,112 @@
+"""Market snapshots: one row per poll, with every source's quote or error."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from bot.market.snapshot import Network, Quote, Snapshot
+
+migrations = Migrations("hashfloor.snapshots")
+
+_NETWORK_FIELDS = tuple(Network.__dataclass_fields__)
+
+
+@migrations()
+def m001_market_snapshots(db: Database) -> None:
+    db["market_snapshots"].create(
+        {
+            "id": int,
+            "taken_at": float,
+            "price_usd": float,
+            "fresh": int,
+            "used_sources": str,
+            "quotes": str,  # JSON list of {source, price_usd, error, latency_ms}
+            "difficulty": float,
+            "hashrate_hs": float,
+            "tip_height": int,
+            "fees_per_block_btc": float,
+            "next_adjustment_percent": float,
+            "next_adjustment_at": float,
+            "next_adjustment_blocks": int,
+            "previous_adjustment_percent": float,
+            "previous_adjustment_at": float,
+            "network_source": str,
+            "network_error": str,
+        },
+        pk="id",
+    )
+    db["market_snapshots"].create_index(["taken_at"])
+
+
+def insert(db: Database, snap: Snapshot) -> int:
+    net = asdict(snap.network)
+    row = {
+        "taken_at": snap.taken_at,
+        "price_usd": snap.price_usd,
+        "fresh": int(snap.fresh),
+        "used_sources": ",".join(snap.used_sources),
+        "quotes": json.dumps([asdict(q) for q in snap.quotes]),
+        "network_source": net.pop("source"),
+        "network_error": net.pop("error"),
+        **net,
+    }
+    table = db["market_snapshots"]
+    table.insert(row)
+    return table.last_pk
+
+
+def from_row(row: dict[str, Any]) -> Snapshot:
+    net = {k: row[k] for k in _NETWORK_FIELDS if k in row}
+    net["source"] = row["network_source"]
+    net["error"] = row["network_error"]
+    return Snapshot(
+        taken_at=row["taken_at"],
+        quotes=tuple(Quote(**q) for q in json.loads(row["quotes"] or "[]")),
+        price_usd=row["price_usd"],
+        fresh=bool(row["fresh"]),
+        used_sources=tuple(s for s in (row["used_sources"] or "").split(",") if s),
+        network=Network(**net),
+    )
+
+
+def _one(db: Database, where: str, params: list[Any] | None = None) -> Snapshot | None:
+    rows = list(
+        db.query(
+            f"SELECT * FROM market_snapshots {where} ORDER BY taken_at DESC LIMIT 1", params or []
+        )
+    )
+    return from_row(rows[0]) if rows else None
+
+
+def latest(db: Database) -> Snapshot | None:
+    return _one(db, "")
+
+
+def latest_fresh(db: Database) -> Snapshot | None:
+    return _one(db, "WHERE fresh = 1")
+
+
+def latest_network(db: Database) -> Snapshot | None:
+    """The newest snapshot whose network data is complete."""
+    return _one(
+        db,
+        "WHERE difficulty IS NOT NULL AND tip_height IS NOT NULL AND fees_per_block_btc IS NOT NULL",
+    )
+
+
+def between(db: Database, start: float, end: float) -> list[Snapshot]:
+    rows = db.query(
+        "SELECT * FROM market_snapshots WHERE taken_at >= ? AND taken_at <= ? ORDER BY taken_at",
+        [start, end],
+    )
+    return [from_row(r) for r in rows]
+
+
+def prune(db: Database, before: float) -> int:
+    """Drop snapshots older than `before`; the digest needs 90 days, the backtest has its own cache."""
+    return db.execute("DELETE FROM market_snapshots WHERE taken_at < ?", [before]).rowcount
