@@ -1,0 +1,23 @@
+"""The `hashfloor` command line (DESIGN §3.1); `python -m bot` is the same."""
+
+from __future__ import annotations
+
+import typer
+
+from bot.cli import check, costs, db
+
+app = typer.Typer(
+    name="hashfloor",
+    help="Slack alerts, answers and weekly digests for the economics of Bitcoin mining.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+check.register(app)
+app.add_typer(costs.app, name="costs")
+app.add_typer(db.app, name="db")
+
+
+def main() -> None:
+    app()

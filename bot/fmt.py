@@ -1,0 +1,68 @@
+"""How numbers read to people, in Slack and in the terminal alike."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def usd(value: float | None, cents: bool = False) -> str:
+    if value is None:
+        return "—"
+    return f"${value:,.2f}" if cents else f"${value:,.0f}"
+
+
+def pct(fraction: float | None, signed: bool = True, digits: int = 1) -> str:
+    """0.0432 → '+4.3%'."""
+    if fraction is None:
+        return "—"
+    return f"{fraction * 100:+.{digits}f}%" if signed else f"{fraction * 100:.{digits}f}%"
+
+
+def margin_words(fraction: float) -> str:
+    """0.22 → '22.0% above'; −0.34 → '34.0% below'."""
+    return f"{abs(fraction) * 100:.1f}% {'above' if fraction >= 0 else 'below'}"
+
+
+def age(seconds: float | None) -> str:
+    if seconds is None:
+        return "never"
+    s = int(seconds)
+    if s < 90:
+        return f"{s}s ago"
+    if s < 90 * 60:
+        return f"{round(s / 60)} min ago"
+    if s < 36 * 3600:
+        return f"{s / 3600:.1f} h ago"
+    return f"{s / 86400:.1f} days ago"
+
+
+def when(unix_s: float | None) -> str:
+    if unix_s is None:
+        return "—"
+    return datetime.fromtimestamp(unix_s, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def day(unix_s: float | None) -> str:
+    if unix_s is None:
+        return "—"
+    return datetime.fromtimestamp(unix_s, UTC).strftime("%a %d %b %Y")
+
+
+def hashrate(hs: float | None) -> str:
+    if hs is None:
+        return "—"
+    for unit, scale in (("ZH/s", 1e21), ("EH/s", 1e18), ("PH/s", 1e15), ("TH/s", 1e12)):
+        if hs >= scale:
+            return f"{hs / scale:,.1f} {unit}"
+    return f"{hs:,.0f} H/s"
+
+
+def difficulty(d: float | None) -> str:
+    if d is None:
+        return "—"
+    return f"{d / 1e12:,.2f} T"
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters; user text is echoed back only through this."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,73 @@
+"""The running bot's parts, wired once: settings, storage, the market poller and after-poll work."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from bot.lines import CostLine
+from bot.market.poll import MarketPoller
+from bot.market.snapshot import Snapshot
+from bot.market.view import MarketView, build_view
+from bot.settings import Settings
+from storage import costs, snapshots
+from storage.db import Storage
+from storage.migrations import migrate
+
+log = logging.getLogger("hashfloor.service")
+
+AfterPoll = Callable[[Snapshot], None]
+
+
+class Hashfloor:
+    def __init__(
+        self,
+        settings: Settings,
+        storage: Storage | None = None,
+        poller: MarketPoller | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.storage = storage or Storage(settings.hashfloor_db)
+        self.clock = clock
+        self.poller = poller or MarketPoller(settings, clock=clock)
+        # Work that follows each stored poll (alert rules); each hook runs even if another fails.
+        self.after_poll: list[AfterPoll] = []
+
+    def migrate(self) -> list[str]:
+        return migrate(self.storage.db)
+
+    def poll_once(self) -> Snapshot:
+        snap = self.poller.poll()
+        snapshots.insert(self.storage.db, snap)
+        ok = [q.source for q in snap.quotes if q.error is None]
+        log.info(
+            "poll: price=%s fresh=%s sources=%s network=%s",
+            f"{snap.price_usd:.2f}" if snap.price_usd else None,
+            snap.fresh,
+            ",".join(ok) or "none",
+            snap.network.error or snap.network.source,
+        )
+        for hook in self.after_poll:
+            try:
+                hook(snap)
+            except Exception:
+                log.exception("after-poll step %s failed", getattr(hook, "__name__", hook))
+        return snap
+
+    def lines(self, workspace: str | None = None) -> list[CostLine]:
+        return costs.current_lines(self.storage.db, workspace)
+
+    def view(self, workspace: str | None = None, now: float | None = None) -> MarketView:
+        """The market as the last good data saw it: SQLite only, never the network."""
+        db = self.storage.db
+        return build_view(
+            snapshots.latest_fresh(db),
+            snapshots.latest_network(db),
+            self.lines(workspace),
+            self.clock() if now is None else now,
+        )
+
+    def close(self) -> None:
+        self.storage.close()
