@@ -42,6 +42,9 @@ def load_json(body: bytes | str) -> Any:
 def dig(data: Any, *path: str | int) -> Any:
     """data[p0][p1]…, or SourceError naming the missing key."""
     for key in path:
+        # Only JSON containers: indexing a string would turn "27712.1"[0] into a price of 2.
+        if not isinstance(data, dict | list):
+            raise SourceError(f"missing {key!r}")
         try:
             data = data[key]
         except (KeyError, IndexError, TypeError):
@@ -57,6 +60,8 @@ def number(value: Any, what: str) -> float:
         out = float(value)
     except ValueError:
         raise SourceError(f"{what} is not a number: {str(value)[:20]!r}") from None
+    except OverflowError:  # a JSON integer with hundreds of digits
+        raise SourceError(f"{what} is not finite") from None
     if not math.isfinite(out):
         raise SourceError(f"{what} is not finite")
     return out
@@ -149,7 +154,8 @@ def mempool_hashrate(status: int, body: bytes | str) -> dict[str, float]:
 def mempool_tip_height(status: int, body: bytes | str) -> int:
     check_status(status)
     text = (body.decode("ascii", "replace") if isinstance(body, bytes) else body).strip()
-    if not text.isdigit():
+    # isascii: str.isdigit() also accepts "²", which int() refuses.
+    if not (text.isascii() and text.isdigit()):
         raise SourceError("tip height is not a number")
     return int(text)
 
