@@ -59,7 +59,9 @@ class Settings(BaseSettings):
         names = [n.strip().lower() for n in value.split(",") if n.strip()]
         unknown = [n for n in names if n not in PRICE_SOURCES]
         if unknown:
-            raise ValueError(f"unknown source {unknown[0]!r}; choose from {', '.join(PRICE_SOURCES)}")
+            raise ValueError(
+                f"unknown source {unknown[0]!r}; choose from {', '.join(PRICE_SOURCES)}"
+            )
         if not names:
             raise ValueError("name at least one source")
         return ",".join(names)

@@ -1,0 +1,41 @@
+"""The slash commands: one module each, answered the same way in Slack and in the console."""
+
+from __future__ import annotations
+
+import logging
+from types import ModuleType
+
+from bot.economics import EconomicsDomainError
+from bot.slack import blocks as bk
+from bot.slack.blocks import Reply
+from commands import breakeven, costs, hashfloor, hashprice
+from commands.context import Ctx, PermissionDenied
+from commands.parsing import ParseError
+
+log = logging.getLogger("hashfloor.commands")
+
+COMMANDS: dict[str, ModuleType] = {m.NAME: m for m in (breakeven, hashprice, costs, hashfloor)}
+
+
+def answer(ctx: Ctx, command: str, text: str) -> Reply:
+    """Always a reply: bad text and refused changes get a clear one, bugs a short apology."""
+    module = COMMANDS.get(command)
+    if module is None:
+        return bk.error_reply(f"Hashfloor does not know `{command}`.", hashfloor.USAGE)
+    try:
+        return module.handle(ctx, text or "")
+    except ParseError as exc:
+        return bk.error_reply(str(exc), module.USAGE)
+    except EconomicsDomainError as exc:
+        return bk.error_reply(f"Those numbers do not work: {exc}", module.USAGE)
+    except PermissionDenied as exc:
+        return Reply(text=str(exc), blocks=[bk.section(f":lock: {exc}")])
+    except Exception:
+        log.exception("%s %r failed", command, text)
+        msg = "Something went wrong on our side answering that; it has been logged."
+        return Reply(text=msg, blocks=[bk.section(f":x: {msg}")])
+
+
+def is_change(command: str, text: str) -> bool:
+    module = COMMANDS.get(command)
+    return bool(module and module.is_change(text or ""))

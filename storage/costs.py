@@ -78,7 +78,7 @@ def all_rows(db: Database, workspace: str | None = None) -> list[dict[str, Any]]
     return list(
         db.query(
             "SELECT * FROM cost_benchmarks WHERE workspace IS NULL OR workspace = ?"
-            " ORDER BY workspace IS NOT NULL, quarter, kind, id",
+            " ORDER BY workspace IS NOT NULL, quarter, kind = 'allin', id",
             [workspace],
         )
     )
@@ -101,19 +101,24 @@ def line_from_row(row: dict[str, Any]) -> CostLine:
     return CostLine(key, label, row["value_usd"], row["source"], row["quarter"])
 
 
+def _latest_shipped(db: Database, kind: str) -> dict[str, Any] | None:
+    rows = list(
+        db.query(
+            "SELECT * FROM cost_benchmarks WHERE workspace IS NULL AND kind = ?"
+            " ORDER BY quarter DESC LIMIT 1",
+            [kind],
+        )
+    )
+    return rows[0] if rows else None
+
+
+def current_shipped_ids(db: Database) -> set[int]:
+    return {row["id"] for kind in KINDS if (row := _latest_shipped(db, kind))}
+
+
 def current_lines(db: Database, workspace: str | None = None) -> list[CostLine]:
     """The shipped line of each kind from the latest quarter that has it, then the workspace's own."""
-    lines: list[CostLine] = []
-    for kind in KINDS:
-        rows = list(
-            db.query(
-                "SELECT * FROM cost_benchmarks WHERE workspace IS NULL AND kind = ?"
-                " ORDER BY quarter DESC LIMIT 1",
-                [kind],
-            )
-        )
-        if rows:
-            lines.append(line_from_row(rows[0]))
+    lines = [line_from_row(row) for kind in KINDS if (row := _latest_shipped(db, kind))]
     if workspace:
         rows = db.query(
             "SELECT * FROM cost_benchmarks WHERE workspace = ? ORDER BY id", [workspace]

@@ -5,10 +5,16 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from storage import costs, snapshots
+from storage import audit, costs, seen_events, snapshots, workspaces
 
 # Each table family owns its migration set; a new family appends its set here.
-MIGRATION_SETS: list[Migrations] = [costs.migrations, snapshots.migrations]
+MIGRATION_SETS: list[Migrations] = [
+    costs.migrations,
+    snapshots.migrations,
+    audit.migrations,
+    workspaces.migrations,
+    seen_events.migrations,
+]
 
 
 def pending(db: Database) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import check, costs, db
+from bot.cli import check, costs, db, run
 
 app = typer.Typer(
     name="hashfloor",
@@ -14,6 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+run.register(app)
 check.register(app)
 app.add_typer(costs.app, name="costs")
 app.add_typer(db.app, name="db")

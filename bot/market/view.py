@@ -66,7 +66,8 @@ def build_view(
     net = network_snap.network if network_snap else None
     hashvalue = subsidy = hp_usd = hp_sats = share = halving = None
     if net and net.difficulty and net.tip_height is not None and net.fees_per_block_btc is not None:
-        subsidy = econ.block_subsidy_btc(net.tip_height)
+        # The block being mined is tip + 1: its subsidy is what a miner earns now.
+        subsidy = econ.block_subsidy_btc(net.tip_height + 1)
         hashvalue = econ.hashvalue_btc_per_th_day(net.difficulty, subsidy, net.fees_per_block_btc)
         hp_sats = econ.hashprice_sats_per_th_day(hashvalue)
         share = econ.fees_share_of_reward(subsidy, net.fees_per_block_btc)

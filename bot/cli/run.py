@@ -1,0 +1,51 @@
+"""`hashfloor run` and `hashfloor console`."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+from rich.console import Console
+
+from bot import logs
+from bot.cli.common import err, settings_or_exit
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def run() -> None:
+        """Run the bot: the Slack listener (HTTP or Socket Mode) and the scheduler, in one process."""
+        from bot.run import SETUP_HELP, Runner, missing_credentials, mode
+
+        settings = settings_or_exit()
+        missing = missing_credentials(settings)
+        if missing:
+            err.print(
+                f"hashfloor run ({mode(settings)} mode) needs {', '.join(missing)}, "
+                "which are not set.\n" + SETUP_HELP,
+                highlight=False,
+            )
+            raise typer.Exit(2)
+        if mode(settings) == "oauth":
+            from bot.slack.oauth import require_secret_key
+
+            try:
+                require_secret_key(settings)
+            except Exception as exc:
+                err.print(f"hashfloor: {exc}", highlight=False)
+                raise typer.Exit(2) from None
+        logs.setup(settings.hashfloor_log_format, logging.INFO)
+        Runner(settings).run()
+
+    @app.command()
+    def console(
+        user: str = typer.Option("console", help="Slack user id to act as"),
+        channel: str = typer.Option("console", help="channel id to act in"),
+    ) -> None:
+        """The slash commands at a terminal prompt, answered by the same handlers as in Slack."""
+        from bot.cli.common import service
+        from bot.console import repl
+
+        svc = service()
+        repl(svc, user, channel, Console(), sys.stdin)

@@ -1,0 +1,119 @@
+"""`hashfloor run`: the Slack listener and the scheduler in one process."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+from typing import TYPE_CHECKING
+
+from bot.scheduler import SchedulerGuard
+from bot.service import Hashfloor
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.slack.http import WsgiApp
+
+log = logging.getLogger("hashfloor.run")
+
+SETUP_HELP = """\
+How to get them: create the Slack app from this project's manifest.yml
+  1. https://api.slack.com/apps → Create New App → From an app manifest → paste manifest.yml
+     (replace YOUR-HOST with this server's public host, or enable Socket Mode).
+  2. Install it to your workspace; copy the Bot User OAuth Token (xoxb-…) into SLACK_BOT_TOKEN
+     and Basic Information → Signing Secret into SLACK_SIGNING_SECRET.
+  3. Behind a firewall: enable Socket Mode, create an app-level token with connections:write,
+     and set SLACK_APP_TOKEN (xapp-…) instead of exposing a public URL.
+  The variables can go in a .env file in this folder (see .env.example)."""
+
+
+def mode(settings: Settings) -> str:
+    if settings.multi_workspace:
+        return "oauth"
+    if settings.slack_app_token:
+        return "socket"
+    return "http"
+
+
+def missing_credentials(settings: Settings) -> list[str]:
+    """The variables this mode still needs; empty when the bot can start."""
+    m = mode(settings)
+    need = {
+        "oauth": ["SLACK_SIGNING_SECRET", "HASHFLOOR_SECRET_KEY"],
+        "socket": ["SLACK_BOT_TOKEN"],
+        "http": ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"],
+    }[m]
+    return [name for name in need if not getattr(settings, name.lower())]
+
+
+class Runner:
+    """Owns start and orderly stop: serve until SIGTERM/SIGINT, then drain, then close."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.service = Hashfloor(settings)
+        self.guard = SchedulerGuard(self.service)
+        self._stop = threading.Event()
+        self._server = None
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        log.info("signal %s: finishing in-flight requests, then stopping", signum)
+        self._stop.set()
+        if self._server is not None:
+            # waitress: stop accepting; run() returns and in-flight tasks drain in close().
+            self._server.close()
+
+    def run(self) -> None:
+        applied = self.service.migrate()
+        if applied:
+            log.info("database %s migrated: %s", self.settings.hashfloor_db, ", ".join(applied))
+        from bot.slack.app import build_app
+        from bot.slack.http import WsgiApp
+
+        app = build_app(self.service)
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+        self.guard.start()
+        wsgi = WsgiApp(app, self.service)
+        try:
+            if mode(self.settings) == "socket":
+                self._run_socket_mode(app, wsgi)
+            else:
+                self._serve_http(wsgi)
+        finally:
+            self.guard.stop()
+            self.service.close()
+            log.info("stopped")
+
+    def _serve_http(self, wsgi: WsgiApp) -> None:
+        from waitress.server import create_server
+
+        self._server = create_server(
+            wsgi, host="0.0.0.0", port=self.settings.port, threads=8, ident="hashfloor"
+        )
+        log.info(
+            "listening on :%s (%s mode) — /slack/events, /healthz",
+            self.settings.port,
+            mode(self.settings),
+        )
+        if self._stop.is_set():
+            return
+        try:
+            self._server.run()
+        except (OSError, ValueError):
+            # close() from the signal handler makes the select loop fail on its closed socket.
+            if not self._stop.is_set():
+                raise
+
+    def _run_socket_mode(self, app: object, wsgi: WsgiApp) -> None:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        handler = SocketModeHandler(app, self.settings.slack_app_token)
+        handler.connect()
+        log.info("connected to Slack in Socket Mode; /healthz on :%s", self.settings.port)
+        # /healthz still answers on PORT, for the process supervisor.
+        health_thread = threading.Thread(target=self._serve_http, args=(wsgi,), daemon=True)
+        health_thread.start()
+        self._stop.wait()
+        handler.close()

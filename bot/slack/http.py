@@ -1,0 +1,35 @@
+"""The HTTP surface: Bolt's WSGI handler for /slack/*, and /healthz; served by waitress."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+from bot.health import health
+
+StartResponse = Callable[..., Any]
+
+
+class WsgiApp:
+    def __init__(self, app: App, service: Any, delivery_pending: Callable[[], int] | None = None):
+        self.slack = SlackRequestHandler(app)
+        self.service = service
+        self.delivery_pending = delivery_pending
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") in (
+            "GET",
+            "HEAD",
+        ):
+            status, body = health(self.service, self.delivery_pending)
+            data = json.dumps(body).encode()
+            start_response(
+                "200 OK" if status == 200 else "503 Service Unavailable",
+                [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
+            )
+            return [data]
+        return self.slack(environ, start_response)

@@ -1,0 +1,128 @@
+"""/breakeven — the price against every cost line, or one fleet's breakeven."""
+
+from __future__ import annotations
+
+from bot import economics as econ
+from bot import fmt
+from bot.market.view import MarketView
+from bot.slack import blocks as bk
+from bot.slack.blocks import Reply
+from commands import parsing
+from commands.context import Ctx
+from storage import workspaces
+
+NAME = "/breakeven"
+USAGE = "`/breakeven` · `/breakeven <J/TH> <$/kWh> [pool fee %]` e.g. `/breakeven 17.5 0.05 2` · `/breakeven share …`"
+
+
+def is_change(text: str) -> bool:
+    return False
+
+
+def data_note(view: MarketView) -> str:
+    """Where the numbers come from and how old they are — every reply carries it."""
+    if view.price_at is None:
+        return "No market data yet: the first poll has not come back."
+    sources = ", ".join(view.price_sources) or "no source"
+    note = f"Median of {sources} · fetched {fmt.age(view.age_s)} ({fmt.when(view.price_at)})"
+    if view.stale:
+        note = f":warning: Stale data — {note}. The price sources have not answered since."
+    if view.network_at is not None:
+        note += f" · network from mempool.space {fmt.age(view.now - view.network_at)}"
+    return note
+
+
+def no_data_reply() -> Reply:
+    msg = "No market data yet — the bot polls the price sources at start-up; try again in a minute."
+    return Reply(text=msg, blocks=[bk.section(f":hourglass: {msg}")])
+
+
+def market_reply(view: MarketView, fleet: workspaces.Fleet | None) -> Reply:
+    if view.price_usd is None:
+        return no_data_reply()
+    price = view.price_usd
+    lines = []
+    for m in view.margins:
+        icon = ":large_green_circle:" if m.margin >= 0 else ":red_circle:"
+        lines.append(
+            f"{icon} *{fmt.escape(m.line.label)}* {fmt.usd(m.line.value_usd)} — "
+            f"price is {fmt.margin_words(m.margin)}"
+        )
+    if fleet and view.hashvalue_btc_per_th_day:
+        be = econ.fleet_breakeven_price_usd(
+            fleet.efficiency_j_per_th,
+            fleet.power_usd_per_kwh,
+            view.hashvalue_btc_per_th_day,
+            fleet.pool_fee,
+        )
+        m = econ.margin_over_line(price, be)
+        icon = ":large_green_circle:" if m >= 0 else ":red_circle:"
+        lines.append(
+            f"{icon} *Your fleet* ({fleet.efficiency_j_per_th:g} J/TH at "
+            f"${fleet.power_usd_per_kwh:g}/kWh) breaks even at {fmt.usd(be)} — "
+            f"price is {fmt.margin_words(m)}"
+        )
+    text = f"BTC {fmt.usd(price)}: " + "; ".join(
+        f"{fmt.pct(m.margin)} vs {m.line.label}" for m in view.margins
+    )
+    blocks = [
+        bk.section(f"*BTC {fmt.usd(price)}* against the cost of mining one bitcoin"),
+        bk.section("\n".join(lines) or "No cost lines on file."),
+        bk.context(data_note(view)),
+    ]
+    return Reply(text=text, blocks=blocks)
+
+
+def fleet_reply(view: MarketView, eff: float, power: float, fee: float) -> Reply:
+    if view.price_usd is None or not view.has_network:
+        return no_data_reply()
+    fe = econ.fleet_economics(
+        efficiency_j_per_th=eff,
+        power_usd_per_kwh=power,
+        pool_fee=fee,
+        difficulty=view.difficulty,
+        height=view.tip_height,
+        fees_per_block_btc=view.fees_per_block_btc,
+        price_usd=view.price_usd,
+    )
+    fleet = f"{eff:g} J/TH at ${power:g}/kWh, pool fee {fee * 100:g}%"
+    verdict = "profitable" if fe.daily_margin_usd_per_ph >= 0 else "losing money"
+    text = (
+        f"{fleet}: breakeven BTC price {fmt.usd(fe.breakeven_price_usd)}, "
+        f"breakeven power price ${fe.breakeven_power_usd_per_kwh:.4f}/kWh"
+    )
+    fields = [
+        f"*Breakeven BTC price*\n{fmt.usd(fe.breakeven_price_usd)}",
+        f"*Breakeven power price*\n${fe.breakeven_power_usd_per_kwh:.4f}/kWh",
+        f"*Hashcost*\n${fe.hashcost_usd_per_ph_day:,.2f}/PH/day",
+        f"*Hashprice (after pool fee)*\n${fe.hashprice_usd_per_ph_day * (1 - fee):,.2f}/PH/day",
+        f"*Daily margin*\n${fe.daily_margin_usd_per_ph:,.2f} per PH/s",
+        f"*BTC now*\n{fmt.usd(view.price_usd)} ({verdict})",
+    ]
+    blocks = [
+        bk.section(f"*Fleet breakeven* — {fleet}"),
+        bk.fields_section(fields),
+        bk.context(data_note(view)),
+    ]
+    return Reply(text=text, blocks=blocks)
+
+
+def handle(ctx: Ctx, text: str) -> Reply:
+    toks = parsing.tokens(text)
+    share = bool(toks) and toks[0].lower() == "share"
+    if share:
+        toks = toks[1:]
+    view = ctx.service.view(ctx.team_id, ctx.now)
+    if not toks:
+        reply = market_reply(view, workspaces.get_fleet(ctx.service.storage.db, ctx.team_id))
+    elif len(toks) in (2, 3):
+        eff = parsing.efficiency_j_per_th(toks[0])
+        power = parsing.power_usd_per_kwh(toks[1])
+        fee = parsing.pool_fee(toks[2]) if len(toks) == 3 else 0.0
+        reply = fleet_reply(view, eff, power, fee)
+    else:
+        raise parsing.ParseError(
+            text, "give nothing, or efficiency and power price, e.g. `/breakeven 17.5 0.05 2`"
+        )
+    reply.in_channel = share
+    return reply

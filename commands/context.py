@@ -1,0 +1,59 @@
+"""What a command handler gets: who asked, where, when, and the service to answer from."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.service import Hashfloor
+from storage import audit
+from storage.workspaces import team_key
+
+
+@dataclass(frozen=True)
+class Roles:
+    is_admin: bool = False  # workspace admin or owner, or listed in HASHFLOOR_ADMINS
+    is_guest: bool = False  # restricted or ultra-restricted
+    is_stranger: bool = False  # from another organisation (Slack Connect)
+
+
+class PermissionDenied(Exception):
+    """The user may not make this change; the message says why, for them."""
+
+
+@dataclass
+class Ctx:
+    service: Hashfloor
+    user_id: str
+    team_id: str | None
+    channel_id: str | None
+    now: float
+    # Lazy: looking a user up may need Slack (users.info); reads never call it.
+    roles: Callable[[], Roles] = Roles
+    channel_name: str | None = None
+
+    @property
+    def team(self) -> str:
+        return team_key(self.team_id)
+
+    def require_member(self) -> None:
+        """Guests and people from other organisations cannot change anything."""
+        r = self.roles()
+        if r.is_stranger:
+            raise PermissionDenied("People from other organisations cannot change Hashfloor here.")
+        if r.is_guest:
+            raise PermissionDenied("Guests cannot change Hashfloor settings.")
+
+    def require_admin(self) -> None:
+        """Workspace-wide settings: admins, owners and the users in HASHFLOOR_ADMINS."""
+        self.require_member()
+        if not self.roles().is_admin:
+            raise PermissionDenied(
+                "Only workspace admins and owners (or users in HASHFLOOR_ADMINS) can change "
+                "workspace-wide settings."
+            )
+
+    def audit(self, action: str, **detail: object) -> None:
+        audit.record(
+            self.service.storage.db, self.now, self.team_id, self.user_id, action, **detail
+        )

@@ -1,0 +1,110 @@
+"""/costs — the cost benchmarks on file; `add` and `remove` a workspace's own lines."""
+
+from __future__ import annotations
+
+from bot import fmt
+from bot.slack import blocks as bk
+from bot.slack.blocks import Reply
+from commands import parsing
+from commands.context import Ctx
+from storage import costs
+
+NAME = "/costs"
+USAGE = '`/costs` · `/costs add "<name>" cash=<usd> [allin=<usd>] [period=2025-Q3] [source=<url>]` · `/costs remove <id>`'
+
+
+def is_change(text: str) -> bool:
+    first = text.strip().split(maxsplit=1)
+    return bool(first) and first[0].lower() in ("add", "remove", "rm", "delete")
+
+
+def list_reply(ctx: Ctx) -> Reply:
+    rows = costs.all_rows(ctx.service.storage.db, ctx.team)
+    current = costs.current_shipped_ids(ctx.service.storage.db)
+    shipped, own = [], []
+    for r in rows:
+        mark = " (current)" if r["id"] in current else ""
+        src = f" — {fmt.escape(r['source'])}" if r["source"] else ""
+        entry = (
+            f"`#{r['id']}` {r['quarter'] or ''} {costs.KIND_LABEL[r['kind']]} "
+            f"*{fmt.usd(r['value_usd'])}*{mark}{src}"
+        )
+        if r["workspace"] is None:
+            shipped.append(entry)
+        else:
+            own.append(f"`#{r['id']}` *{fmt.escape(r['name'])}* " + entry.split(" ", 1)[1])
+    blocks = [bk.section("*CoinShares — listed miners' weighted average, US$ per BTC*")]
+    blocks.append(bk.section("\n".join(shipped)))
+    blocks.append(bk.section("*This workspace's own lines*\n" + ("\n".join(own) or "none yet")))
+    blocks.append(bk.context(f"Add yours: {fmt.escape(USAGE)}"))
+    text = f"{len(shipped)} shipped benchmarks, {len(own)} of this workspace's own"
+    return Reply(text=text, blocks=blocks)
+
+
+def add(ctx: Ctx, toks: list[str]) -> Reply:
+    words, pairs = parsing.key_values(toks)
+    if len(words) != 1:
+        raise parsing.ParseError(
+            " ".join(toks), 'name the line once, in quotes: `/costs add "Acme Mining" cash=61000`'
+        )
+    name = words[0].strip()
+    if not name or len(name) > 80:
+        raise parsing.ParseError(name, "a name of 1 to 80 characters")
+    unknown = set(pairs) - {"cash", "allin", "period", "quarter", "source"}
+    if unknown:
+        key = sorted(unknown)[0]
+        raise parsing.ParseError(f"{key}=", "the keys are cash=, allin=, period=, source=")
+    values = {k: parsing.usd(pairs[k]) for k in ("cash", "allin") if k in pairs}
+    if not values:
+        raise parsing.ParseError(" ".join(toks), "give at least `cash=<usd>` or `allin=<usd>`")
+    period = pairs.get("period") or pairs.get("quarter")
+    quarter = parsing.quarter(period) if period else None
+    source = pairs.get("source")
+    if source and len(source) > 300:
+        raise parsing.ParseError(source[:40] + "…", "a source of at most 300 characters")
+    ctx.require_admin()
+    db = ctx.service.storage.db
+    added = []
+    with ctx.service.storage.transaction():
+        for kind, value in values.items():
+            row_id = costs.add(
+                db, ctx.team, name, kind, value, quarter, source, ctx.user_id, ctx.now
+            )
+            added.append(f"`#{row_id}` {costs.KIND_LABEL[kind]} {fmt.usd(value)}")
+            ctx.audit(
+                "costs.add", id=row_id, name=name, kind=kind, value_usd=value, quarter=quarter
+            )
+    msg = f"Added *{fmt.escape(name)}*: " + ", ".join(added)
+    hint = "Subscribe a channel to it with `/hashfloor subscribe <id>`."
+    return Reply(text=msg, blocks=[bk.section(f":white_check_mark: {msg}"), bk.context(hint)])
+
+
+def remove(ctx: Ctx, toks: list[str]) -> Reply:
+    if len(toks) != 1 or not toks[0].lstrip("#").isdigit():
+        raise parsing.ParseError(
+            " ".join(toks) or "(nothing)", "the id of a line: `/costs remove 12`"
+        )
+    row_id = int(toks[0].lstrip("#"))
+    ctx.require_admin()
+    db = ctx.service.storage.db
+    row = costs.get(db, row_id)
+    if row is None or row["workspace"] != ctx.team:
+        msg = f"There is no line #{row_id} of this workspace's own (shipped benchmarks stay)."
+        return Reply(text=msg, blocks=[bk.section(f":warning: {msg}")])
+    with ctx.service.storage.transaction():
+        costs.remove(db, ctx.team, row_id)
+        ctx.audit("costs.remove", id=row_id, name=row["name"], kind=row["kind"])
+    msg = f"Removed #{row_id} ({fmt.escape(row['name'])} {costs.KIND_LABEL[row['kind']]})"
+    return Reply(text=msg, blocks=[bk.section(f":wastebasket: {msg}")])
+
+
+def handle(ctx: Ctx, text: str) -> Reply:
+    toks = parsing.tokens(text)
+    if not toks or toks[0].lower() == "list":
+        return list_reply(ctx)
+    verb, rest = toks[0].lower(), toks[1:]
+    if verb == "add":
+        return add(ctx, rest)
+    if verb in ("remove", "rm", "delete"):
+        return remove(ctx, rest)
+    raise parsing.ParseError(toks[0], f"try {USAGE}")

@@ -1,0 +1,73 @@
+"""/hashfloor fleet — the workspace's fleet: one more cost line that moves with the network."""
+
+from __future__ import annotations
+
+from bot import economics as econ
+from bot import fmt
+from bot.slack import blocks as bk
+from bot.slack.blocks import Reply
+from commands import parsing
+from commands.context import Ctx
+from storage import workspaces
+
+USAGE = "`/hashfloor fleet <J/TH> <$/kWh> [fee %] [hashrate <PH/s>]` · `/hashfloor fleet off`"
+
+
+def describe(fleet: workspaces.Fleet) -> str:
+    rate = f", {fleet.hashrate_ph:g} PH/s" if fleet.hashrate_ph else ""
+    return (
+        f"{fleet.efficiency_j_per_th:g} J/TH at ${fleet.power_usd_per_kwh:g}/kWh, "
+        f"pool fee {fleet.pool_fee * 100:g}%{rate}"
+    )
+
+
+def parse(toks: list[str]) -> workspaces.Fleet:
+    rate = None
+    if "hashrate" in [t.lower() for t in toks]:
+        i = [t.lower() for t in toks].index("hashrate")
+        if i + 1 >= len(toks):
+            raise parsing.ParseError("hashrate", "a hashrate after the word: `hashrate 350`")
+        rate = parsing.hashrate_ph(toks[i + 1])
+        toks = toks[:i] + toks[i + 2 :]
+    if len(toks) not in (2, 3):
+        raise parsing.ParseError(" ".join(toks) or "(nothing)", f"try {USAGE}")
+    return workspaces.Fleet(
+        parsing.efficiency_j_per_th(toks[0]),
+        parsing.power_usd_per_kwh(toks[1]),
+        parsing.pool_fee(toks[2]) if len(toks) == 3 else 0.0,
+        rate,
+    )
+
+
+def handle(ctx: Ctx, toks: list[str]) -> Reply:
+    db = ctx.service.storage.db
+    if not toks:
+        fleet = workspaces.get_fleet(db, ctx.team_id)
+        msg = f"This workspace's fleet: {describe(fleet)}" if fleet else "No fleet set."
+        return Reply(text=msg, blocks=[bk.section(msg), bk.context(f"Set it: {fmt.escape(USAGE)}")])
+    if toks[0].lower() == "off":
+        ctx.require_admin()
+        with ctx.service.storage.transaction():
+            workspaces.set_fleet(db, ctx.team_id, None, ctx.user_id, ctx.now)
+            ctx.audit("fleet.off")
+        msg = "Fleet removed: its breakeven line is no longer shown or watched."
+        return Reply(text=msg, blocks=[bk.section(msg)])
+    fleet = parse(toks)
+    ctx.require_admin()
+    with ctx.service.storage.transaction():
+        workspaces.set_fleet(db, ctx.team_id, fleet, ctx.user_id, ctx.now)
+        ctx.audit("fleet.set", **fleet.__dict__)
+    msg = f"Fleet set: {describe(fleet)}."
+    view = ctx.service.view(ctx.team_id, ctx.now)
+    if view.hashvalue_btc_per_th_day and view.price_usd:
+        be = econ.fleet_breakeven_price_usd(
+            fleet.efficiency_j_per_th,
+            fleet.power_usd_per_kwh,
+            view.hashvalue_btc_per_th_day,
+            fleet.pool_fee,
+        )
+        msg += (
+            f" It breaks even at {fmt.usd(be)} today; BTC at {fmt.usd(view.price_usd)} is "
+            f"{fmt.margin_words(econ.margin_over_line(view.price_usd, be))}."
+        )
+    return Reply(text=msg, blocks=[bk.section(f":pick: {msg}")])

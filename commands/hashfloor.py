@@ -1,0 +1,73 @@
+"""/hashfloor — settings and subscriptions; each subcommand lives in its own module."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.fmt import escape
+from bot.slack import blocks as bk
+from bot.slack.blocks import Reply
+from commands import fleet, mute, parsing, status
+from commands.context import Ctx
+
+NAME = "/hashfloor"
+
+HELP = """*Hashfloor* — BTC price against the cost of mining it.
+`/breakeven` — price vs every cost line · `/breakeven 17.5 0.05 2` — a fleet's breakeven (J/TH, $/kWh, pool fee %)
+`/hashprice` — hashprice, difficulty, next adjustment, halving
+`/costs` — cost benchmarks · `/costs add "Acme" cash=61000 allin=98000 period=2025-Q3` · `/costs remove <id>`
+`/hashfloor subscribe [cash|allin|all|<cost id>|fleet|below <usd>]` — alerts in this channel (`unsubscribe` the same)
+`/hashfloor digest <mon..sun> <HH:MM> [<zone>]` · `digest off` · `digest preview` — the weekly digest
+`/hashfloor fleet <J/TH> <$/kWh> [fee %] [hashrate <PH/s>]` · `fleet off` — your fleet's line
+`/hashfloor mute <30m|4h|1d>` · `unmute` · `/hashfloor status`
+Add `share` after `/breakeven` or `/hashprice` to post the answer in the channel."""
+
+USAGE = "`/hashfloor help`"
+
+Sub = Callable[[Ctx, list[str]], Reply]
+
+
+def help_(ctx: Ctx, toks: list[str]) -> Reply:
+    return Reply(text=HELP.replace("*", "").replace("`", ""), blocks=[bk.section(escape(HELP))])
+
+
+def coming(name: str) -> Sub:
+    def answer(ctx: Ctx, toks: list[str]) -> Reply:
+        msg = f"`/hashfloor {name}` is coming in the next release."
+        return Reply(text=msg, blocks=[bk.section(f":construction: {msg}")])
+
+    return answer
+
+
+# Subcommands; features that arrive later replace their entry.
+SUBCOMMANDS: dict[str, Sub] = {
+    "help": help_,
+    "status": status.handle,
+    "fleet": fleet.handle,
+    "mute": mute.mute,
+    "unmute": mute.unmute,
+    "subscribe": coming("subscribe"),
+    "unsubscribe": coming("unsubscribe"),
+    "digest": coming("digest"),
+}
+# Reading these changes nothing; every other subcommand may write.
+READ_ONLY = {"help", "status"}
+
+
+def is_change(text: str) -> bool:
+    toks = text.strip().split()
+    if not toks:
+        return False
+    if toks[0].lower() == "fleet" and len(toks) == 1:
+        return False
+    return toks[0].lower() in SUBCOMMANDS and toks[0].lower() not in READ_ONLY
+
+
+def handle(ctx: Ctx, text: str) -> Reply:
+    toks = parsing.tokens(text)
+    if not toks:
+        return help_(ctx, [])
+    sub = SUBCOMMANDS.get(toks[0].lower())
+    if sub is None:
+        raise parsing.ParseError(toks[0], "the subcommands are " + ", ".join(SUBCOMMANDS))
+    return sub(ctx, toks[1:])

@@ -1,0 +1,38 @@
+"""/hashfloor status — this channel's alerts, mute, digest, and the last poll."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot import fmt
+from bot.slack import blocks as bk
+from bot.slack.blocks import Block, Reply
+from commands.context import Ctx
+from commands.fleet import describe
+from storage import snapshots, workspaces
+
+# Other features add a section each: a function of the context returning blocks.
+SECTIONS: list[Callable[[Ctx], list[Block]]] = []
+
+
+def handle(ctx: Ctx, toks: list[str]) -> Reply:
+    db = ctx.service.storage.db
+    blocks: list[Block] = [bk.section("*Hashfloor status*")]
+    for part in SECTIONS:
+        blocks.extend(part(ctx))
+    muted = workspaces.muted_until(db, ctx.channel_id, ctx.now) if ctx.channel_id else None
+    fleet = workspaces.get_fleet(db, ctx.team_id)
+    last = snapshots.latest(db)
+    good = snapshots.latest_fresh(db)
+    lines = [
+        f"*Muted:* until {fmt.when(muted)}" if muted else "*Muted:* no",
+        f"*Fleet:* {describe(fleet)}" if fleet else "*Fleet:* not set",
+        f"*Last poll:* {fmt.age(ctx.now - last.taken_at) if last else 'never'}"
+        + ("" if not last or last.fresh else " (not fresh: fewer than 2 sources agreed)"),
+        f"*Last good price:* {fmt.usd(good.price_usd)} {fmt.age(ctx.now - good.taken_at)}"
+        if good
+        else "*Last good price:* none yet",
+    ]
+    blocks.append(bk.section("\n".join(lines)))
+    text = "Hashfloor status: " + "; ".join(line.replace("*", "") for line in lines)
+    return Reply(text=text, blocks=blocks)
