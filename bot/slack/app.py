@@ -32,7 +32,6 @@ def build_app(service: Hashfloor, client: WebClient | None = None) -> App:
     else:
         token = settings.slack_bot_token
         app = App(
-            token=token,
             signing_secret=settings.slack_signing_secret or "",
             client=client or make_client(settings, token),
             logger=log,
