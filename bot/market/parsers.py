@@ -14,6 +14,9 @@ from typing import Any
 MIN_PLAUSIBLE_USD = 0.01
 MAX_PLAUSIBLE_USD = 10_000_000.0
 SATS_PER_BTC = 100_000_000
+# Block counts and heights: 10 million blocks is ~190 years away; a larger count is garbage (and
+# would overflow SQLite's 64-bit INTEGER when stored).
+MAX_PLAUSIBLE_BLOCKS = 10_000_000
 
 
 class SourceError(Exception):
@@ -83,6 +86,21 @@ def positive(value: Any, what: str) -> float:
     return out
 
 
+def block_count(value: Any, what: str) -> int:
+    """A block count or height: a whole number within the plausible range."""
+    out = number(value, what)
+    if not 0 <= out <= MAX_PLAUSIBLE_BLOCKS:
+        raise SourceError(f"{what} {out:g} is implausible")
+    return int(out)
+
+
+def finite(value: float, what: str) -> float:
+    """A derived quantity (a product or ratio of finite inputs can still overflow)."""
+    if not math.isfinite(value):
+        raise SourceError(f"{what} is not finite")
+    return value
+
+
 # --- prices -------------------------------------------------------------------------------
 
 
@@ -136,7 +154,7 @@ def mempool_difficulty_adjustment(status: int, body: bytes | str) -> dict[str, f
     return {
         "next_adjustment_percent": number(dig(data, "difficultyChange"), "difficultyChange"),
         "next_adjustment_at": positive(dig(data, "estimatedRetargetDate"), "date") / 1000,
-        "next_adjustment_blocks": int(number(dig(data, "remainingBlocks"), "remainingBlocks")),
+        "next_adjustment_blocks": block_count(dig(data, "remainingBlocks"), "remainingBlocks"),
         "previous_adjustment_percent": number(dig(data, "previousRetarget"), "previousRetarget"),
         "previous_adjustment_at": positive(dig(data, "previousTime"), "previousTime"),
     }
@@ -157,7 +175,9 @@ def mempool_tip_height(status: int, body: bytes | str) -> int:
     # isascii: str.isdigit() also accepts "²", which int() refuses.
     if not (text.isascii() and text.isdigit()):
         raise SourceError("tip height is not a number")
-    return int(text)
+    if len(text) > 20:  # int() of thousands of digits is slow, and refused past 4,300
+        raise SourceError("tip height is implausible")
+    return block_count(int(text), "tip height")
 
 
 def mempool_fees_per_block_btc(status: int, body: bytes | str) -> float:
@@ -175,15 +195,16 @@ def blockchain_info_stats(status: int, body: bytes | str) -> dict[str, float]:
     """Fallback: difficulty, height and fees per block from blockchain.info's 24-hour stats."""
     check_status(status)
     data = load_json(body)
-    blocks = positive(dig(data, "n_blocks_mined"), "n_blocks_mined")
+    mined = positive(dig(data, "n_blocks_mined"), "n_blocks_mined")
     fees_sats = number(dig(data, "total_fees_btc"), "total_fees_btc")  # satoshi, despite the name
     if fees_sats < 0:
         raise SourceError("negative fees")
+    hashrate_ghs = positive(dig(data, "hash_rate"), "hash_rate")
     return {
         "difficulty": positive(dig(data, "difficulty"), "difficulty"),
-        "hashrate_hs": positive(dig(data, "hash_rate"), "hash_rate") * 1e9,  # GH/s
-        "tip_height": int(positive(dig(data, "n_blocks_total"), "n_blocks_total")),
-        "fees_per_block_btc": fees_sats / blocks / SATS_PER_BTC,
+        "hashrate_hs": finite(hashrate_ghs * 1e9, "hash_rate"),  # GH/s
+        "tip_height": block_count(dig(data, "n_blocks_total"), "n_blocks_total"),
+        "fees_per_block_btc": finite(fees_sats / mined / SATS_PER_BTC, "fees per block"),
     }
 
 
