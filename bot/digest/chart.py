@@ -5,7 +5,8 @@ snapshots only; a gap in the data (longer than twice the median poll interval, a
 a line) breaks the price line rather than drawing a straight segment across it. Where the price is
 below a cost line the area between them is shaded in the line's colour. Each line is labelled at
 the right edge; a line far from the week's prices is not allowed to flatten the week panel: it is
-named at the top or bottom edge instead (the 90-day panel always shows every line).
+named at the top or bottom of the label column with an arrow (▲/▼) and its shading is lighter.
+The 90-day panel always shows every line, and a grey band marks the week in it.
 
 matplotlib is imported only when a chart is made (it is slow to import and most processes never
 draw), with the Agg backend, and through its object API rather than pyplot, which keeps global
@@ -60,8 +61,8 @@ def render_chart(
     colours = _colours(shown)
 
     fig = Figure(figsize=SIZE_IN, dpi=DPI)
-    fig.subplots_adjust(left=0.115, right=0.76, top=0.885, bottom=0.085, hspace=0.5)
-    grid = fig.add_gridspec(2, 1, height_ratios=(3.1, 1))
+    fig.subplots_adjust(left=0.115, right=0.76, top=0.885, bottom=0.085, hspace=0.42)
+    grid = fig.add_gridspec(2, 1, height_ratios=(3, 1.1))
     top = fig.add_subplot(grid[0])
     bottom = fig.add_subplot(grid[1])
 
@@ -138,14 +139,10 @@ def _history_panel(ax, prices, lines, colours, now) -> None:
         labels.append(((line.value_usd - ymin) / (ymax - ymin), fmt.usd(line.value_usd), colour))
     if x:
         _shade_below(ax, x, y, lines, colours, {line.key: 0.15 for line in lines})
-    if x:
         ax.plot(x, y, color=PRICE_COLOUR, lw=1.1, zorder=3)
         ax.axvspan(_num(now - WEEK_S), _num(now), color="#000000", alpha=0.05, lw=0, zorder=1)
-        if prices[0][0] > now - HISTORY_S + 2 * 86_400:
-            ax.text(
-                0.01, 0.92, f"data from {fmt.day(prices[0][0])}", transform=ax.transAxes,
-                fontsize=7, color="#666666", va="top",
-            )  # fmt: skip
+        if prices[0][0] > now - HISTORY_S + 2 * 86_400:  # a young bot: say where its data starts
+            ax.set_xlabel(f"Last 90 days (UTC) · data from {fmt.day(prices[0][0])}")
     else:
         _empty_note(ax, "No price history yet", fontsize=8)
     _right_labels(ax, labels, fontsize=7, min_gap=0.2)
@@ -166,10 +163,10 @@ def _style(ax, start: float, end: float, xlabel: str, day_ticks: bool) -> None:
     else:
         ax.xaxis.set_major_locator(mdates.MonthLocator(tz=UTC))
         ax.xaxis.set_minor_locator(mdates.DayLocator(bymonthday=(8, 15, 22), tz=UTC))
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%-d %b", tz=UTC))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: _day_month(v)))
         ax.yaxis.set_major_locator(MaxNLocator(nbins=3))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: _tick_usd(v)))
-    ax.tick_params(labelsize=7.5, colors="#333333", length=3)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt.usd(v)))
+    ax.tick_params(labelsize=8, colors="#333333", length=3)
     ax.grid(True, axis="y", color="#e3e3e3", lw=0.7)
     ax.grid(True, axis="x", color="#f0f0f0", lw=0.7)
     ax.set_axisbelow(True)
@@ -308,13 +305,11 @@ def _label_text(label: str, value: str, width: int = 24) -> str:
     return f"{lines[0]}\n{second} {value}"
 
 
-def _short(label: str, limit: int = 24) -> str:
-    label = " ".join(label.split())
-    return label if len(label) <= limit else label[: limit - 1] + "…"
+def _day_month(num: float) -> str:
+    import matplotlib.dates as mdates
 
-
-def _tick_usd(value: float) -> str:
-    return fmt.usd(value)
+    day = mdates.num2date(num, tz=UTC)
+    return f"{day.day} {day:%b}"  # "1 Sep": strftime has no portable unpadded day
 
 
 def _num(unix_s: float) -> float:
