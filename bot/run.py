@@ -74,8 +74,12 @@ class Runner:
         app = build_app(self.service)
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
-        self.guard.start()
-        wsgi = WsgiApp(app, self.service)
+        from bot.background import Background
+
+        background = Background(self.service)
+        if self.guard.start(background.interval_jobs):
+            background.start()
+        wsgi = WsgiApp(app, self.service, background.delivery.pending)
         try:
             if mode(self.settings) == "socket":
                 self._run_socket_mode(app, wsgi)
@@ -83,6 +87,7 @@ class Runner:
                 self._serve_http(wsgi)
         finally:
             self.guard.stop()
+            background.stop()
             self.service.close()
             log.info("stopped")
 

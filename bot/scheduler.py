@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -14,7 +15,9 @@ from bot.service import Hashfloor
 log = logging.getLogger("hashfloor.scheduler")
 
 
-def build_scheduler(service: Hashfloor) -> BackgroundScheduler:
+def build_scheduler(
+    service: Hashfloor, interval_jobs: list[tuple[Callable[[], object], int]] | None = None
+) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
         executors={"default": ThreadPoolExecutor(4)},
         # One run at a time per job; a run that is late is merged into one, never queued.
@@ -30,6 +33,9 @@ def build_scheduler(service: Hashfloor) -> BackgroundScheduler:
         # The first poll runs at start-up, so /healthz is green as soon as sources answer.
         next_run_time=datetime.now(UTC),
     )
+    for func, seconds in interval_jobs or []:
+        name = getattr(func, "__qualname__", repr(func))
+        scheduler.add_job(func, "interval", seconds=seconds, id=name, name=name)
     return scheduler
 
 
@@ -41,7 +47,7 @@ class SchedulerGuard:
         self.lock = SchedulerLock(service.settings.hashfloor_db)
         self.scheduler: BackgroundScheduler | None = None
 
-    def start(self) -> bool:
+    def start(self, interval_jobs: list[tuple[Callable[[], object], int]] | None = None) -> bool:
         if not self.lock.acquire():
             log.warning(
                 "another Hashfloor process (pid %s) runs the scheduler on %s; "
@@ -50,7 +56,7 @@ class SchedulerGuard:
                 self.service.settings.hashfloor_db,
             )
             return False
-        self.scheduler = build_scheduler(self.service)
+        self.scheduler = build_scheduler(self.service, interval_jobs)
         self.scheduler.start()
         log.info(
             "scheduler started: polling every %ss", self.service.settings.hashfloor_poll_seconds

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from bot.fmt import escape
 from bot.slack import blocks as bk
 from bot.slack.blocks import Reply
-from commands import fleet, mute, parsing, status
+from commands import fleet, mute, parsing, status, subscribe
 from commands.context import Ctx
 
 NAME = "/hashfloor"
@@ -46,8 +46,8 @@ SUBCOMMANDS: dict[str, Sub] = {
     "fleet": fleet.handle,
     "mute": mute.mute,
     "unmute": mute.unmute,
-    "subscribe": coming("subscribe"),
-    "unsubscribe": coming("unsubscribe"),
+    "subscribe": subscribe.subscribe,
+    "unsubscribe": subscribe.unsubscribe,
     "digest": coming("digest"),
 }
 # Reading these changes nothing; every other subcommand may write.

@@ -7,12 +7,13 @@ from collections.abc import Callable
 from bot import fmt
 from bot.slack import blocks as bk
 from bot.slack.blocks import Block, Reply
+from commands import subscribe
 from commands.context import Ctx
 from commands.fleet import describe
 from storage import snapshots, workspaces
 
-# Other features add a section each: a function of the context returning blocks.
-SECTIONS: list[Callable[[Ctx], list[Block]]] = []
+# Each feature adds a section: a function of the context returning blocks.
+SECTIONS: list[Callable[[Ctx], list[Block]]] = [subscribe.status_section]
 
 
 def handle(ctx: Ctx, toks: list[str]) -> Reply:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from storage import audit, costs, seen_events, snapshots, workspaces
+from storage import alerts, audit, costs, installations, seen_events, snapshots, workspaces
 
 # Each table family owns its migration set; a new family appends its set here.
 MIGRATION_SETS: list[Migrations] = [
@@ -14,6 +14,8 @@ MIGRATION_SETS: list[Migrations] = [
     audit.migrations,
     workspaces.migrations,
     seen_events.migrations,
+    alerts.migrations,
+    installations.migrations,
 ]
 
 

@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 
 from bot.service import Hashfloor
 from bot.slack.client import make_client
+from bot.slack.listeners import actions as action_listeners
 from bot.slack.listeners import commands as command_listeners
 from bot.slack.listeners import events as event_listeners
 from bot.slack.users import UserRoles
@@ -41,4 +42,5 @@ def build_app(service: Hashfloor, client: WebClient | None = None) -> App:
     roles = UserRoles(settings.admins)
     event_listeners.register(app, service)
     command_listeners.register(app, service, roles)
+    action_listeners.register(app, service, roles)
     return app

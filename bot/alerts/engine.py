@@ -1,0 +1,179 @@
+"""The alert shell: runs every rule through `rules.step` after each poll and queues the messages.
+
+One transaction per poll: rule states and outbox rows commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from bot.alerts import messages, rules
+from bot.alerts.targets import Target, resolve
+from bot.lines import CostLine
+from bot.market.snapshot import Network, Snapshot
+from bot.market.view import STALE_AFTER_S
+from storage import alerts, costs, snapshots, workspaces
+from storage.db import Storage
+
+log = logging.getLogger("hashfloor.alerts")
+
+
+@dataclass
+class TeamLines:
+    benchmarks: dict[str, CostLine]
+    fleet: workspaces.Fleet | None
+
+
+def benchmark_lines(db: Any, team: str) -> dict[str, CostLine]:
+    lines = {line.key: line for line in costs.current_lines(db, None)}
+    for row in costs.all_rows(db, team):
+        line = costs.line_from_row(row)
+        lines[f"cost:{row['id']}"] = replace(line, key=f"cost:{row['id']}")
+    return lines
+
+
+class AlertEngine:
+    def __init__(self, storage: Storage, on_queued: Callable[[], None] | None = None) -> None:
+        self.storage = storage
+        self.on_queued = on_queued or (lambda: None)
+
+    def _team(self, cache: dict[str, TeamLines], team: str) -> TeamLines:
+        if team not in cache:
+            db = self.storage.db
+            cache[team] = TeamLines(benchmark_lines(db, team), workspaces.get_fleet(db, team))
+        return cache[team]
+
+    def evaluate(self, snap: Snapshot) -> int:
+        """Step every active rule with this poll; returns how many messages were queued."""
+        db = self.storage.db
+        now = snap.taken_at
+        net_snap = snapshots.latest_network(db)
+        net = net_snap.network if net_snap else None
+        queued = 0
+        with self.storage.transaction():
+            cache: dict[str, TeamLines] = {}
+            mutes = {
+                r["channel_id"]: r["muted_until"]
+                for r in db.query("SELECT channel_id, muted_until FROM channels")
+            }
+            unmuted: dict[str, list[tuple[dict, Target, str]]] = defaultdict(list)
+            for row in alerts.active_rules(db):
+                team = self._team(cache, row["team_id"])
+                target = resolve(row["line_key"], team.benchmarks, team.fleet, net)
+                if target is None:
+                    continue  # the line is gone (removed benchmark, fleet off): status says so
+                queued += self._step_rule(db, row, target, snap, now, mutes, unmuted)
+            for channel, items in unmuted.items():
+                queued += self._unmute_message(db, channel, items, snap, now)
+        if queued:
+            self.on_queued()
+        return queued
+
+    def _step_rule(
+        self,
+        db: Any,
+        row: dict[str, Any],
+        target: Target,
+        snap: Snapshot,
+        now: float,
+        mutes: dict[str, float | None],
+        unmuted: dict[str, list[tuple[dict[str, Any], str, CostLine]]],
+    ) -> int:
+        stored = alerts.rule_state(row)
+        mute = mutes.get(row["channel_id"])
+        mute = mute if mute and mute > now else None
+        # A mute that ended (expired, or /hashfloor unmute) is settled after this step.
+        ended = stored.muted_until is not None and mute is None
+        state = stored if ended else replace(stored, muted_until=mute)
+        moved = bool(row["last_line_version"]) and target.version != row["last_line_version"]
+        obs = rules.Observation(snap.price_usd, snap.fresh, target.line.value_usd, moved)
+        result = rules.step(state, obs, now)
+        new = result.state
+        cols: dict[str, Any] = {}
+        if snap.fresh and snap.price_usd is not None and target.version != row["last_line_version"]:
+            cols.update(last_line_version=target.version, last_line_usd=target.line.value_usd)
+        transitions = row["transitions"] or 0
+        if new.state != stored.state:
+            transitions += 1
+            cols["transitions"] = transitions
+        queued = 0
+        if result.event:
+            text, blocks = messages.crossing(
+                result.event, target.line, snap.price_usd, snap.taken_at, row["id"]
+            )
+            kind = "alert" if result.event == "crossed_below" else "recovery"
+            outbox_id = alerts.enqueue(
+                db,
+                f"rule:{row['id']}:t{transitions}",
+                row["team_id"],
+                row["channel_id"],
+                kind,
+                text,
+                blocks,
+                now,
+                rule_id=row["id"],
+                thread_of=row["alert_outbox_id"] if kind == "recovery" else None,
+                enterprise_id=row["enterprise_id"],
+            )
+            if outbox_id:
+                queued = 1
+                cols["alert_outbox_id"] = outbox_id if kind == "alert" else None
+        if ended:
+            price = snap.price_usd if snap.fresh else None
+            new, event = rules.unmute(new, price, target.line.value_usd, now)
+            if event:
+                unmuted[row["channel_id"]].append((row, event, target.line))
+        if new != stored:
+            cols.update(alerts.state_columns(new))
+        if cols:
+            alerts.update_rule(db, row["id"], **cols)
+        return queued
+
+    def _unmute_message(
+        self,
+        db: Any,
+        channel: str,
+        items: list[tuple[dict[str, Any], str, CostLine]],
+        snap: Snapshot,
+        now: float,
+    ) -> int:
+        """One message per channel when a mute ends and the price stands elsewhere than last told."""
+        if snap.price_usd is None:
+            return 0
+        first = items[0][0]
+        parts = [
+            messages.crossing(event, line, snap.price_usd, snap.taken_at, row["id"])
+            for row, event, line in items
+        ]
+        text = " · ".join(t for t, _ in parts)
+        blocks = [b for _, bl in parts for b in bl[:2]]
+        key = f"unmute:{channel}:{first['muted_until'] or now:.0f}"
+        outbox_id = alerts.enqueue(
+            db,
+            key,
+            first["team_id"],
+            channel,
+            "unmute",
+            text,
+            blocks,
+            now,
+            enterprise_id=first["enterprise_id"],
+        )
+        return 1 if outbox_id else 0
+
+
+def fresh_price(db: Any, now: float) -> tuple[float | None, bool]:
+    """The price a new subscription starts from, and whether it is fresh enough to set a state."""
+    snap = snapshots.latest_fresh(db)
+    if snap is None:
+        return None, False
+    return snap.price_usd, (now - snap.taken_at) <= STALE_AFTER_S
+
+
+def network(db: Any) -> Network | None:
+    snap = snapshots.latest_network(db)
+    return snap.network if snap else None

@@ -1,0 +1,309 @@
+"""Alert rules (one line watched in one channel) and the outbox of messages to send.
+
+A state change and its message are written in one transaction: the outbox row's `key` is unique
+per rule and transition, so evaluating the same poll twice can never queue a second message.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from bot.alerts.rules import RuleState
+
+migrations = Migrations("hashfloor.alerts")
+
+PERMANENT_ERRORS = (
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "invalid_auth",
+    "account_inactive",
+)
+# These mean the whole workspace's token is gone, not one channel.
+TEAM_ERRORS = ("invalid_auth", "account_inactive", "token_revoked")
+
+
+@migrations()
+def m001_rules_outbox(db: Database) -> None:
+    db["rules"].create(
+        {
+            "id": int,
+            "team_id": str,
+            "enterprise_id": str,
+            "channel_id": str,
+            "line_key": str,
+            "created_by": str,
+            "created_at": float,
+            "state": str,
+            "since": float,
+            "pending": str,
+            "pending_count": int,
+            "pending_silent": int,
+            "muted_until": float,
+            "last_announced": str,
+            "last_line_usd": float,
+            "last_line_version": str,
+            "transitions": int,
+            "alert_outbox_id": int,  # the open alert: its recovery goes in that thread
+            "last_message_at": float,
+            "last_message": str,
+            "paused_reason": str,
+            "paused_at": float,
+        },
+        pk="id",
+        not_null={"team_id", "channel_id", "line_key", "state"},
+        defaults={"state": "unknown", "pending_count": 0, "pending_silent": 0, "transitions": 0},
+    )
+    db["rules"].create_index(["channel_id", "line_key"], unique=True)
+    db["rules"].create_index(["team_id"])
+    db["outbox"].create(
+        {
+            "id": int,
+            "key": str,
+            "rule_id": int,
+            "team_id": str,
+            "enterprise_id": str,
+            "channel_id": str,
+            "kind": str,  # alert | recovery | unmute | digest
+            "text": str,
+            "blocks": str,  # JSON
+            "thread_of": int,  # outbox id whose Slack ts is this message's thread_ts
+            "created_at": float,
+            "not_before": float,
+            "attempts": int,
+            "status": str,  # pending | sent | failed
+            "sent_at": float,
+            "ts": str,
+            "last_error": str,
+        },
+        pk="id",
+        not_null={"key", "channel_id", "team_id", "status"},
+        defaults={"attempts": 0, "status": "pending"},
+    )
+    db["outbox"].create_index(["key"], unique=True)
+    db["outbox"].create_index(["status", "channel_id", "id"])
+
+
+# --- rules ----------------------------------------------------------------------------------
+
+
+def rule_state(row: dict[str, Any]) -> RuleState:
+    return RuleState(
+        state=row["state"],
+        since=row["since"],
+        pending=row["pending"],
+        pending_count=row["pending_count"] or 0,
+        muted_until=row["muted_until"],
+        last_announced=row["last_announced"],
+        pending_silent=bool(row["pending_silent"]),
+    )
+
+
+def state_columns(state: RuleState) -> dict[str, Any]:
+    return {
+        "state": state.state,
+        "since": state.since,
+        "pending": state.pending,
+        "pending_count": state.pending_count,
+        "pending_silent": int(state.pending_silent),
+        "muted_until": state.muted_until,
+        "last_announced": state.last_announced,
+    }
+
+
+def add_rule(
+    db: Database,
+    team_id: str,
+    channel_id: str,
+    line_key: str,
+    state: RuleState,
+    line_usd: float | None,
+    line_version: str | None,
+    created_by: str,
+    now: float,
+    enterprise_id: str | None = None,
+) -> tuple[int, bool]:
+    """Subscribe; returns (rule id, created). An existing rule is kept as it is (and unpaused)."""
+    existing = list(
+        db.query(
+            "SELECT * FROM rules WHERE channel_id = ? AND line_key = ?", [channel_id, line_key]
+        )
+    )
+    if existing:
+        rid = existing[0]["id"]
+        if existing[0]["paused_reason"]:
+            db.execute(
+                "UPDATE rules SET paused_reason = NULL, paused_at = NULL WHERE id = ?", [rid]
+            )
+        return rid, False
+    table = db["rules"]
+    table.insert(
+        {
+            "team_id": team_id,
+            "enterprise_id": enterprise_id,
+            "channel_id": channel_id,
+            "line_key": line_key,
+            "created_by": created_by,
+            "created_at": now,
+            "last_line_usd": line_usd,
+            "last_line_version": line_version,
+            "transitions": 0,
+            **state_columns(state),
+        }
+    )
+    return table.last_pk, True
+
+
+def remove_rule(db: Database, channel_id: str, line_key: str) -> bool:
+    return (
+        db.execute(
+            "DELETE FROM rules WHERE channel_id = ? AND line_key = ?", [channel_id, line_key]
+        ).rowcount
+        > 0
+    )
+
+
+def channel_rules(db: Database, channel_id: str) -> list[dict[str, Any]]:
+    return list(db.query("SELECT * FROM rules WHERE channel_id = ? ORDER BY id", [channel_id]))
+
+
+def team_rules(db: Database, team_id: str) -> list[dict[str, Any]]:
+    return list(
+        db.query("SELECT * FROM rules WHERE team_id = ? ORDER BY channel_id, id", [team_id])
+    )
+
+
+def active_rules(db: Database) -> list[dict[str, Any]]:
+    return list(db.query("SELECT * FROM rules WHERE paused_reason IS NULL ORDER BY id"))
+
+
+def subscribed_channels(db: Database) -> list[dict[str, Any]]:
+    return list(
+        db.query(
+            "SELECT channel_id, team_id, enterprise_id, MIN(created_at) AS since FROM rules"
+            " WHERE paused_reason IS NULL GROUP BY channel_id"
+        )
+    )
+
+
+def update_rule(db: Database, rule_id: int, **cols: Any) -> None:
+    db["rules"].update(rule_id, cols)
+
+
+def pause_channel(db: Database, channel_id: str, reason: str, now: float) -> int:
+    return db.execute(
+        "UPDATE rules SET paused_reason = ?, paused_at = ? WHERE channel_id = ?"
+        " AND paused_reason IS NULL",
+        [reason, now, channel_id],
+    ).rowcount
+
+
+def pause_team(db: Database, team_id: str, reason: str, now: float) -> int:
+    return db.execute(
+        "UPDATE rules SET paused_reason = ?, paused_at = ? WHERE team_id = ? AND paused_reason IS NULL",
+        [reason, now, team_id],
+    ).rowcount
+
+
+def forget_team(db: Database, team_id: str) -> None:
+    db.execute("DELETE FROM rules WHERE team_id = ?", [team_id])
+    db.execute("DELETE FROM outbox WHERE team_id = ? AND status = 'pending'", [team_id])
+
+
+# --- outbox ---------------------------------------------------------------------------------
+
+
+def enqueue(
+    db: Database,
+    key: str,
+    team_id: str,
+    channel_id: str,
+    kind: str,
+    text: str,
+    blocks: list[dict[str, Any]],
+    now: float,
+    rule_id: int | None = None,
+    thread_of: int | None = None,
+    enterprise_id: str | None = None,
+) -> int | None:
+    """Queue a message; None when this key was queued before (the transition is already recorded)."""
+    cur = db.execute(
+        "INSERT OR IGNORE INTO outbox (key, rule_id, team_id, enterprise_id, channel_id, kind, text,"
+        " blocks, thread_of, created_at, not_before, attempts, status)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'pending')",
+        [
+            key,
+            rule_id,
+            team_id,
+            enterprise_id,
+            channel_id,
+            kind,
+            text,
+            json.dumps(blocks),
+            thread_of,
+            now,
+            now,
+        ],
+    )
+    return cur.lastrowid if cur.rowcount else None
+
+
+def due(db: Database, now: float, limit: int = 500) -> list[dict[str, Any]]:
+    """The oldest pending row of each channel whose time has come: per-channel order is kept."""
+    return list(
+        db.query(
+            "SELECT o.* FROM outbox o JOIN (SELECT channel_id, MIN(id) AS id FROM outbox"
+            " WHERE status = 'pending' GROUP BY channel_id) head ON o.id = head.id"
+            " WHERE o.not_before <= ? ORDER BY o.id LIMIT ?",
+            [now, limit],
+        )
+    )
+
+
+def pending_count(db: Database) -> int:
+    return db.execute("SELECT COUNT(*) FROM outbox WHERE status = 'pending'").fetchone()[0]
+
+
+def get(db: Database, outbox_id: int) -> dict[str, Any] | None:
+    rows = list(db.query("SELECT * FROM outbox WHERE id = ?", [outbox_id]))
+    return rows[0] if rows else None
+
+
+def mark_sent(db: Database, row: dict[str, Any], ts: str | None, now: float) -> None:
+    db.execute(
+        "UPDATE outbox SET status = 'sent', sent_at = ?, ts = ?, attempts = attempts + 1"
+        " WHERE id = ?",
+        [now, ts, row["id"]],
+    )
+    if row["rule_id"] is not None:
+        db.execute(
+            "UPDATE rules SET last_message_at = ?, last_message = ? WHERE id = ?",
+            [now, row["text"][:300], row["rule_id"]],
+        )
+
+
+def retry_later(db: Database, outbox_id: int, not_before: float, error: str) -> None:
+    db.execute(
+        "UPDATE outbox SET not_before = ?, attempts = attempts + 1, last_error = ? WHERE id = ?",
+        [not_before, error, outbox_id],
+    )
+
+
+def mark_failed(db: Database, outbox_id: int, error: str, now: float) -> None:
+    db.execute(
+        "UPDATE outbox SET status = 'failed', last_error = ?, sent_at = ? WHERE id = ?",
+        [error, now, outbox_id],
+    )
+
+
+def fail_channel_pending(db: Database, channel_id: str, error: str, now: float) -> int:
+    """A channel Slack refuses: its queued messages will not go either; keep them, marked."""
+    return db.execute(
+        "UPDATE outbox SET status = 'failed', last_error = ?, sent_at = ?"
+        " WHERE channel_id = ? AND status = 'pending'",
+        [error, now, channel_id],
+    ).rowcount
