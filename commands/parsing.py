@@ -96,7 +96,8 @@ def power_usd_per_kwh(text: str) -> float:
     """`0.05`, `$0.05`, `0.05/kWh`, `5c`, `5¢`, `5c/kWh` → $/kWh."""
     expected = "a power price in $/kWh such as `0.05` or `5c`"
     t = text.strip().lower().replace("¢", "c")
-    t = re.sub(r"\s*/\s*kwh$", "", t).removesuffix("$").strip()
+    # "/kwh" or a bare "kwh": tokens() joins `0.05 kWh` into one token.
+    t = re.sub(r"\s*/?\s*kwh$", "", t).removesuffix("$").strip()
     cents = t.endswith("c")
     t = t.removesuffix("c").removeprefix("$").strip()
     value = _number(t)
@@ -107,10 +108,8 @@ def power_usd_per_kwh(text: str) -> float:
     if value < 0:
         raise ParseError(text, "the power price cannot be negative")
     if value >= 1:
-        raise ParseError(
-            text,
-            f"${value:g}/kWh is more than any grid charges — for {value:g} cents write `{value:g}c`",
-        )
+        hint = "" if cents else f" — for {value:g} cents write `{value:g}c`"
+        raise ParseError(text, f"${value:g}/kWh is more than any grid charges{hint}")
     return value
 
 
