@@ -6,6 +6,7 @@ import logging
 from types import ModuleType
 
 from bot.economics import EconomicsDomainError
+from bot.fmt import escape
 from bot.slack import blocks as bk
 from bot.slack.blocks import Reply
 from commands import breakeven, costs, hashfloor, hashprice
@@ -21,7 +22,7 @@ def answer(ctx: Ctx, command: str, text: str) -> Reply:
     """Always a reply: bad text and refused changes get a clear one, bugs a short apology."""
     module = COMMANDS.get(command)
     if module is None:
-        return bk.error_reply(f"Hashfloor does not know `{command}`.", hashfloor.USAGE)
+        return bk.error_reply(f"Hashfloor does not know `{escape(command)}`.", hashfloor.USAGE)
     try:
         return module.handle(ctx, text or "")
     except ParseError as exc:

@@ -63,7 +63,7 @@ def market_reply(view: MarketView, fleet: workspaces.Fleet | None) -> Reply:
             f"price is {fmt.margin_words(m)}"
         )
     text = f"BTC {fmt.usd(price)}: " + "; ".join(
-        f"{fmt.pct(m.margin)} vs {m.line.label}" for m in view.margins
+        f"{fmt.pct(m.margin)} vs {fmt.escape(m.line.label)}" for m in view.margins
     )
     blocks = [
         bk.section(f"*BTC {fmt.usd(price)}* against the cost of mining one bitcoin"),

@@ -75,7 +75,7 @@ def add(ctx: Ctx, toks: list[str]) -> Reply:
                 "costs.add", id=row_id, name=name, kind=kind, value_usd=value, quarter=quarter
             )
     msg = f"Added *{fmt.escape(name)}*: " + ", ".join(added)
-    hint = "Subscribe a channel to it with `/hashfloor subscribe <id>`."
+    hint = "Subscribe a channel to it with `/hashfloor subscribe &lt;id&gt;`."
     return Reply(text=msg, blocks=[bk.section(f":white_check_mark: {msg}"), bk.context(hint)])
 
 
