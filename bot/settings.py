@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
+from pydantic import AnyHttpUrl, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PRICE_SOURCES = ("coinbase", "kraken", "bitstamp", "coingecko", "mempool")
@@ -30,7 +30,9 @@ class Settings(BaseSettings):
     hashfloor_db: Path = Path("./hashfloor.db")
     hashfloor_secret_key: str | None = None
     port: int = Field(default=3000, ge=1, le=65535)
-    hashfloor_poll_seconds: int = Field(default=60, ge=15)
+    hashfloor_poll_seconds: int = Field(default=60, ge=1)
+    # Polls under 15 s hammer public APIs; allowed only against local fakes (tests, demos).
+    hashfloor_allow_fast_poll: bool = False
     hashfloor_price_sources: str = ",".join(PRICE_SOURCES)
 
     hashfloor_coinbase_url: AnyHttpUrl = Field(default="https://api.coinbase.com")
@@ -52,6 +54,14 @@ class Settings(BaseSettings):
         if not value.expanduser().resolve().parent.is_dir():
             raise ValueError(f"folder {value.parent} does not exist")
         return value.expanduser()
+
+    @model_validator(mode="after")
+    def _poll_minimum(self) -> Settings:
+        if self.hashfloor_poll_seconds < 15 and not self.hashfloor_allow_fast_poll:
+            raise ValueError(
+                f"HASHFLOOR_POLL_SECONDS: must be at least 15 (got {self.hashfloor_poll_seconds})"
+            )
+        return self
 
     @field_validator("hashfloor_price_sources")
     @classmethod
@@ -94,6 +104,8 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         err = exc.errors()[0]
-        name = str(err["loc"][0]).upper() if err["loc"] else "settings"
         msg = err["msg"].removeprefix("Value error, ")
+        if not err["loc"]:  # a check across fields names its variable in the message
+            raise SettingsError(msg) from None
+        name = str(err["loc"][0]).upper()
         raise SettingsError(f"{name}: {msg} (got {err.get('input')!r})") from None
