@@ -70,7 +70,7 @@ def where_it_stands(
     rows = []
     for line, state in lines:
         margin = econ.margin_over_line(price_usd, line.value_usd)
-        verb = "fall below" if state != "below" else "recover above"
+        verb = "falls below" if state != "below" else "recovers above"
         rows.append(
             f"• BTC {fmt.usd(price_usd)} is {fmt.margin_words(margin)} {_line_name(line)} "
             f"({fmt.usd(line.value_usd)}): you will be alerted if it {verb} it."
