@@ -1,0 +1,369 @@
+"""The encrypted installation store: tokens sealed at rest, newest wins, uninstall forgets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from slack_sdk.oauth.installation_store import Bot, Installation
+
+from storage import installations, workspaces
+from storage.db import Storage
+from storage.installations import (
+    WRONG_KEY,
+    EncryptedInstallationStore,
+    SecretKeyError,
+    SQLiteOAuthStateStore,
+    derive_key,
+    installed_teams,
+)
+from storage.migrations import migrate
+
+KEY = "correct horse battery staple"
+T0 = 1_760_000_000.0
+
+# Distinct, greppable secrets: if any of them is in the file, it was written in clear.
+SECRETS = {
+    "bot_token": "xoxb-1111-SECRET-BOT-TOKEN",
+    "bot_refresh_token": "xoxe-1-SECRET-BOT-REFRESH",
+    "user_token": "xoxp-2222-SECRET-USER-TOKEN",
+    "user_refresh_token": "xoxe-1-SECRET-USER-REFRESH",
+    "incoming_webhook_url": "https://hooks.slack.com/services/T1/B1/SECRETWEBHOOK",
+}
+
+
+@pytest.fixture
+def storage(db_path: Path) -> Iterator[Storage]:
+    s = Storage(db_path)
+    migrate(s.db)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def store(storage: Storage) -> EncryptedInstallationStore:
+    return EncryptedInstallationStore(storage, KEY)
+
+
+def installation(
+    team_id: str | None = "T1",
+    user_id: str = "U1",
+    installed_at: float = T0,
+    enterprise_id: str | None = None,
+    is_enterprise_install: bool = False,
+    **overrides: object,
+) -> Installation:
+    fields: dict[str, object] = {
+        "app_id": "A1",
+        "enterprise_id": enterprise_id,
+        "enterprise_name": "Acme Grid" if enterprise_id else None,
+        "team_id": team_id,
+        "team_name": "Acme Mining" if team_id else None,
+        "bot_id": "B1",
+        "bot_user_id": "UBOT",
+        "bot_scopes": "commands,chat:write,files:write,users:read",
+        "bot_token_expires_at": int(T0) + 43_200,
+        "user_id": user_id,
+        "user_scopes": "search:read",
+        "user_token_expires_at": int(T0) + 43_200,
+        "incoming_webhook_channel": "#alerts",
+        "incoming_webhook_channel_id": "C1",
+        "incoming_webhook_configuration_url": "https://acme.slack.com/services/B1",
+        "is_enterprise_install": is_enterprise_install,
+        "token_type": "bot",
+        "installed_at": installed_at,
+        **SECRETS,
+    }
+    fields.update(overrides)
+    return Installation(**fields)  # type: ignore[arg-type]
+
+
+def raw_bytes(storage: Storage) -> bytes:
+    """Everything SQLite has written: the main file and the write-ahead log."""
+    path = storage.path
+    return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+
+
+def test_no_token_is_in_the_file_in_clear_text(store, storage):
+    store.save(installation())
+    storage.close()  # flush what this connection holds
+
+    data = raw_bytes(storage)
+    # The reading can see plain text: the team's name and id are stored as they are.
+    assert b"Acme Mining" in data and b"T1" in data
+    for name, secret in SECRETS.items():
+        assert secret.encode() not in data, f"{name} is stored in clear text"
+        assert secret.split("-")[-1].encode() not in data, f"part of {name} is in clear text"
+
+
+def test_installation_round_trips(store):
+    saved = installation()
+    store.save(saved)
+
+    found = store.find_installation(enterprise_id=None, team_id="T1")
+    assert found is not None
+    assert found.to_dict() == saved.to_dict()
+    assert store.find_installation(enterprise_id=None, team_id="T1", user_id="U1") is not None
+    assert store.find_installation(enterprise_id=None, team_id="T1", user_id="U2") is None
+    assert store.find_installation(enterprise_id=None, team_id="T2") is None
+
+    bot = store.find_bot(enterprise_id=None, team_id="T1")
+    assert bot is not None
+    assert bot.to_dict() == saved.to_bot().to_dict()
+
+
+def test_installation_without_bot_or_user_token_round_trips(store):
+    saved = installation(
+        bot_token=None,
+        bot_refresh_token=None,
+        bot_token_expires_at=None,
+        bot_id=None,
+        bot_user_id=None,
+        bot_scopes="",
+        user_refresh_token=None,
+        user_token_expires_at=None,
+        incoming_webhook_url=None,
+    )
+    store.save(saved)
+
+    found = store.find_installation(enterprise_id=None, team_id="T1")
+    assert found is not None and found.to_dict() == saved.to_dict()
+    assert store.find_bot(enterprise_id=None, team_id="T1") is None
+
+
+def test_newest_installation_wins(store, storage):
+    store.save(installation(user_id="U1", installed_at=T0, bot_token="xoxb-old"))
+    store.save(installation(user_id="U2", installed_at=T0 + 60, bot_token="xoxb-new"))
+    store.save(installation(user_id="U1", installed_at=T0 + 120, user_token="xoxp-u1-again"))
+
+    latest = store.find_installation(enterprise_id=None, team_id="T1")
+    assert latest is not None and latest.user_id == "U1"
+    assert latest.user_token == "xoxp-u1-again"
+    u2 = store.find_installation(enterprise_id=None, team_id="T1", user_id="U2")
+    assert u2 is not None and u2.user_token == SECRETS["user_token"]
+    # One bot per workspace: the last one saved, whoever's installation carried it.
+    assert store.find_bot(enterprise_id=None, team_id="T1").bot_token == SECRETS["bot_token"]
+    # Reinstalling replaces the row: superseded tokens do not stay on disk.
+    rows = storage.db.execute("SELECT count(*) FROM slack_installations").fetchone()[0]
+    assert rows == 2
+
+
+def test_a_rotated_bot_token_shows_in_every_installation_of_the_workspace(store):
+    store.save(installation(user_id="U1"))
+    rotated = store.find_bot(enterprise_id=None, team_id="T1")
+    rotated.bot_token, rotated.bot_refresh_token = "xoxe.xoxb-rotated", "xoxe-1-rotated"
+    store.save_bot(rotated)
+
+    for user_id in (None, "U1"):
+        found = store.find_installation(enterprise_id=None, team_id="T1", user_id=user_id)
+        assert found.bot_token == "xoxe.xoxb-rotated"
+        assert found.bot_refresh_token == "xoxe-1-rotated"
+
+
+@pytest.mark.parametrize(
+    ("enterprise_id", "team_id", "is_enterprise_install", "found"),
+    [
+        ("E1", "T7", True, True),  # any workspace of the org, asking as an org install
+        ("E1", None, True, True),
+        ("E1", None, False, True),  # no team: the org-wide row
+        ("E1", "T7", False, False),  # a workspace-level lookup is not the org install
+        ("E2", "T7", True, False),  # another org
+        (None, None, True, False),
+    ],
+)
+def test_org_wide_install_is_found_from_any_workspace_of_the_org(
+    store, enterprise_id, team_id, is_enterprise_install, found
+):
+    store.save(installation(team_id=None, enterprise_id="E1", is_enterprise_install=True))
+
+    inst = store.find_installation(
+        enterprise_id=enterprise_id, team_id=team_id, is_enterprise_install=is_enterprise_install
+    )
+    bot = store.find_bot(
+        enterprise_id=enterprise_id, team_id=team_id, is_enterprise_install=is_enterprise_install
+    )
+    assert (inst is not None, bot is not None) == (found, found)
+    if found:
+        assert inst.enterprise_id == "E1" and inst.team_id is None and inst.is_enterprise_install
+        assert inst.bot_token == SECRETS["bot_token"] and bot.bot_token == SECRETS["bot_token"]
+
+
+def test_workspace_of_a_grid_is_kept_apart_from_the_same_team_elsewhere(store):
+    store.save(installation(team_id="T1", enterprise_id="E1", bot_token="xoxb-grid"))
+    store.save(installation(team_id="T1", enterprise_id=None, bot_token="xoxb-plain"))
+
+    assert store.find_bot(enterprise_id="E1", team_id="T1").bot_token == "xoxb-grid"
+    assert store.find_bot(enterprise_id=None, team_id="T1").bot_token == "xoxb-plain"
+    assert installed_teams(store.storage) == [("E1", "T1"), (None, "T1")]
+
+
+@pytest.mark.parametrize("wrong", ["correct horse battery stapl", KEY + " ", KEY.upper()])
+def test_a_wrong_key_is_a_clear_error_never_a_token(storage, store, wrong):
+    store.save(installation())
+    other = EncryptedInstallationStore(storage, wrong)
+
+    for look in (
+        lambda: other.find_bot(enterprise_id=None, team_id="T1"),
+        lambda: other.find_installation(enterprise_id=None, team_id="T1"),
+        other.verify_key,
+    ):
+        with pytest.raises(SecretKeyError) as raised:
+            look()
+        message = str(raised.value)
+        assert message.startswith(WRONG_KEY)
+        assert not any(s in message for s in SECRETS.values())
+        assert "gAAAA" not in message  # nor the ciphertext
+
+
+def test_an_empty_key_is_refused(storage):
+    with pytest.raises(ValueError, match="HASHFLOOR_SECRET_KEY is empty"):
+        EncryptedInstallationStore(storage, "")
+
+
+def test_verify_key_passes_with_the_right_key_and_on_an_empty_store(storage, store):
+    EncryptedInstallationStore(storage, "any other key").verify_key()  # nothing stored yet
+    store.save(installation())
+    store.verify_key()
+
+
+@pytest.mark.parametrize(
+    "secret",
+    ["k", "a much longer passphrase with spaces", "ключ-🔑", "x" * 500, "Zm9vYmFy" * 4],
+)
+def test_any_string_is_a_usable_secret(storage, secret):
+    store = EncryptedInstallationStore(storage, secret)
+    store.save(installation())
+    assert store.find_bot(enterprise_id=None, team_id="T1").bot_token == SECRETS["bot_token"]
+
+
+def test_key_derivation_is_stable_and_separates_secrets():
+    assert derive_key("k") == derive_key("k")
+    assert len({derive_key(s) for s in ("k", "K", "k ", "kk")}) == 4
+
+
+def test_delete_all_forgets_the_workspace_and_only_it(storage, store, monkeypatch):
+    forgotten: list[str] = []
+    monkeypatch.setattr(installations, "ON_FORGET", [lambda db, team: forgotten.append(team)])
+    fleet = workspaces.Fleet(17.5, 0.05, 0.02)
+    for team in ("T1", "T2"):
+        store.save(installation(team_id=team))
+        workspaces.set_fleet(storage.db, team, fleet, "U1", T0)
+        workspaces.set_muted_until(storage.db, team, f"C-{team}", T0 + 3600, T0)
+
+    store.delete_all(enterprise_id=None, team_id="T1")
+
+    db = storage.db
+    assert store.find_installation(enterprise_id=None, team_id="T1") is None
+    assert store.find_bot(enterprise_id=None, team_id="T1") is None
+    assert workspaces.get_fleet(db, "T1") is None
+    assert workspaces.channel(db, "C-T1") is None
+    assert forgotten == ["T1"]
+    # The other workspace keeps everything.
+    assert store.find_bot(enterprise_id=None, team_id="T2") is not None
+    assert workspaces.get_fleet(db, "T2") == fleet
+    assert workspaces.channel(db, "C-T2") is not None
+    assert installed_teams(storage) == [(None, "T2")]
+
+
+def test_delete_all_removes_the_tokens_even_when_a_forget_hook_fails(storage, store, monkeypatch):
+    def broken(db, team):
+        raise RuntimeError("subscriptions table is gone")
+
+    monkeypatch.setattr(installations, "ON_FORGET", [broken])
+    store.save(installation())
+    workspaces.set_fleet(storage.db, "T1", workspaces.Fleet(20.0, 0.06, 0.0), "U1", T0)
+
+    with pytest.raises(RuntimeError):
+        store.delete_all(enterprise_id=None, team_id="T1")
+
+    assert store.find_bot(enterprise_id=None, team_id="T1") is None
+    # The data cleanup is one transaction: it rolled back whole, to be retried, not half done.
+    assert workspaces.get_fleet(storage.db, "T1") is not None
+
+
+def test_tokens_revoked_bot_leaves_the_installation_without_a_bot_token(store):
+    store.save(installation())
+    store.delete_bot(enterprise_id=None, team_id="T1")
+
+    found = store.find_installation(enterprise_id=None, team_id="T1")
+    assert found is not None and found.bot_token is None and found.bot_refresh_token is None
+    assert found.user_token == SECRETS["user_token"]
+    assert installed_teams(store.storage) == []
+
+
+def test_tokens_revoked_user_deletes_only_that_users_installation(store):
+    store.save(installation(user_id="U1", installed_at=T0))
+    store.save(installation(user_id="U2", installed_at=T0 + 1))
+
+    store.delete_installation(enterprise_id=None, team_id="T1", user_id="U2")
+
+    assert store.find_installation(enterprise_id=None, team_id="T1", user_id="U2") is None
+    assert store.find_installation(enterprise_id=None, team_id="T1").user_id == "U1"
+    assert store.find_bot(enterprise_id=None, team_id="T1") is not None
+
+
+def test_org_wide_uninstall_deletes_the_org_rows(store):
+    store.save(installation(team_id=None, enterprise_id="E1", is_enterprise_install=True))
+    store.save(installation(team_id="T9"))
+
+    store.delete_all(enterprise_id="E1", team_id=None)
+
+    assert store.find_bot(enterprise_id="E1", team_id="T7", is_enterprise_install=True) is None
+    assert installed_teams(store.storage) == [(None, "T9")]
+
+
+def test_installed_teams_lists_each_bot_once_oldest_first(store):
+    store.save(installation(team_id="T2", installed_at=T0 + 10))
+    store.save(installation(team_id="T1", installed_at=T0))
+    store.save(installation(team_id="T2", user_id="U9", installed_at=T0 + 20))
+    store.save(
+        installation(
+            team_id=None, enterprise_id="E1", is_enterprise_install=True, installed_at=T0 + 7
+        )
+    )
+    store.save_bot(
+        Bot(team_id="T3", bot_token="xoxb-3", bot_id="B3", bot_user_id="U3", installed_at=T0 + 5)
+    )
+
+    assert installed_teams(store.storage) == [
+        (None, "T1"),
+        (None, "T3"),
+        ("E1", None),
+        (None, "T2"),
+    ]
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize(
+    ("age_s", "valid"),
+    [(0, True), (599, True), (600, False), (3600, False)],
+)
+def test_oauth_state_works_once_and_only_until_it_expires(storage, age_s, valid):
+    clock = Clock(T0)
+    states = SQLiteOAuthStateStore(storage, expiration_seconds=600, clock=clock)
+    state = states.issue()
+
+    clock.now = T0 + age_s
+    assert states.consume(state) is valid
+    assert states.consume(state) is False
+
+
+def test_oauth_states_are_unguessable_and_expired_ones_are_swept(storage):
+    clock = Clock(T0)
+    states = SQLiteOAuthStateStore(storage, expiration_seconds=600, clock=clock)
+    issued = {states.issue() for _ in range(20)}
+    assert len(issued) == 20 and all(len(s) >= 32 for s in issued)
+    assert states.consume("not-a-state") is False
+
+    clock.now = T0 + 601
+    fresh = states.issue()
+    left = [r[0] for r in storage.db.execute("SELECT state FROM slack_oauth_states")]
+    assert left == [fresh]
