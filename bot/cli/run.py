@@ -28,10 +28,16 @@ def register(app: typer.Typer) -> None:
             )
             raise typer.Exit(2)
         if mode(settings) == "oauth":
-            from bot.slack.oauth import require_secret_key
+            from bot.service import Hashfloor
+            from bot.slack.oauth import installation_store, require_secret_key
 
             try:
                 require_secret_key(settings)
+                svc = Hashfloor(settings)
+                svc.migrate()
+                # A wrong key must stop the bot now, not fail every request later.
+                installation_store(settings, svc.storage).verify_key()
+                svc.close()
             except Exception as exc:
                 err.print(f"hashfloor: {exc}", highlight=False)
                 raise typer.Exit(2) from None
