@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.authorization.authorize import Authorize
 from slack_sdk import WebClient
 
 from bot.service import Hashfloor
@@ -17,7 +19,28 @@ from bot.slack.users import UserRoles
 log = logging.getLogger("hashfloor.slack")
 
 
+class StaticToken(Authorize):
+    """Single-workspace authorization: the bot token is in the settings, no API call needed."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __call__(
+        self,
+        *,
+        context: BoltContext,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None,
+        **actor: str | None,
+    ) -> AuthorizeResult:
+        return AuthorizeResult(
+            enterprise_id=enterprise_id, team_id=team_id, user_id=user_id, bot_token=self.token
+        )
+
+
 def build_app(service: Hashfloor, client: WebClient | None = None) -> App:
+    """The Bolt app; `client`, if given, must carry no token in single-workspace mode."""
     settings = service.settings
     if settings.multi_workspace:
         from bot.slack.oauth import oauth_settings
@@ -31,13 +54,14 @@ def build_app(service: Hashfloor, client: WebClient | None = None) -> App:
         # app_uninstalled / tokens_revoked delete the installation (and the workspace's data).
         app.enable_token_revocation_listeners()
     else:
-        token = settings.slack_bot_token
         app = App(
             signing_secret=settings.slack_signing_secret or "",
-            client=client or make_client(settings, token),
+            # No token on the app's client: Bolt would then call auth.test before acking the first
+            # request (a wait on Slack, or "reinstall the app" when it fails). Each request's
+            # client gets the token from StaticToken instead; a bad token shows on first use.
+            client=client or make_client(settings),
+            authorize=StaticToken(settings.slack_bot_token or ""),
             logger=log,
-            # auth.test at start would make start-up depend on Slack; a bad token shows on first use.
-            token_verification_enabled=False,
         )
     roles = UserRoles(settings.admins)
     event_listeners.register(app, service)
