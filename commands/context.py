@@ -15,6 +15,7 @@ class Roles:
     is_admin: bool = False  # workspace admin or owner, or listed in HASHFLOOR_ADMINS
     is_guest: bool = False  # restricted or ultra-restricted
     is_stranger: bool = False  # from another organisation (Slack Connect)
+    is_unknown: bool = False  # Slack did not say who this is (users.info failed)
 
 
 class PermissionDenied(Exception):
@@ -39,6 +40,10 @@ class Ctx:
     def require_member(self) -> None:
         """Guests and people from other organisations cannot change anything."""
         r = self.roles()
+        if r.is_unknown and not r.is_admin:
+            raise PermissionDenied(
+                "Hashfloor could not check who you are with Slack just now; try again in a minute."
+            )
         if r.is_stranger:
             raise PermissionDenied("People from other organisations cannot change Hashfloor here.")
         if r.is_guest:

@@ -42,7 +42,7 @@ class UserRoles:
         except SlackApiError as exc:
             # Unknown means no rights: a change refused is safer than one allowed by mistake.
             log.warning("users.info %s failed: %s", user_id, exc.response.get("error"))
-            return Roles(is_admin=user_id in self.admins)
+            return Roles(is_admin=user_id in self.admins, is_unknown=True)
         roles = Roles(
             is_admin=bool(user.get("is_admin") or user.get("is_owner")) or user_id in self.admins,
             is_guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
