@@ -40,6 +40,9 @@ class AlertEngine:
     def __init__(self, storage: Storage, on_queued: Callable[[], None] | None = None) -> None:
         self.storage = storage
         self.on_queued = on_queued or (lambda: None)
+        # A poll is one vote: the same snapshot evaluated again (a retried hook) must not count
+        # as the second confirmation of a crossing.
+        self._last_taken_at: float | None = None
 
     def _team(self, cache: dict[str, TeamLines], team: str) -> TeamLines:
         if team not in cache:
@@ -51,6 +54,9 @@ class AlertEngine:
         """Step every active rule with this poll; returns how many messages were queued."""
         db = self.storage.db
         now = snap.taken_at
+        if self._last_taken_at is not None and now <= self._last_taken_at:
+            log.warning("poll of %.0f already evaluated; skipped", now)
+            return 0
         net_snap = snapshots.latest_network(db)
         net = net_snap.network if net_snap else None
         queued = 0
@@ -69,6 +75,7 @@ class AlertEngine:
                 queued += self._step_rule(db, row, target, snap, now, mutes, unmuted)
             for channel, items in unmuted.items():
                 queued += self._unmute_message(db, channel, items, snap, now)
+        self._last_taken_at = now
         if queued:
             self.on_queued()
         return queued
