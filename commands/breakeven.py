@@ -112,7 +112,7 @@ def handle(ctx: Ctx, text: str) -> Reply:
     share = bool(toks) and toks[0].lower() == "share"
     if share:
         toks = toks[1:]
-    view = ctx.service.view(ctx.team_id, ctx.now)
+    view = ctx.service.view(ctx.team, ctx.now)
     if not toks:
         reply = market_reply(view, workspaces.get_fleet(ctx.service.storage.db, ctx.team_id))
     elif len(toks) in (2, 3):

@@ -58,7 +58,7 @@ def handle(ctx: Ctx, toks: list[str]) -> Reply:
         workspaces.set_fleet(db, ctx.team_id, fleet, ctx.user_id, ctx.now)
         ctx.audit("fleet.set", **fleet.__dict__)
     msg = f"Fleet set: {describe(fleet)}."
-    view = ctx.service.view(ctx.team_id, ctx.now)
+    view = ctx.service.view(ctx.team, ctx.now)
     if view.hashvalue_btc_per_th_day and view.price_usd:
         be = econ.fleet_breakeven_price_usd(
             fleet.efficiency_j_per_th,

@@ -58,6 +58,6 @@ def handle(ctx: Ctx, text: str) -> Reply:
     share = bool(toks) and toks[0].lower() == "share"
     if toks[share:]:
         raise parsing.ParseError(text, "`/hashprice` takes no arguments (or `share`)")
-    reply = hashprice_reply(ctx.service.view(ctx.team_id, ctx.now))
+    reply = hashprice_reply(ctx.service.view(ctx.team, ctx.now))
     reply.in_channel = share
     return reply
