@@ -36,6 +36,12 @@ def benchmark_lines(db: Any, team: str) -> dict[str, CostLine]:
     return lines
 
 
+def transition_key(row: dict[str, Any], transitions: int) -> str:
+    """The outbox key of a rule's n-th transition. SQLite may give a new rule the id of a deleted
+    one (unsubscribe, subscribe again), so the key names the rule by id *and* creation time."""
+    return f"rule:{row['id']}@{row['created_at']!r}:t{transitions}"
+
+
 class AlertEngine:
     def __init__(self, storage: Storage, on_queued: Callable[[], None] | None = None) -> None:
         self.storage = storage
@@ -115,7 +121,7 @@ class AlertEngine:
             kind = "alert" if result.event == "crossed_below" else "recovery"
             outbox_id = alerts.enqueue(
                 db,
-                f"rule:{row['id']}:t{transitions}",
+                transition_key(row, transitions),
                 row["team_id"],
                 row["channel_id"],
                 kind,
