@@ -99,9 +99,14 @@ class AlertEngine:
         stored = alerts.rule_state(row)
         mute = mutes.get(row["channel_id"])
         mute = mute if mute and mute > now else None
-        # A mute that ended (expired, or /hashfloor unmute) is settled after this step.
+        # A mute that ended (expired, or /hashfloor unmute) is settled after this step, on fresh
+        # data only: the catch-up message needs a price, and settling it on a stale poll would
+        # forget that the channel was muted and lose that message.
         ended = stored.muted_until is not None and mute is None
-        state = stored if ended else replace(stored, muted_until=mute)
+        if ended and not (snap.fresh and snap.price_usd is not None):
+            ended, mute = False, stored.muted_until
+        # Once ended, this poll is not muted: a crossing it confirms posts as a real alert.
+        state = replace(stored, muted_until=mute)
         moved = bool(row["last_line_version"]) and target.version != row["last_line_version"]
         obs = rules.Observation(snap.price_usd, snap.fresh, target.line.value_usd, moved)
         result = rules.step(state, obs, now)
