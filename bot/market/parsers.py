@@ -117,7 +117,9 @@ def kraken_price(status: int, body: bytes | str) -> float:
     data = load_json(body)
     errors = dig(data, "error")
     if errors:
-        raise SourceError(f"error: {', '.join(map(str, errors))[:80]}")
+        # A list of messages in the real API; anything else truthy is an error all the same.
+        text = ", ".join(map(str, errors)) if isinstance(errors, list) else str(errors)
+        raise SourceError(f"error: {text[:80]}")
     result = dig(data, "result")
     if not isinstance(result, dict) or len(result) != 1:
         raise SourceError("unexpected result")
