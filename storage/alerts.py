@@ -307,3 +307,12 @@ def fail_channel_pending(db: Database, channel_id: str, error: str, now: float) 
         " WHERE channel_id = ? AND status = 'pending'",
         [error, now, channel_id],
     ).rowcount
+
+
+def fail_team_pending(db: Database, team_id: str, error: str, now: float) -> int:
+    """A workspace whose token Slack refuses: none of its queued messages can go either."""
+    return db.execute(
+        "UPDATE outbox SET status = 'failed', last_error = ?, sent_at = ?"
+        " WHERE team_id = ? AND status = 'pending'",
+        [error, now, team_id],
+    ).rowcount

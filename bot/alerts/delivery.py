@@ -151,6 +151,9 @@ class DeliveryWorker:
             alerts.mark_failed(db, row["id"], reason, now)
             if reason in alerts.TEAM_ERRORS:
                 n = alerts.pause_team(db, row["team_id"], reason, now)
+                # Every queued row of the workspace would be refused the same way: one call each
+                # to Slack with a dead token, for nothing.
+                alerts.fail_team_pending(db, row["team_id"], reason, now)
                 scope = f"workspace {row['team_id']}"
             else:
                 n = alerts.pause_channel(db, row["channel_id"], reason, now)
