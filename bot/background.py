@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 
 from bot.alerts.delivery import DeliveryWorker
 from bot.alerts.engine import AlertEngine
+from bot.digest.job import DigestJob
 from bot.service import Hashfloor
 from bot.slack.client import make_client
 
@@ -46,6 +47,7 @@ class Background:
         service.after_poll.append(self.engine.evaluate)
         # (callable, seconds): jobs the scheduler runs on an interval, e.g. the digest's minute job.
         self.interval_jobs: list[tuple[Callable[[], object], int]] = []
+        self.interval_jobs.append((DigestJob(service, self.client_for).run, 60))
 
     def start(self) -> None:
         self.delivery.start()

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from bot.fmt import escape
 from bot.slack import blocks as bk
 from bot.slack.blocks import Reply
-from commands import fleet, mute, parsing, status, subscribe
+from commands import digest, fleet, mute, parsing, status, subscribe
 from commands.context import Ctx
 
 NAME = "/hashfloor"
@@ -48,7 +48,7 @@ SUBCOMMANDS: dict[str, Sub] = {
     "unmute": mute.unmute,
     "subscribe": subscribe.subscribe,
     "unsubscribe": subscribe.unsubscribe,
-    "digest": coming("digest"),
+    "digest": digest.handle,
 }
 # Reading these changes nothing; every other subcommand may write.
 READ_ONLY = {"help", "status"}

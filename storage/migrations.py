@@ -5,7 +5,17 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from storage import alerts, audit, costs, installations, seen_events, snapshots, workspaces
+from storage import (
+    alerts,
+    audit,
+    costs,
+    digests,
+    history,
+    installations,
+    seen_events,
+    snapshots,
+    workspaces,
+)
 
 # Each table family owns its migration set; a new family appends its set here.
 MIGRATION_SETS: list[Migrations] = [
@@ -16,6 +26,8 @@ MIGRATION_SETS: list[Migrations] = [
     seen_events.migrations,
     alerts.migrations,
     installations.migrations,
+    digests.migrations,
+    history.migrations,
 ]
 
 

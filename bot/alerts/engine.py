@@ -73,12 +73,14 @@ class AlertEngine:
                 for r in db.query("SELECT channel_id, muted_until FROM channels")
             }
             unmuted: dict[str, list[tuple[dict, Target, str]]] = defaultdict(list)
+            changed: list[dict[str, Any]] = []
             for row in alerts.active_rules(db):
                 team = self._team(cache, row["team_id"])
                 target = resolve(row["line_key"], team.benchmarks, team.fleet, net)
                 if target is None:
                     continue  # the line is gone (removed benchmark, fleet off): status says so
-                queued += self._step_rule(db, row, target, snap, now, mutes, unmuted)
+                queued += self._step_rule(db, row, target, snap, now, mutes, unmuted, changed)
+            alerts.save_steps(db, changed)
             for channel, items in unmuted.items():
                 queued += self._unmute_message(db, channel, items, snap, now)
         self._last_taken_at = now
@@ -95,7 +97,9 @@ class AlertEngine:
         now: float,
         mutes: dict[str, float | None],
         unmuted: dict[str, list[tuple[dict[str, Any], str, CostLine]]],
+        changed: list[dict[str, Any]],
     ) -> int:
+        """Step one rule; a rule that changed is appended to `changed`, to be saved with the rest."""
         stored = alerts.rule_state(row)
         mute = mutes.get(row["channel_id"])
         mute = mute if mute and mute > now else None
@@ -106,7 +110,7 @@ class AlertEngine:
         if ended and not (snap.fresh and snap.price_usd is not None):
             ended, mute = False, stored.muted_until
         # Once ended, this poll is not muted: a crossing it confirms posts as a real alert.
-        state = replace(stored, muted_until=mute)
+        state = stored if mute == stored.muted_until else replace(stored, muted_until=mute)
         moved = bool(row["last_line_version"]) and target.version != row["last_line_version"]
         obs = rules.Observation(snap.price_usd, snap.fresh, target.line.value_usd, moved)
         result = rules.step(state, obs, now)
@@ -148,7 +152,7 @@ class AlertEngine:
         if new != stored:
             cols.update(alerts.state_columns(new))
         if cols:
-            alerts.update_rule(db, row["id"], **cols)
+            changed.append(row | cols)
         return queued
 
     def _unmute_message(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import check, costs, db, run
+from bot.cli import backtest, check, costs, db, digest, run
 
 app = typer.Typer(
     name="hashfloor",
@@ -16,8 +16,10 @@ app = typer.Typer(
 
 run.register(app)
 check.register(app)
+backtest.register(app)
 app.add_typer(costs.app, name="costs")
 app.add_typer(db.app, name="db")
+app.add_typer(digest.app, name="digest")
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from bot.slack.client import make_client
 from bot.slack.listeners import actions as action_listeners
 from bot.slack.listeners import commands as command_listeners
 from bot.slack.listeners import events as event_listeners
+from bot.slack.listeners import home as home_listeners
 from bot.slack.users import UserRoles
 
 log = logging.getLogger("hashfloor.slack")
@@ -67,4 +68,5 @@ def build_app(service: Hashfloor, client: WebClient | None = None) -> App:
     event_listeners.register(app, service)
     command_listeners.register(app, service, roles)
     action_listeners.register(app, service, roles)
+    home_listeners.register(app, service)
     return app

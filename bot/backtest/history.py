@@ -1,0 +1,281 @@
+"""Price and difficulty history from mempool (`HASHFLOOR_MEMPOOL_URL`), cached in SQLite.
+
+The first run downloads everything: `/api/v1/historical-price?currency=USD` (every price mempool
+has, newest first) and `/api/v1/mining/difficulty-adjustments` (every adjustment, newest first).
+Later runs ask only for what is new:
+
+- prices: mempool answers `&timestamp=T` with the one price nearest at or before T, so each
+  missing UTC day is one small request for its last price (up to `MAX_DAY_REQUESTS` days; a longer
+  gap downloads the whole history again). The last cached day is asked again when it was still
+  running when fetched. A server that answers the whole history instead is handled too: whatever
+  comes back, only rows newer than the cache are kept.
+- adjustments: the smallest of mempool's intervals (`/difficulty-adjustments/1m` …) that reaches
+  back past the last adjustment on file; only adjustments above its height are kept.
+
+Each answer is stored in its own transaction, so a failure half-way keeps what came before it, and
+a failed download leaves the cache as it was. Errors are `HistoryError`: one line for people.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from bot.market import parsers
+from bot.market.parsers import SourceError
+from bot.market.poll import USER_AGENT
+from storage import history
+from storage.db import Storage
+
+PRICES_PATH = "/api/v1/historical-price"
+ADJUSTMENTS_PATH = "/api/v1/mining/difficulty-adjustments"
+PRICES_TASK = "BTC/USD prices"
+ADJUSTMENTS_TASK = "difficulty adjustments"
+# mempool's intervals and the fewest days each is sure to reach back (a month can be 28 days).
+ADJUSTMENT_INTERVALS: tuple[tuple[str, int], ...] = (
+    ("24h", 1),
+    ("3d", 3),
+    ("1w", 7),
+    ("1m", 28),
+    ("3m", 89),
+    ("6m", 181),
+    ("1y", 365),
+    ("2y", 730),
+    ("3y", 1095),
+    ("4y", 1460),
+)
+MAX_DAY_REQUESTS = 31
+DAY_S = 86_400
+# Block times: nothing before the genesis block, nothing past 2100 (a time in ms would be).
+MIN_TIME = 1_231_006_505
+MAX_TIME = 4_102_444_800
+
+# (task, completed, total or None): how far a download has got, for a progress bar.
+ProgressFn = Callable[[str, float, float | None], None]
+
+
+class HistoryError(Exception):
+    """A download failed; the message is one line for people."""
+
+
+@dataclass
+class RefreshReport:
+    price_requests: int = 0
+    prices_added: int = 0
+    full_prices: bool = False
+    adjustment_requests: int = 0
+    adjustments_added: int = 0
+    full_adjustments: bool = False
+
+
+# --- answers (pure) ---------------------------------------------------------------------------
+
+
+def _time(value: Any, what: str) -> int:
+    t = parsers.number(value, what)
+    if not MIN_TIME <= t <= MAX_TIME:
+        raise SourceError(f"{what} {t:g} is not a time in seconds since 1970 after 2009")
+    return int(t)
+
+
+def parse_prices(status: int, body: bytes | str) -> list[tuple[int, float]]:
+    """`{"prices": [{"time": s, "USD": usd, …}, …], "exchangeRates": {…}}` → (s, usd), oldest first.
+
+    A price of 0 is mempool's "no price" (its placeholder before July 2010) and is left out.
+    """
+    parsers.check_status(status)
+    data = parsers.load_json(body)
+    if data is None:
+        raise SourceError("no prices in the answer (null)")
+    rows = parsers.dig(data, "prices")
+    if not isinstance(rows, list):
+        raise SourceError("'prices' is not a list")
+    out: dict[int, float] = {}
+    for n, row in enumerate(rows):
+        time = _time(parsers.dig(row, "time"), f"prices[{n}].time")
+        usd = parsers.number(parsers.dig(row, "USD"), f"prices[{n}].USD")
+        if usd == 0:
+            continue
+        if not parsers.MIN_PLAUSIBLE_USD <= usd <= parsers.MAX_PLAUSIBLE_USD:
+            raise SourceError(f"prices[{n}].USD {usd:g} is not a plausible price")
+        out[time] = usd
+    return sorted(out.items())
+
+
+def parse_adjustments(status: int, body: bytes | str) -> list[tuple[int, int, float, float | None]]:
+    """`[[time s, height, difficulty, ratio], …]` → the same tuples, lowest height first."""
+    parsers.check_status(status)
+    data = parsers.load_json(body)
+    if not isinstance(data, list):
+        raise SourceError("not a list of adjustments")
+    out: dict[int, tuple[int, int, float, float | None]] = {}
+    for n, row in enumerate(data):
+        if not isinstance(row, list) or len(row) < 3:
+            raise SourceError(f"adjustment [{n}] is not [time, height, difficulty, ratio]")
+        time = _time(row[0], f"adjustment [{n}] time")
+        height = parsers.block_count(row[1], f"adjustment [{n}] height")
+        difficulty = parsers.positive(row[2], f"adjustment [{n}] difficulty")
+        ratio = None
+        if len(row) > 3 and row[3] is not None:
+            ratio = parsers.number(row[3], f"adjustment [{n}] ratio")
+        out[height] = (time, height, difficulty, ratio)
+    return [out[h] for h in sorted(out)]
+
+
+# --- what to ask for (pure) -------------------------------------------------------------------
+
+
+def price_plan(last_time: int | None, fetched_at: float | None, now: float) -> list[int] | None:
+    """The `timestamp`s to ask for, one request each, or None to download the whole history."""
+    if last_time is None:
+        return None
+    last_day = int(last_time // DAY_S)
+    first = last_day + 1
+    if fetched_at is None or int(fetched_at // DAY_S) <= last_day:
+        first = last_day  # that day was still running when fetched: it may have more now
+    today = int(now // DAY_S)
+    days = range(first, today + 1)
+    if len(days) > MAX_DAY_REQUESTS:
+        return None
+    return [min(d * DAY_S + DAY_S - 1, int(now)) for d in days]
+
+
+def adjustment_interval(last_time: int | None, now: float) -> str | None:
+    """The shortest mempool interval reaching back past `last_time`, or None for everything."""
+    if last_time is None:
+        return None
+    gap_days = math.ceil((now - last_time) / DAY_S) + 1
+    for name, days in ADJUSTMENT_INTERVALS:
+        if days >= gap_days:
+            return name
+    return None
+
+
+# --- the download -----------------------------------------------------------------------------
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, SourceError):
+        text = str(exc)
+        return f"{text} (truncated or not JSON)" if text == "invalid JSON" else text
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(exc, httpx.ConnectError):
+        return "unreachable"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "the connection closed before the answer was complete"
+    if isinstance(exc, httpx.HTTPError):
+        return f"network error: {type(exc).__name__}"
+    return f"error: {type(exc).__name__}"
+
+
+class _Fetcher:
+    def __init__(self, client: httpx.Client, base_url: str, progress: ProgressFn) -> None:
+        self.client = client
+        self.base_url = base_url.rstrip("/")
+        self.progress = progress
+
+    def get(
+        self, task: str, path: str, params: dict[str, Any], stream: bool = False
+    ) -> tuple[int, bytes]:
+        url = self.base_url + path
+        try:
+            with self.client.stream("GET", url, params=params) as resp:
+                size = resp.headers.get("content-length")
+                total = float(size) if stream and size and size.isdigit() else None
+                chunks: list[bytes] = []
+                got = 0
+                for chunk in resp.iter_bytes():
+                    chunks.append(chunk)
+                    got += len(chunk)
+                    if stream:
+                        self.progress(task, got, total)
+                return resp.status_code, b"".join(chunks)
+        except httpx.HTTPError as exc:
+            raise HistoryError(f"{task} from {self.base_url}: {_reason(exc)}") from None
+
+
+def refresh(
+    storage: Storage,
+    base_url: str,
+    now: float,
+    timeout_s: float = 10.0,
+    progress: ProgressFn | None = None,
+    client: httpx.Client | None = None,
+) -> RefreshReport:
+    """Bring the cache up to date with mempool at `base_url`; raises HistoryError on failure."""
+    report = RefreshReport()
+    own = client is None
+    client = client or httpx.Client(
+        timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 3.0)),
+        headers={"User-Agent": USER_AGENT},
+        follow_redirects=True,
+    )
+    fetcher = _Fetcher(client, base_url, progress or (lambda *_: None))
+    try:
+        _refresh_prices(storage, fetcher, now, report)
+        _refresh_adjustments(storage, fetcher, now, report)
+    finally:
+        if own:
+            client.close()
+    return report
+
+
+def _parse(task: str, base_url: str, parse: Callable[[int, bytes], Any], got: tuple) -> Any:
+    try:
+        return parse(*got)
+    except SourceError as exc:
+        raise HistoryError(f"{task} from {base_url}: {_reason(exc)}") from None
+
+
+def _refresh_prices(storage: Storage, f: _Fetcher, now: float, report: RefreshReport) -> None:
+    db = storage.db
+    last = history.last_price_time(db)
+    plan = price_plan(last, history.fetched_at(db, history.PRICES), now)
+    params: dict[str, Any] = {"currency": "USD"}
+
+    def store(rows: list[tuple[int, float]]) -> None:
+        new = [r for r in rows if last is None or r[0] > last]
+        with storage.transaction():
+            report.prices_added += history.add_prices(db, new)
+            history.set_fetched_at(db, history.PRICES, now)
+
+    if plan is None:
+        report.full_prices = True
+        report.price_requests += 1
+        f.progress(PRICES_TASK, 0, None)
+        got = f.get(PRICES_TASK, PRICES_PATH, params, stream=True)
+        store(_parse(PRICES_TASK, f.base_url, parse_prices, got))
+        f.progress(PRICES_TASK, 1, 1)
+        return
+    f.progress(PRICES_TASK, 0, len(plan) or 1)
+    for n, timestamp in enumerate(plan, start=1):
+        report.price_requests += 1
+        got = f.get(PRICES_TASK, PRICES_PATH, {**params, "timestamp": timestamp})
+        rows = _parse(PRICES_TASK, f.base_url, parse_prices, got)
+        store(rows)
+        f.progress(PRICES_TASK, n, len(plan))
+        if len(rows) > 1:
+            break  # the server sent more than the one nearest price: we have all there is
+    f.progress(PRICES_TASK, len(plan) or 1, len(plan) or 1)
+
+
+def _refresh_adjustments(storage: Storage, f: _Fetcher, now: float, report: RefreshReport) -> None:
+    db = storage.db
+    last = history.last_adjustment(db)
+    interval = adjustment_interval(last[0] if last else None, now)
+    path = ADJUSTMENTS_PATH if interval is None else f"{ADJUSTMENTS_PATH}/{interval}"
+    report.full_adjustments = interval is None
+    report.adjustment_requests += 1
+    f.progress(ADJUSTMENTS_TASK, 0, None)
+    got = f.get(ADJUSTMENTS_TASK, path, {}, stream=True)
+    rows = _parse(ADJUSTMENTS_TASK, f.base_url, parse_adjustments, got)
+    new = [r for r in rows if last is None or r[1] > last[1]]
+    with storage.transaction():
+        report.adjustments_added += history.add_adjustments(db, new)
+        history.set_fetched_at(db, history.ADJUSTMENTS, now)
+    f.progress(ADJUSTMENTS_TASK, 1, 1)

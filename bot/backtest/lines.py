@@ -1,0 +1,182 @@
+"""The lines a backtest watches, as they stood on each day.
+
+- `cash`, `allin`: the shipped benchmarks, quarter by quarter. On a day, the line in force is the
+  benchmark of the quarter that contains it or, when that quarter has no value, of the latest
+  earlier quarter that has one ("the benchmark of each quarter as it was", DESIGN §6). Before the
+  first quarter with a value there is no line, and the rule stays unknown. all-in has no 2024-Q1.
+- `cost:<id>`: a cost row on file (a workspace's own line), held at its value for the whole period.
+- `below:<usd>`: a fixed price.
+- `fleet`: a fleet's breakeven, from each day's difficulty and the subsidy then, with an assumed
+  average of fees per block (the price history carries no fees).
+
+Pure: rows and numbers in, specs out; `values` gives a line's value at each point.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bot import economics as econ
+from bot.backtest.series import HeightModel, Point
+from storage.workspaces import Fleet
+
+# The 2024–25 average of fees per block was about 0.02–0.05 BTC; with no fees in the history, the
+# fleet line takes this unless told otherwise (--fees-btc). It is stated with every result.
+DEFAULT_FEES_BTC = 0.02
+BENCHMARK_KINDS = ("cash", "allin")
+KIND_LABEL = {"cash": "CoinShares cash cost", "allin": "CoinShares all-in cost"}
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+
+
+class RuleError(ValueError):
+    """A rule name that cannot be watched; the message says why and what works."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """A value in force from `starts` (unix s) until the next step."""
+
+    starts: float
+    value_usd: float
+    period: str | None = None  # "2024-Q3"
+
+
+@dataclass(frozen=True)
+class LineSpec:
+    key: str
+    label: str
+    steps: tuple[Step, ...] = ()  # a benchmark or fixed line
+    fleet: Fleet | None = None  # a fleet's breakeven line instead
+    fees_per_block_btc: float = DEFAULT_FEES_BTC
+
+    def values(
+        self, points: Sequence[Point], heights: HeightModel
+    ) -> list[tuple[float, str | None] | None]:
+        """(value, period) of the line in force at each point, or None where there is none."""
+        if self.fleet is not None:
+            return _fleet_values(self.fleet, self.fees_per_block_btc, points, heights)
+        starts = [s.starts for s in self.steps]
+        out: list[tuple[float, str | None] | None] = []
+        for p in points:
+            i = bisect.bisect_right(starts, p.time) - 1
+            out.append((self.steps[i].value_usd, self.steps[i].period) if i >= 0 else None)
+        return out
+
+
+def _fleet_values(
+    fleet: Fleet, fees: float, points: Sequence[Point], heights: HeightModel
+) -> list[tuple[float, str | None] | None]:
+    cache: dict[tuple[float, float], float] = {}
+    out: list[tuple[float, str | None] | None] = []
+    for p in points:
+        if p.difficulty is None:
+            out.append(None)  # no difficulty known then: no breakeven to compare with
+            continue
+        subsidy = heights.subsidy_btc(p.time)
+        key = (p.difficulty, subsidy)
+        if key not in cache:
+            hashvalue = econ.hashvalue_btc_per_th_day(p.difficulty, subsidy, fees)
+            cache[key] = econ.fleet_breakeven_price_usd(
+                fleet.efficiency_j_per_th, fleet.power_usd_per_kwh, hashvalue, fleet.pool_fee
+            )
+        out.append((cache[key], None))
+    return out
+
+
+def quarter_start(quarter: str) -> float:
+    """`2024-Q3` → unix s of 2024-07-01 00:00 UTC."""
+    m = _QUARTER.match(quarter.strip().upper())
+    if not m:
+        raise ValueError(f"not a quarter: {quarter!r} (expected e.g. 2024-Q3)")
+    year, q = int(m.group(1)), int(m.group(2))
+    return datetime(year, 3 * q - 2, 1, tzinfo=UTC).timestamp()
+
+
+def benchmark_line(kind: str, rows: Iterable[dict[str, Any]]) -> LineSpec:
+    """The shipped benchmark of one kind, as a step per quarter that has a value.
+
+    `rows` are cost_benchmarks rows (storage.costs); only shipped rows (no workspace) of this
+    kind with a quarter count.
+    """
+    steps = sorted(
+        (
+            Step(quarter_start(r["quarter"]), float(r["value_usd"]), r["quarter"])
+            for r in rows
+            if r["workspace"] is None
+            and r["kind"] == kind
+            and r["quarter"]
+            and _QUARTER.match(r["quarter"])
+        ),
+        key=lambda s: s.starts,
+    )
+    return LineSpec(kind, KIND_LABEL[kind], tuple(steps))
+
+
+def fixed_line(key: str, label: str, value_usd: float, period: str | None = None) -> LineSpec:
+    if not value_usd > 0:
+        raise RuleError(f"{key}: a line must be a positive price")
+    return LineSpec(key, label, (Step(float("-inf"), float(value_usd), period),))
+
+
+def fleet_line(fleet: Fleet, fees_per_block_btc: float = DEFAULT_FEES_BTC) -> LineSpec:
+    if fleet.power_usd_per_kwh <= 0:
+        raise RuleError("fleet: with free power there is no breakeven price to watch")
+    if fees_per_block_btc < 0:
+        raise RuleError("fees per block cannot be negative")
+    label = (
+        f"fleet breakeven ({fleet.efficiency_j_per_th:g} J/TH at "
+        f"${fleet.power_usd_per_kwh:g}/kWh, pool fee {fleet.pool_fee * 100:g}%)"
+    )
+    return LineSpec("fleet", label, fleet=fleet, fees_per_block_btc=fees_per_block_btc)
+
+
+def parse_rules(text: str) -> list[str]:
+    """`cash,allin,fleet,below:80000,cost:7` → rule keys (deduplicated, in order).
+
+    `all-in` and `all_in` are `allin`; `all` is cash and all-in; `below:` takes 80000, $80k or
+    1.2m (no thousands commas: the comma separates rules).
+    """
+    keys: list[str] = []
+    for raw in text.split(","):
+        word = raw.strip().lower()
+        if not word:
+            continue
+        if word == "all":
+            keys += ["cash", "allin"]
+        elif word in ("cash", "allin", "fleet"):
+            keys.append(word)
+        elif word in ("all-in", "all_in"):
+            keys.append("allin")
+        elif word.startswith("below:"):
+            keys.append(f"below:{_usd(word.removeprefix('below:'), raw):g}")
+        elif word.startswith("cost:") and word.removeprefix("cost:").isdigit():
+            keys.append(f"cost:{int(word.removeprefix('cost:'))}")
+        else:
+            raise RuleError(
+                f"unknown rule {raw.strip()!r}: use cash, allin, fleet, below:<usd> or "
+                "cost:<id>, separated by commas (e.g. cash,allin,below:80000)"
+            )
+    if not keys:
+        raise RuleError("no rule named: e.g. --rules cash,allin")
+    return list(dict.fromkeys(keys))
+
+
+def _usd(text: str, raw: str) -> float:
+    t = text.strip().removeprefix("$").replace(",", "").replace("_", "")
+    scale = 1.0
+    if t.endswith("k"):
+        t, scale = t[:-1], 1e3
+    elif t.endswith("m"):
+        t, scale = t[:-1], 1e6
+    try:
+        value = float(t) * scale
+    except ValueError:
+        raise RuleError(f"{raw.strip()!r}: below: needs a price, e.g. below:80000") from None
+    if not 0 < value < float("inf"):
+        raise RuleError(f"{raw.strip()!r}: the price must be more than zero")
+    return value

@@ -1,0 +1,127 @@
+"""A backtest result for machines (`--json`) and the words shared with the terminal view.
+
+Pure: the result and a description of where the data came from in, plain data out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from bot import fmt
+from bot.backtest.csv_input import Problem
+from bot.backtest.lines import LineSpec
+from bot.backtest.replay import Alert, BacktestResult, Run
+
+EVENT_WORDS = {"crossed_below": "crossed below", "recovered_above": "recovered above"}
+
+
+def date(unix_s: float | None) -> str | None:
+    if unix_s is None:
+        return None
+    return datetime.fromtimestamp(unix_s, UTC).strftime("%Y-%m-%d")
+
+
+def stamp(unix_s: float | None) -> str | None:
+    """ISO 8601 in UTC, to the minute: 2024-08-05T00:00Z."""
+    if unix_s is None:
+        return None
+    return datetime.fromtimestamp(unix_s, UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def short_name(key: str, label: str, period: str | None = None) -> str:
+    """A line in few words, for narrow tables: `cash (2024-Q3)`, `below $80,000`, `fleet`."""
+    name = {"cash": "cash", "allin": "all-in", "fleet": "fleet"}.get(key)
+    if name is None and key.startswith("below:"):
+        name = f"below {fmt.usd(float(key.removeprefix('below:')))}"
+    name = name or label
+    return f"{name} ({period})" if period else name
+
+
+def assumptions(lines: Sequence[LineSpec]) -> list[str]:
+    """What the replay had to assume, said with every result that depends on it."""
+    out = []
+    for spec in lines:
+        if spec.fleet is not None:
+            out.append(
+                f"{spec.label}: fees of {spec.fees_per_block_btc:g} BTC per block assumed for "
+                "every day (the history has no fees; set --fees-btc); the subsidy comes from the "
+                "block height estimated from the difficulty adjustments and the halvings"
+            )
+    if any(s.key in ("cash", "allin") for s in lines):
+        out.append(
+            "benchmarks: each day is checked against the benchmark of its quarter, or of the "
+            "latest earlier quarter that has one; before the first, the rule waits"
+        )
+    return out
+
+
+def _run(run: Run | None) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    return {"days": run.days, "start": stamp(run.start), "end": stamp(run.end)}
+
+
+def _alert(a: Alert) -> dict[str, Any]:
+    return {
+        "date": date(a.time),
+        "time": stamp(a.time),
+        "line": a.line_key,
+        "label": a.line_label,
+        "period": a.period,
+        "event": a.event,
+        "price_usd": a.price_usd,
+        "line_usd": a.line_usd,
+        "margin": round(a.margin, 6),
+    }
+
+
+def to_json(
+    result: BacktestResult,
+    lines: Sequence[LineSpec],
+    source: dict[str, Any],
+    problems: Sequence[Problem] = (),
+) -> dict[str, Any]:
+    return {
+        "source": source,
+        "from": stamp(result.start),
+        "to": stamp(result.end),
+        "poll": result.poll,
+        "points": len(result.points),
+        "assumptions": assumptions(lines),
+        "skipped_rows": [{"line": p.line, "reason": p.reason} for p in problems],
+        "alerts": [_alert(a) for a in result.alerts],
+        "lines": [
+            {
+                "key": r.key,
+                "label": r.label,
+                "first_seen": stamp(r.first_time),
+                "start_state": r.start_state,
+                "final_state": r.final_state,
+                "alerts": len(r.alerts),
+                "days_observed": r.days_observed,
+                "days_below": r.days_below,
+                "longest_run_below": _run(r.longest_run),
+                "years": [
+                    {
+                        "year": y.year,
+                        "days_observed": y.days_observed,
+                        "days_below": y.days_below,
+                        "longest_run_below": _run(y.longest_run),
+                    }
+                    for y in r.years
+                ],
+                "silent_changes": [
+                    {
+                        "time": stamp(c.time),
+                        "state": c.state,
+                        "line_usd": c.line_usd,
+                        "price_usd": c.price_usd,
+                    }
+                    for c in r.silent_changes
+                ],
+            }
+            for r in result.lines
+        ],
+    }

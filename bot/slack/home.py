@@ -1,0 +1,246 @@
+"""The App Home tab: the market dashboard and this workspace's subscriptions and digests.
+
+Pure: a function of the market view, the workspace's subscriptions and digest schedules, and the
+time. Within Slack's limits for a Home view: at most 100 blocks, 3,000 characters a section; many
+subscriptions are packed several to a section, and what still does not fit is counted, not cut.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot import economics as econ
+from bot import fmt
+from bot.market.view import MarketView
+from bot.slack import blocks as bk
+from bot.slack.blocks import Block
+from storage.workspaces import Fleet
+
+MAX_HOME_BLOCKS = 100
+MAX_LABEL_CHARS = 120
+TITLE = "Hashfloor: BTC against the cost to mine"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One alert rule of the workspace, with its line resolved for people."""
+
+    channel_id: str
+    label: str  # the line's name (user text: escaped when shown)
+    value_usd: float | None  # None when the line no longer exists
+    state: str  # unknown | above | below
+    since: float | None
+    paused_reason: str | None = None
+    paused_at: float | None = None
+
+
+@dataclass(frozen=True)
+class DigestEntry:
+    """One channel's weekly digest: its schedule in words and the next send time."""
+
+    channel_id: str
+    schedule: str | None  # "Monday 09:00 Europe/Berlin"; None when the digest is off
+    default: bool  # the subscription's default rather than a schedule someone set
+    next_send: str | None  # "Mon 30 Nov 2026 09:00 CET" (bot.digest.channels.next_words)
+    last_error: str | None = None
+
+
+def home_view(
+    view: MarketView,
+    fleet: Fleet | None,
+    subscriptions: Sequence[Subscription],
+    digests: Sequence[DigestEntry],
+) -> dict[str, Any]:
+    """The Home tab's view for views.publish."""
+    blocks: list[Block] = [bk.header(TITLE)]
+    blocks += _market(view, fleet)
+    blocks.append(bk.divider())
+    blocks.append(bk.header("Alerts in this workspace"))
+    blocks += _subscriptions(subscriptions)
+    blocks.append(bk.divider())
+    blocks.append(bk.header("Weekly digests"))
+    blocks += _digests(digests)
+    blocks.append(
+        bk.context(
+            "`/hashfloor subscribe` in a channel for alerts · `/hashfloor digest mon 09:00 "
+            "Europe/Berlin` sets its digest · `/hashfloor status` there for the details"
+        )
+    )
+    return {"type": "home", "blocks": _fit(blocks)}
+
+
+# --- the market -------------------------------------------------------------------------------
+
+
+def _market(view: MarketView, fleet: Fleet | None) -> list[Block]:
+    if view.price_usd is None:
+        return [
+            bk.section(
+                ":hourglass: No market data yet: the bot polls the price sources at start-up. "
+                "Open this tab again in a minute."
+            )
+        ]
+    age = f"fetched {fmt.age(view.age_s)}"
+    if view.stale:
+        age = f":warning: stale, {age}: the price sources have not agreed since"
+    sources = ", ".join(view.price_sources)
+    out = [
+        bk.section(
+            f"*BTC {fmt.usd(view.price_usd)}* · {age}"
+            + (f" (median of {fmt.escape(sources)})" if sources else "")
+        )
+    ]
+    rows = [_line_row(m.line.label, m.line.value_usd, m.margin) for m in view.margins]
+    if fleet is not None:
+        rows.append(_fleet_row(view, fleet))
+    out += [bk.section(t) for t in _pack(["*Cost lines*", *rows] if rows else ["*Cost lines*"])]
+    out.append(bk.fields_section(_network_fields(view)))
+    return out
+
+
+def _line_row(label: str, value_usd: float, margin: float) -> str:
+    icon = ":large_green_circle:" if margin >= 0 else ":red_circle:"
+    return (
+        f"{icon} *{fmt.escape(_label(label))}* {fmt.usd(value_usd)}: "
+        f"price is {fmt.margin_words(margin)}"
+    )
+
+
+def _fleet_row(view: MarketView, fleet: Fleet) -> str:
+    who = f"{fleet.efficiency_j_per_th:g} J/TH at ${fleet.power_usd_per_kwh:g}/kWh"
+    if not view.hashvalue_btc_per_th_day or view.price_usd is None:
+        return f":grey_question: *Your fleet* ({who}): breakeven unknown until network data arrives"
+    try:
+        be = econ.fleet_breakeven_price_usd(
+            fleet.efficiency_j_per_th,
+            fleet.power_usd_per_kwh,
+            view.hashvalue_btc_per_th_day,
+            fleet.pool_fee,
+        )
+        margin = econ.margin_over_line(view.price_usd, be)
+    except econ.EconomicsDomainError:
+        return f":grey_question: *Your fleet* ({who}): no breakeven at these numbers"
+    icon = ":large_green_circle:" if margin >= 0 else ":red_circle:"
+    return (
+        f"{icon} *Your fleet* ({who}) breaks even at {fmt.usd(be)}: "
+        f"price is {fmt.margin_words(margin)}"
+    )
+
+
+def _network_fields(view: MarketView) -> list[str]:
+    if view.hashprice_usd_per_ph_day is not None:
+        hashprice = f"{fmt.usd(view.hashprice_usd_per_ph_day, cents=True)}/PH/day"
+        if view.hashprice_sats_per_th_day is not None:
+            hashprice += f" · {view.hashprice_sats_per_th_day:,.1f} sats/TH/day"
+    else:
+        hashprice = "—"
+    if view.next_adjustment_percent is not None:
+        nxt = f"{fmt.pct(view.next_adjustment_percent / 100, digits=2)} (estimate)"
+        if view.next_adjustment_at is not None:
+            nxt += f" around {_date(view.next_adjustment_at)}"
+        if view.next_adjustment_blocks is not None:
+            nxt += f", in {view.next_adjustment_blocks:,} blocks"
+    else:
+        nxt = "—"
+    if view.blocks_to_halving is not None:
+        days = view.blocks_to_halving * 600 / 86_400  # at the 10-minute target spacing
+        halving = f"in {view.blocks_to_halving:,} blocks (about {days:,.0f} days)"
+    else:
+        halving = "—"
+    return [
+        f"*Hashprice*\n{hashprice}",
+        f"*Difficulty*\n{fmt.difficulty(view.difficulty)}",
+        f"*Next difficulty adjustment*\n{nxt}",
+        f"*Next halving*\n{halving}",
+    ]
+
+
+# --- subscriptions and digests ----------------------------------------------------------------
+
+
+def _subscriptions(subs: Sequence[Subscription]) -> list[Block]:
+    if not subs:
+        return [bk.section("No channel is subscribed yet: `/hashfloor subscribe` in a channel.")]
+    rows: list[str] = []
+    channel = None
+    for s in sorted(subs, key=lambda s: s.channel_id):  # stable: rules keep their order
+        if s.channel_id != channel:
+            channel = s.channel_id
+            rows.append(f"*<#{s.channel_id}>*")
+        value = f" {fmt.usd(s.value_usd)}" if s.value_usd is not None else " (line removed)"
+        since = f" since {_date(s.since)}" if s.since else ""
+        row = f"• {fmt.escape(_label(s.label))}{value}: *{_state_words(s.state)}*{since}"
+        if s.paused_reason:
+            row += (
+                f"\n   :warning: paused {_date(s.paused_at) if s.paused_at else ''}: Slack said "
+                f"`{fmt.escape(_label(s.paused_reason))}`. Invite the bot or subscribe again."
+            )
+        rows.append(row)
+    return [bk.section(t) for t in _pack(rows)]
+
+
+def _state_words(state: str) -> str:
+    return {"above": "price above", "below": "price below", "unknown": "waiting for data"}.get(
+        state, state
+    )
+
+
+def _digests(entries: Sequence[DigestEntry]) -> list[Block]:
+    if not entries:
+        return [
+            bk.section(
+                "No channel gets the weekly digest yet. Subscribed channels get it on Mondays at "
+                "09:00 UTC; `/hashfloor digest <day> <HH:MM> [zone]` sets another time."
+            )
+        ]
+    rows = []
+    for e in sorted(entries, key=lambda e: e.channel_id):
+        if e.schedule is None:
+            rows.append(f"• <#{e.channel_id}>: off")
+            continue
+        row = f"• <#{e.channel_id}>: every {e.schedule}" + (" (default)" if e.default else "")
+        if e.next_send is not None:
+            row += f" · next {e.next_send}"
+        if e.last_error:
+            row += f"\n   :warning: {fmt.escape(_label(e.last_error))}"
+        rows.append(row)
+    return [bk.section(t) for t in _pack(rows)]
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _pack(rows: list[str]) -> list[str]:
+    """Rows joined by newlines into as few section texts as fit in 3,000 characters each."""
+    texts: list[str] = []
+    for row in rows:
+        row = _cut(row, bk.MAX_SECTION_CHARS)
+        if texts and len(texts[-1]) + 1 + len(row) <= bk.MAX_SECTION_CHARS:
+            texts[-1] += "\n" + row
+        else:
+            texts.append(row)
+    return texts
+
+
+def _fit(blocks: list[Block]) -> list[Block]:
+    """At most 100 blocks; the last says how many were left out."""
+    if len(blocks) <= MAX_HOME_BLOCKS:
+        return blocks
+    kept = blocks[: MAX_HOME_BLOCKS - 1]
+    return [*kept, bk.context(f"…and {len(blocks) - len(kept)} more sections not shown")]
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _label(text: str) -> str:
+    """User text on one line and of a sane length (escape it after)."""
+    return _cut(" ".join(text.split()), MAX_LABEL_CHARS)
+
+
+def _date(unix_s: float) -> str:
+    """A time shown in each reader's own zone, with a UTC fallback."""
+    return f"<!date^{int(unix_s)}^{{date_short_pretty}} {{time}}|{fmt.when(unix_s)}>"

@@ -1,0 +1,64 @@
+"""The App Home tab: publish the dashboard when someone opens it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
+
+from bot.alerts import engine
+from bot.alerts.targets import resolve
+from bot.digest import channels
+from bot.service import Hashfloor
+from bot.slack.home import DigestEntry, Subscription, home_view
+from storage import alerts, digests, workspaces
+from storage.workspaces import team_key
+
+
+def dashboard(service: Hashfloor, team_id: str | None, now: float) -> dict[str, Any]:
+    """The Home view of a workspace, from SQLite only."""
+    db = service.storage.db
+    team = team_key(team_id)
+    fleet = workspaces.get_fleet(db, team)
+    lines = engine.benchmark_lines(db, team)
+    net = engine.network(db)
+    rules = alerts.team_rules(db, team)
+    subs = []
+    for r in rules:
+        target = resolve(r["line_key"], lines, fleet, net)
+        subs.append(
+            Subscription(
+                channel_id=r["channel_id"],
+                label=target.line.label if target else r["line_key"],
+                value_usd=target.line.value_usd if target else None,
+                state=r["state"],
+                since=r["since"],
+                paused_reason=r["paused_reason"],
+                paused_at=r["paused_at"],
+            )
+        )
+    active = [s for s in alerts.subscribed_channels(db) if s["team_id"] == team]
+    at = datetime.fromtimestamp(now, UTC)
+    entries = [
+        DigestEntry(
+            channel_id=d.channel_id,
+            schedule=d.schedule.describe() if d.enabled else None,
+            default=not d.explicit,
+            next_send=channels.next_words(d, at),
+            last_error=d.last_error,
+        )
+        for d in channels.all_channels(digests.team_rows(db, team), active)
+    ]
+    return home_view(service.view(team, now), fleet, subs, entries)
+
+
+def register(app: App, service: Hashfloor) -> None:
+    @app.event("app_home_opened")
+    def on_home_opened(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        if event.get("tab") != "home":
+            return  # the Messages tab: nothing to draw
+        team_id = context.team_id or (event.get("view") or {}).get("team_id")
+        view = dashboard(service, team_id, service.clock())
+        client.views_publish(user_id=event["user"], view=view)

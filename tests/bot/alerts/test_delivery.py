@@ -1,0 +1,410 @@
+"""DeliveryWorker against FakeSlack: order, pace, 429/5xx/network retries, permanent errors, and the
+buttons of the alert messages it posts (DESIGN §5, §3.3).
+
+In process, on a temporary database. Most tests drive `send_due()` by hand with a clock they
+control, so a Retry-After or a backoff is checked exactly, without sleeping; the pace test runs the
+worker's own loop on the real clock and reads FakeSlack's arrival times.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from slack_bolt.request import BoltRequest
+from slack_sdk import WebClient
+from slack_sdk.signature import SignatureVerifier
+
+import commands
+from bot.alerts.delivery import BACKOFF_S, DeliveryWorker
+from bot.alerts.engine import AlertEngine
+from bot.alerts.messages import BREAKEVEN_ACTION, SNOOZE_ACTION
+from bot.market.snapshot import Network, Quote, Snapshot
+from bot.service import Hashfloor
+from bot.settings import Settings, load_settings
+from bot.slack.app import build_app
+from bot.slack.client import make_client
+from commands.context import Ctx
+from storage import alerts, snapshots, workspaces
+from storage.db import Storage
+from tests.fakes.slack import FakeSlack
+
+T0 = 1_764_000_000.0
+TEAM = "T0HASHFLR"  # FakeSlack's own team
+SECRET = "signing-secret-for-tests"
+NET = Network(difficulty=152e12, tip_height=925_000, fees_per_block_btc=0.02, source="mempool")
+
+
+class Clock:
+    def __init__(self, t: float) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+class Rig:
+    """A database with subscriptions, the engine to queue alerts, and a worker for FakeSlack."""
+
+    def __init__(self, tmp_path: Path, slack: FakeSlack) -> None:
+        self.slack = slack
+        self.api_url = slack.url
+        self.clock = Clock(T0)
+        self.db_path = tmp_path / "delivery.db"
+        self.storage = Storage(self.db_path)
+        self.service = Hashfloor(
+            Settings(hashfloor_db=self.db_path), storage=self.storage, clock=self.clock
+        )
+        self.service.migrate()
+        self.engine = AlertEngine(self.storage)
+        # team -> bot token; FakeSlack answers invalid_auth to a token that is not xox…
+        self.tokens: dict[str, str] = {TEAM: "xoxb-hashfloor"}
+        self.worker = DeliveryWorker(self.storage, self.client_for, clock=self.clock)
+
+    def client_for(self, team_id: str, enterprise_id: str | None = None) -> WebClient | None:
+        token = self.tokens.get(team_id)
+        if token is None:
+            return None
+        # Built per call: FakeSlack gets a new port when the network test restarts it.
+        settings = load_settings(slack_api_url=self.api_url)
+        return make_client(settings, token, retries=False)
+
+    @property
+    def db(self) -> Any:
+        return self.storage.db
+
+    def poll(self, price: float) -> None:
+        self.clock.t += 60
+        quotes = tuple(Quote(s, price, None, 10.0) for s in ("coinbase", "kraken"))
+        snap = Snapshot(self.clock.t, quotes, price, True, ("coinbase", "kraken"), NET)
+        snapshots.insert(self.db, snap)
+        self.engine.evaluate(snap)
+
+    def command(self, channel: str, text: str, team: str = TEAM) -> Any:
+        ctx = Ctx(self.service, "U1", team, channel, self.clock.t)
+        return commands.answer(ctx, "/hashfloor", text)
+
+    def crossing(self, *channels: str, team: str = TEAM) -> list[dict[str, Any]]:
+        """Subscribe the channels to cash at $91,000, then confirm a drop to $70,000."""
+        self.poll(91_000)
+        for channel in channels:
+            assert self.command(channel, "subscribe cash", team).text.startswith("Subscribed")
+        self.poll(70_000)
+        self.poll(70_000)
+        return self.outbox()
+
+    def outbox(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM outbox ORDER BY id"))
+
+    def pass_at(self, t: float) -> int:
+        self.clock.t = t
+        return self.worker.send_due()
+
+    def posts(self) -> list[Any]:
+        return self.slack.calls_to("chat.postMessage")
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    with FakeSlack() as fake:
+        yield fake
+
+
+@pytest.fixture
+def rig(tmp_path: Path, slack: FakeSlack) -> Iterator[Rig]:
+    r = Rig(tmp_path, slack)
+    yield r
+    r.worker.stop()
+    r.storage.close()
+
+
+def queue(rig: Rig, channel: str, text: str, team: str = TEAM) -> int | None:
+    return alerts.enqueue(rig.db, f"test:{channel}:{text}", team, channel, "alert", text, [], T0)
+
+
+# --- order and pace -----------------------------------------------------------------------------
+
+
+def test_rows_go_in_order_and_at_most_one_per_second_per_channel(rig: Rig) -> None:
+    channels = ("C1", "C2", "C3")
+    for n in range(1, 4):
+        for channel in channels:
+            queue(rig, channel, f"{channel} message {n}")
+    rig.worker.clock = time.time  # the worker's own loop, on the real clock
+    rig.worker.start()
+    rig.slack.wait_for(lambda calls: len([c for c in calls if c.ok]) == 9, timeout=15)
+    rig.worker.stop()
+    tolerance = 0.05  # the request travels after the worker stamps it
+    for channel in channels:
+        calls = [c for c in rig.posts() if c.args["channel"] == channel]
+        assert [c.args["text"] for c in calls] == [f"{channel} message {n}" for n in (1, 2, 3)]
+        gaps = [b.at - a.at for a, b in zip(calls, calls[1:], strict=False)]
+        assert all(gap >= 1.0 - tolerance for gap in gaps), gaps
+    assert {r["status"] for r in rig.outbox()} == {"sent"}
+    assert rig.worker.pending() == 0
+
+
+def test_a_row_is_marked_sent_with_slacks_ts(rig: Rig) -> None:
+    (row,) = rig.crossing("C1")
+    assert rig.pass_at(rig.clock.t) == 1
+    (call,) = rig.posts()
+    sent = alerts.get(rig.db, row["id"])
+    assert sent is not None and sent["status"] == "sent" and sent["ts"] == call.response["ts"]
+    assert call.args["text"] == row["text"]
+    assert call.args["blocks"] == json.loads(row["blocks"])
+    rule = alerts.channel_rules(rig.db, "C1")[0]
+    assert rule["last_message_at"] == rig.clock.t
+
+
+# --- temporary failures -------------------------------------------------------------------------
+
+
+def test_three_429s_then_exactly_one_message(rig: Rig) -> None:
+    (row,) = rig.crossing("C1")
+    rig.slack.fail("chat.postMessage", times=3, status=429, retry_after=2)
+    t = rig.clock.t
+    for _ in range(3):
+        assert rig.pass_at(t) == 0
+        assert rig.posts()[-1].status == 429
+        calls = len(rig.posts())
+        assert rig.pass_at(t + 1.5) == 0  # Retry-After is 2 s: nothing before that
+        assert len(rig.posts()) == calls
+        t += 2
+    assert rig.pass_at(t) == 1
+    assert [c.status for c in rig.posts()] == [429, 429, 429, 200]
+    assert len(rig.slack.messages("C1")) == 1
+    assert alerts.get(rig.db, row["id"])["status"] == "sent"
+    assert rig.pass_at(t + 60) == 0
+    assert len(rig.slack.messages()) == 1
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_server_errors_are_retried_with_backoff(rig: Rig, status: int) -> None:
+    (row,) = rig.crossing("C1")
+    rig.slack.fail("chat.postMessage", times=2, status=status)
+    t = rig.clock.t
+    assert rig.pass_at(t) == 0
+    pending = alerts.get(rig.db, row["id"])
+    assert pending["status"] == "pending" and f"HTTP {status}" in pending["last_error"]
+    assert pending["not_before"] == t + BACKOFF_S[0]
+    t += BACKOFF_S[0]
+    assert rig.pass_at(t) == 0
+    assert alerts.get(rig.db, row["id"])["not_before"] == t + BACKOFF_S[1]
+    assert rig.pass_at(t + BACKOFF_S[1] - 0.5) == 0
+    assert len(rig.posts()) == 2
+    assert rig.pass_at(t + BACKOFF_S[1]) == 1
+    assert len(rig.slack.messages("C1")) == 1
+    assert alerts.get(rig.db, row["id"])["status"] == "sent"
+
+
+def test_a_network_error_is_retried_later_and_nothing_is_lost(rig: Rig) -> None:
+    first, second = (queue(rig, "C1", text) for text in ("first", "second"))
+    rig.slack.close()  # Slack unreachable: connection refused
+    t = rig.clock.t
+    assert rig.pass_at(t) == 0
+    row = alerts.get(rig.db, first)
+    assert row["status"] == "pending" and row["attempts"] == 1 and row["last_error"]
+    assert rig.pass_at(t + 1) == 0  # still down: backs off further
+    assert alerts.get(rig.db, first)["attempts"] == 2
+    rig.slack.start()
+    rig.api_url = rig.slack.url
+    t = alerts.get(rig.db, first)["not_before"]
+    assert rig.pass_at(t) == 1
+    assert rig.pass_at(t + 1) == 1
+    assert [m["text"] for m in rig.slack.messages("C1")] == ["first", "second"]
+    assert {alerts.get(rig.db, i)["status"] for i in (first, second)} == {"sent"}
+
+
+# --- permanent errors ---------------------------------------------------------------------------
+
+
+def status_blocks(rig: Rig, channel: str) -> str:
+    reply = rig.command(channel, "status")
+    return json.dumps(reply.blocks)
+
+
+@pytest.mark.parametrize("error", ["is_archived", "channel_not_found", "not_in_channel"])
+def test_a_channel_slack_refuses_pauses_its_rules_and_says_so(
+    rig: Rig, error: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    rig.crossing("C1", "C2")
+    rig.slack.fail("chat.postMessage", error=error, channel="C1", times=None)
+    with caplog.at_level(logging.ERROR, logger="hashfloor.delivery"):
+        assert rig.pass_at(rig.clock.t) == 1  # C2's alert goes; C1's is refused
+    c1, c2 = (alerts.channel_rules(rig.db, c)[0] for c in ("C1", "C2"))
+    assert c1["paused_reason"] == error and c2["paused_reason"] is None
+    assert [r["status"] for r in rig.outbox()] == ["failed", "sent"]
+    assert any(error in r.getMessage() and "C1" in r.getMessage() for r in caplog.records)
+    assert "paused" in status_blocks(rig, "C1") and error in status_blocks(rig, "C1")
+    assert "paused" not in status_blocks(rig, "C2")
+    # A paused rule is not evaluated: the recovery goes to C2 only, and Slack hears nothing more.
+    rig.poll(91_000)
+    rig.poll(91_000)
+    assert rig.pass_at(rig.clock.t + 5) == 1
+    assert sorted(c.args["channel"] for c in rig.posts()) == ["C1", "C2", "C2"]
+    # Subscribing again (the bot was invited back) resumes the rule.
+    rig.command("C1", "subscribe cash")
+    assert alerts.channel_rules(rig.db, "C1")[0]["paused_reason"] is None
+    assert "paused" not in status_blocks(rig, "C1")
+
+
+@pytest.mark.parametrize("token", ["not-a-slack-token", "revoked"])
+def test_a_refused_token_pauses_the_whole_workspace(
+    rig: Rig, token: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    rig.tokens["T2"] = "xoxb-team-two"
+    rig.tokens[TEAM] = "xoxb-revoked" if token == "revoked" else token
+    if token == "revoked":
+        rig.slack.revoked.add("xoxb-revoked")
+    error = "token_revoked" if token == "revoked" else "invalid_auth"
+    rig.crossing("C1", "C2")
+    rig.command("C3", "subscribe cash", team="T2")  # already below: nothing queued for C3 yet
+    rig.poll(91_000)
+    rig.poll(91_000)
+    rig.poll(70_000)
+    rig.poll(70_000)
+    with caplog.at_level(logging.ERROR, logger="hashfloor.delivery"):
+        for _ in range(4):
+            rig.pass_at(rig.clock.t + 2)
+    paused = {r["channel_id"]: r["paused_reason"] for r in rig.db.query("SELECT * FROM rules")}
+    assert paused == {"C1": error, "C2": error, "C3": None}
+    assert [m["channel"] for m in rig.slack.messages()] == ["C3", "C3"]
+    # The team's queued rows are marked failed at once, not each tried with the dead token.
+    assert rig.worker.pending() == 0
+    refused = [c for c in rig.posts() if not c.ok]
+    assert sorted(c.args["channel"] for c in refused) == ["C1", "C2"]
+    failed = [r for r in rig.outbox() if r["team_id"] == TEAM]
+    assert len(failed) > 2 and {(r["status"], r["last_error"]) for r in failed} == {("failed", error)}
+    assert any(error in r.getMessage() and TEAM in r.getMessage() for r in caplog.records)
+    assert error in status_blocks(rig, "C2")
+
+
+def test_a_workspace_without_a_token_pauses_instead_of_dropping(rig: Rig) -> None:
+    (row,) = rig.crossing("C1")
+    del rig.tokens[TEAM]  # uninstalled
+    rig.pass_at(rig.clock.t)
+    assert alerts.get(rig.db, row["id"])["status"] == "failed"
+    assert alerts.channel_rules(rig.db, "C1")[0]["paused_reason"].startswith("no token")
+    assert rig.posts() == []
+
+
+# --- the buttons on an alert --------------------------------------------------------------------
+
+
+def signed(body: str) -> dict[str, str]:
+    ts = str(int(time.time()))
+    return {
+        "content-type": "application/x-www-form-urlencoded",
+        "x-slack-request-timestamp": ts,
+        "x-slack-signature": SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body),
+    }
+
+
+def click(rig: Rig, app: Any, message: dict[str, Any], action_id: str, name: str) -> int:
+    """POST /slack/events for a button of a posted message, as Slack sends a block_actions."""
+    blocks = message["blocks"]
+    actions = next(b for b in blocks if b["type"] == "actions")
+    button = next(e for e in actions["elements"] if e["action_id"] == action_id)
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U1", "username": "u1", "name": "u1", "team_id": TEAM},
+        "api_app_id": "A0HASHAPP",
+        "token": "verification-token",
+        "container": {
+            "type": "message",
+            "message_ts": "1700000000.000100",
+            "channel_id": message["channel"],
+            "is_ephemeral": False,
+        },
+        "trigger_id": "1.2.3",
+        "team": {"id": TEAM, "domain": "hashfloor-test"},
+        "channel": {"id": message["channel"], "name": "alerts"},
+        "message": {"type": "message", "text": message["text"], "blocks": blocks},
+        "response_url": rig.slack.response_url(name),
+        "actions": [
+            {
+                "action_id": button["action_id"],
+                "block_id": actions["block_id"],
+                "text": button["text"],
+                "value": button["value"],
+                "type": "button",
+                "action_ts": "1700000001.000200",
+            }
+        ],
+    }
+    body = urlencode({"payload": json.dumps(payload)})
+    response = app.dispatch(BoltRequest(body=body, headers=signed(body)))
+    return response.status
+
+
+def wait_response(slack: FakeSlack, name: str) -> dict[str, Any]:
+    slack.wait_for(lambda calls: slack.responses(name), timeout=10)
+    (reply,) = slack.responses(name)
+    return reply
+
+
+@pytest.fixture
+def app(rig: Rig, tmp_path: Path) -> Any:
+    settings = load_settings(
+        slack_bot_token="xoxb-hashfloor",
+        slack_signing_secret=SECRET,
+        slack_api_url=rig.slack.url,
+        hashfloor_db=rig.db_path,
+    )
+    rig.service.settings = settings
+    return build_app(rig.service)
+
+
+def test_snooze_24h_mutes_the_channel_for_a_day(rig: Rig, app: Any) -> None:
+    rig.crossing("C1")
+    rig.pass_at(rig.clock.t)
+    (message,) = rig.slack.messages("C1")
+    assert click(rig, app, message, SNOOZE_ACTION, "snooze") == 200
+    reply = wait_response(rig.slack, "snooze")
+    assert reply["text"].startswith("Muted until")
+    assert reply["response_type"] == "ephemeral" and reply["replace_original"] is False
+    until = workspaces.muted_until(rig.db, "C1", rig.clock.t)
+    assert until == rig.clock.t + 24 * 3600
+    # Muted: the recovery is tracked but not posted.
+    rig.poll(91_000)
+    rig.poll(91_000)
+    assert rig.outbox()[-1]["kind"] == "alert"
+    assert alerts.channel_rules(rig.db, "C1")[0]["state"] == "above"
+
+
+def test_a_guest_cannot_snooze(rig: Rig, app: Any) -> None:
+    rig.slack.users["U1"] = {"is_restricted": True}
+    rig.crossing("C1")
+    rig.pass_at(rig.clock.t)
+    (message,) = rig.slack.messages("C1")
+    assert click(rig, app, message, SNOOZE_ACTION, "guest") == 200
+    assert "Guests cannot" in wait_response(rig.slack, "guest")["text"]
+    assert workspaces.muted_until(rig.db, "C1", rig.clock.t) is None
+
+
+def test_breakeven_answers_with_the_margins(rig: Rig, app: Any) -> None:
+    rig.crossing("C1")
+    rig.pass_at(rig.clock.t)
+    (message,) = rig.slack.messages("C1")
+    assert click(rig, app, message, BREAKEVEN_ACTION, "breakeven") == 200
+    reply = wait_response(rig.slack, "breakeven")
+    shown = reply["text"] + json.dumps(reply["blocks"])
+    assert "$70,000" in shown and "CoinShares cash cost" in shown and "below" in shown
+    assert reply["response_type"] == "ephemeral" and reply["replace_original"] is False
+    assert workspaces.muted_until(rig.db, "C1", rig.clock.t) is None
+
+
+def test_a_forged_click_is_refused(rig: Rig, app: Any) -> None:
+    rig.crossing("C1")
+    rig.pass_at(rig.clock.t)
+    (message,) = rig.slack.messages("C1")
+    payload = urlencode({"payload": json.dumps({"type": "block_actions", "actions": []})})
+    headers = signed(payload) | {"x-slack-signature": "v0=" + "0" * 64}
+    assert app.dispatch(BoltRequest(body=payload, headers=headers)).status == 401
+    assert rig.slack.responses("snooze") == []

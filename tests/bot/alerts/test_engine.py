@@ -1,0 +1,328 @@
+"""AlertEngine: every rule stepped per poll, state and outbox in one transaction (DESIGN §5).
+
+In process, on a temporary database: polls are scripted snapshots fed through
+`Hashfloor.poll_once` (which stores them and runs the engine), subscriptions and mutes go through
+`commands.answer` as a slash command would. The outbox is read straight from SQLite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import commands
+from bot.alerts.engine import AlertEngine
+from bot.alerts.rules import RECOVERY_BAND
+from bot.market.snapshot import Network, Quote, Snapshot
+from bot.service import Hashfloor
+from bot.settings import Settings
+from bot.slack.blocks import Reply
+from commands.context import Ctx
+from storage import alerts, costs, workspaces
+from storage.db import Storage
+
+T0 = 1_764_000_000.0
+EVERY = 60.0
+CASH = 74_600.0  # CoinShares 2025-Q2, the shipped default
+ALLIN = 137_800.0
+ABOVE_CASH = 91_000.0
+BELOW_CASH = 70_000.0
+SOURCES = ("coinbase", "kraken", "bitstamp")
+NET = Network(difficulty=152e12, tip_height=925_000, fees_per_block_btc=0.02, source="mempool")
+
+
+@dataclass
+class ScriptedPoller:
+    """Stands in for MarketPoller: returns whatever snapshot the test set."""
+
+    snap: Snapshot | None = None
+
+    def poll(self) -> Snapshot:
+        assert self.snap is not None
+        return self.snap
+
+
+class Rig:
+    def __init__(self, tmp_path: Path) -> None:
+        self.now = T0
+        self.storage = Storage(tmp_path / "alerts.db")
+        self.poller = ScriptedPoller()
+        self.service = Hashfloor(
+            Settings(hashfloor_db=tmp_path / "alerts.db"),
+            storage=self.storage,
+            poller=self.poller,  # type: ignore[arg-type]
+            clock=lambda: self.now,
+        )
+        self.service.migrate()
+        self.engine = AlertEngine(self.storage)
+        self.service.after_poll.append(self.engine.evaluate)
+
+    @property
+    def db(self) -> Any:
+        return self.storage.db
+
+    def snapshot(
+        self, price: float | None, fresh: bool = True, network: Network = NET
+    ) -> Snapshot:
+        self.now += EVERY
+        n = len(SOURCES) if fresh else 1
+        quotes = tuple(Quote(s, price, None, 10.0) for s in SOURCES[:n]) if price else ()
+        return Snapshot(self.now, quotes, price, fresh, SOURCES[:n] if price else (), network)
+
+    def poll(self, price: float | None, fresh: bool = True, network: Network = NET) -> Snapshot:
+        """One poll as the scheduler runs it: stored, then every rule stepped."""
+        self.poller.snap = self.snapshot(price, fresh, network)
+        return self.service.poll_once()
+
+    def command(self, channel: str, text: str, team: str = "T1") -> Reply:
+        ctx = Ctx(service=self.service, user_id="U1", team_id=team, channel_id=channel, now=self.now)
+        return commands.answer(ctx, "/hashfloor", text)
+
+    def outbox(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM outbox ORDER BY id"))
+
+    def rules(self, channel: str | None = None) -> list[dict[str, Any]]:
+        if channel:
+            return alerts.channel_rules(self.db, channel)
+        return list(self.db.query("SELECT * FROM rules ORDER BY id"))
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Iterator[Rig]:
+    r = Rig(tmp_path)
+    yield r
+    r.storage.close()
+
+
+def subscribed(rig: Rig, channel: str, text: str = "subscribe cash", team: str = "T1") -> Reply:
+    reply = rig.command(channel, text, team)
+    assert reply.text.startswith("Subscribed"), reply.text
+    return reply
+
+
+# --- subscribing ------------------------------------------------------------------------------
+
+
+def test_subscribing_is_not_crossing(rig: Rig) -> None:
+    rig.poll(ABOVE_CASH)
+    reply = subscribed(rig, "C1", "subscribe")  # cash and all-in: above one, below the other
+    assert "below" in reply.text and "above" in reply.text
+    states = {r["line_key"]: r["state"] for r in rig.rules("C1")}
+    assert states == {"cash": "above", "allin": "below"}
+    for _ in range(3):
+        rig.poll(ABOVE_CASH)
+    assert rig.outbox() == []
+    assert {r["line_key"]: r["state"] for r in rig.rules("C1")} == states
+
+
+def test_a_rule_without_fresh_data_settles_silently(rig: Rig) -> None:
+    reply = rig.command("C1", "subscribe cash")  # no poll yet: unknown
+    assert reply.text.startswith("No fresh price yet"), reply.text
+    assert rig.rules("C1")[0]["state"] == "unknown"
+    rig.poll(BELOW_CASH)  # the first fresh poll sets the state without a message
+    assert rig.rules("C1")[0]["state"] == "below"
+    rig.poll(BELOW_CASH)
+    assert rig.outbox() == []
+
+
+# --- crossing -----------------------------------------------------------------------------------
+
+
+def test_a_drop_below_cash_queues_one_row_per_channel_after_two_fresh_polls(rig: Rig) -> None:
+    rig.poll(ABOVE_CASH)
+    for channel in ("C1", "C2", "C3"):
+        subscribed(rig, channel)
+    subscribed(rig, "C4", "subscribe allin")  # already below all-in: nothing to say
+    rig.poll(BELOW_CASH)
+    assert rig.outbox() == []  # one poll is not a confirmation
+    rig.poll(BELOW_CASH)
+    rows = rig.outbox()
+    assert sorted(r["channel_id"] for r in rows) == ["C1", "C2", "C3"]
+    assert {r["kind"] for r in rows} == {"alert"}
+    assert all(r["status"] == "pending" for r in rows)
+    assert all("fell below CoinShares cash cost" in r["text"] for r in rows)
+    for channel in ("C1", "C2", "C3"):
+        cash = next(r for r in rig.rules(channel) if r["line_key"] == "cash")
+        assert cash["state"] == "below"
+        # the rule points at its open alert, so the recovery can go in its thread
+        assert cash["alert_outbox_id"] == next(r["id"] for r in rows if r["channel_id"] == channel)
+    for _ in range(3):
+        rig.poll(BELOW_CASH)
+    assert len(rig.outbox()) == 3
+
+
+def test_the_recovery_goes_in_the_thread_of_the_alert(rig: Rig) -> None:
+    rig.poll(ABOVE_CASH)
+    subscribed(rig, "C1")
+    rig.poll(BELOW_CASH)
+    rig.poll(BELOW_CASH)
+    in_band = CASH * (1 + RECOVERY_BAND / 2)  # above the line but inside the 1% band
+    for _ in range(3):
+        rig.poll(in_band)
+    assert len(rig.outbox()) == 1
+    rig.poll(ABOVE_CASH)
+    rig.poll(ABOVE_CASH)
+    alert, recovery = rig.outbox()
+    assert recovery["kind"] == "recovery" and "recovered above" in recovery["text"]
+    assert recovery["thread_of"] == alert["id"]
+    assert rig.rules("C1")[0]["alert_outbox_id"] is None
+
+
+def test_evaluating_the_same_snapshot_twice_queues_nothing_new(rig: Rig) -> None:
+    rig.poll(ABOVE_CASH)
+    subscribed(rig, "C1")
+    first_below = rig.poll(BELOW_CASH)
+    # The same poll again (a retried hook): it is still one poll, not the second confirmation.
+    assert rig.engine.evaluate(first_below) == 0
+    assert rig.outbox() == []
+    assert rig.rules("C1")[0]["pending_count"] == 1
+    second_below = rig.poll(BELOW_CASH)
+    assert len(rig.outbox()) == 1
+    before = rig.rules()
+    assert rig.engine.evaluate(second_below) == 0
+    assert rig.engine.evaluate(first_below) == 0  # an older poll changes nothing either
+    assert len(rig.outbox()) == 1
+    assert rig.rules() == before
+
+
+def test_stale_snapshots_change_nothing(rig: Rig) -> None:
+    rig.poll(ABOVE_CASH)
+    subscribed(rig, "C1")
+    rig.poll(BELOW_CASH)  # one vote for below
+    before = rig.rules()
+    rig.poll(BELOW_CASH, fresh=False)  # one source only
+    rig.poll(None, fresh=False)  # no source at all
+    rig.poll(ABOVE_CASH, fresh=False)  # a lone source above would cancel it if it counted
+    assert rig.rules() == before
+    assert rig.outbox() == []
+    rig.poll(BELOW_CASH)  # the second fresh vote, across the stale gap
+    assert [r["kind"] for r in rig.outbox()] == ["alert"]
+
+
+def test_resubscribing_after_unsubscribe_still_alerts(rig: Rig) -> None:
+    """A new rule may get the id of a deleted one: its transitions must not collide with the
+    outbox rows the old rule left behind."""
+    rig.poll(ABOVE_CASH)
+    subscribed(rig, "C1")
+    rig.poll(BELOW_CASH)
+    rig.poll(BELOW_CASH)
+    assert len(rig.outbox()) == 1
+    assert "Unsubscribed" in rig.command("C1", "unsubscribe cash").text
+    rig.poll(ABOVE_CASH)
+    subscribed(rig, "C1")
+    rig.poll(BELOW_CASH)
+    rig.poll(BELOW_CASH)
+    assert [r["kind"] for r in rig.outbox()] == ["alert", "alert"]
+    assert rig.rules("C1")[0]["alert_outbox_id"] == rig.outbox()[1]["id"]
+
+
+# --- lines that move ----------------------------------------------------------------------------
+
+
+def test_an_edited_benchmark_is_not_a_crossing(rig: Rig) -> None:
+    rig.poll(ABOVE_CASH)
+    line_id = costs.add(rig.db, "T1", "Acme", "cash", 80_000, quarter="2025-Q3", now=rig.now)
+    subscribed(rig, "C1", f"subscribe {line_id}")
+    rig.poll(ABOVE_CASH)
+    # The finance lead edits the line to above the price: the state follows, silently.
+    rig.db["cost_benchmarks"].update(line_id, {"value_usd": 95_000.0, "updated_at": rig.now})
+    for _ in range(3):
+        rig.poll(ABOVE_CASH)
+    rule = rig.rules("C1")[0]
+    assert rule["state"] == "below"
+    assert rule["last_line_usd"] == 95_000.0
+    assert rig.outbox() == []
+    # A real crossing of the new line afterwards does post.
+    rig.poll(97_000.0)
+    rig.poll(97_000.0)
+    assert [r["kind"] for r in rig.outbox()] == ["recovery"]
+
+
+def test_the_fleet_line(rig: Rig) -> None:
+    workspaces.set_fleet(rig.db, "T1", workspaces.Fleet(20.0, 0.06, 0.02), "U1", rig.now)
+    rig.poll(75_000.0)  # the fleet breaks even at $70,605 (DESIGN §4 vectors)
+    subscribed(rig, "C1", "subscribe fleet")
+    assert rig.rules("C1")[0]["state"] == "above"
+    # A retarget 10% up lifts the line to ~$77,665, above the price: no alert for that.
+    harder = Network(difficulty=152e12 * 1.1, tip_height=925_000, fees_per_block_btc=0.02)
+    for _ in range(3):
+        rig.poll(75_000.0, network=harder)
+    assert rig.rules("C1")[0]["state"] == "below"
+    assert rig.outbox() == []
+    # The price rises over the moved line, then falls back under it: real crossings, both posted.
+    rig.poll(80_000.0, network=harder)
+    rig.poll(80_000.0, network=harder)
+    rig.poll(75_000.0, network=harder)
+    rig.poll(75_000.0, network=harder)
+    rows = rig.outbox()
+    assert [r["kind"] for r in rows] == ["recovery", "alert"]
+    assert "fleet's breakeven (20 J/TH at $0.06/kWh)" in rows[1]["text"]
+    assert "$77,66" in rows[1]["text"]
+
+
+# --- mute -------------------------------------------------------------------------------------
+
+
+def test_mute_then_unmute_catches_up_once_per_changed_channel(rig: Rig) -> None:
+    rig.poll(ABOVE_CASH)
+    subscribed(rig, "C1", "subscribe cash")
+    subscribed(rig, "C1", "subscribe below 72000")
+    subscribed(rig, "C2", "subscribe below 60000")
+    subscribed(rig, "C3", "subscribe cash")
+    for channel in ("C1", "C2", "C3"):
+        assert "Muted until" in rig.command(channel, "mute 4h").text
+    for _ in range(3):
+        rig.poll(BELOW_CASH)
+    # C1's and C3's rules went below while muted: nothing posted.
+    assert rig.outbox() == []
+    assert {r["state"] for r in rig.rules("C1")} == {"below"}
+    for channel in ("C1", "C2"):
+        assert rig.command(channel, "unmute").text == "Unmuted."
+    rig.poll(BELOW_CASH)
+    rows = rig.outbox()
+    assert [(r["channel_id"], r["kind"]) for r in rows] == [("C1", "unmute")]
+    # One message for both of C1's rules.
+    assert "CoinShares cash cost" in rows[0]["text"] and "$72,000" in rows[0]["text"]
+    assert "Since the mute" in rows[0]["blocks"]
+    # The price comes back before C3's mute ends: it is where C3 was last told.
+    for _ in range(2):
+        rig.poll(ABOVE_CASH)
+    rig.now += 4 * 3600  # C3's mute expires with the price back above: nothing to catch up on
+    for _ in range(2):
+        rig.poll(ABOVE_CASH)
+    kinds = [(r["channel_id"], r["kind"]) for r in rig.outbox()]
+    # C1 (unmuted) hears about the recovery as usual; C3 hears nothing.
+    assert kinds == [("C1", "unmute"), ("C1", "recovery"), ("C1", "recovery")]
+    assert all(r["muted_until"] is None for r in rig.rules())
+
+
+def test_a_mute_that_ends_during_stale_data_catches_up_on_the_next_fresh_poll(rig: Rig) -> None:
+    rig.poll(ABOVE_CASH)
+    subscribed(rig, "C1")
+    rig.command("C1", "mute 1h")
+    rig.poll(BELOW_CASH)
+    rig.poll(BELOW_CASH)
+    rig.command("C1", "unmute")
+    rig.poll(None, fresh=False)  # the sources are down when the mute ends
+    rig.poll(BELOW_CASH, fresh=False)
+    assert rig.outbox() == []
+    rig.poll(BELOW_CASH)
+    rows = rig.outbox()
+    assert [r["kind"] for r in rows] == ["unmute"]
+    assert "BTC $70,000" in rows[0]["text"]
+
+
+def test_a_crossing_confirmed_right_after_unmute_is_a_real_alert(rig: Rig) -> None:
+    rig.poll(ABOVE_CASH)
+    subscribed(rig, "C1")
+    rig.command("C1", "mute 4h")
+    rig.poll(BELOW_CASH)  # the first vote, while muted
+    rig.command("C1", "unmute")
+    rig.poll(BELOW_CASH)  # the second, after the unmute
+    rows = rig.outbox()
+    assert [r["kind"] for r in rows] == ["alert"]
+    assert rig.rules("C1")[0]["alert_outbox_id"] == rows[0]["id"]

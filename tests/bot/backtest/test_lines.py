@@ -1,0 +1,173 @@
+from datetime import UTC, datetime
+
+import pytest
+
+from bot import economics as econ
+from bot.backtest.lines import (
+    LineSpec,
+    RuleError,
+    Step,
+    benchmark_line,
+    fixed_line,
+    fleet_line,
+    parse_rules,
+    quarter_start,
+)
+from bot.backtest.series import HeightModel, Point
+from storage import costs
+from storage.workspaces import Fleet
+
+
+def ts(text: str) -> float:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
+
+
+def shipped_rows() -> list[dict]:
+    """cost_benchmarks rows as storage.costs seeds them (DESIGN §4)."""
+    rows = []
+    for n, (quarter, cash, allin, source) in enumerate(costs.SHIPPED):
+        for kind, value in (("cash", cash), ("allin", allin)):
+            if value is not None:
+                rows.append(
+                    {"id": n, "workspace": None, "quarter": quarter, "kind": kind,
+                     "value_usd": value, "source": source}
+                )  # fmt: skip
+    # a workspace's own row never enters the shipped benchmark
+    rows.append(
+        {"id": 99, "workspace": "T1", "quarter": "2024-Q1", "kind": "allin",
+         "value_usd": 1.0, "source": None}
+    )  # fmt: skip
+    return rows
+
+
+def in_force(spec: LineSpec, day: str):
+    (value,) = spec.values([Point(ts(day), 1.0)], HeightModel())
+    return value
+
+
+@pytest.mark.parametrize(
+    "quarter, start",
+    [
+        ("2024-Q1", "2024-01-01"),
+        ("2024-Q2", "2024-04-01"),
+        ("2024-Q3", "2024-07-01"),
+        ("2024-q4", "2024-10-01"),
+    ],
+)
+def test_quarter_start(quarter, start):
+    assert quarter_start(quarter) == ts(start)
+
+
+@pytest.mark.parametrize("bad", ["2024-Q5", "2024Q1", "Q1-2024", ""])
+def test_quarter_start_rejects(bad):
+    with pytest.raises(ValueError):
+        quarter_start(bad)
+
+
+@pytest.mark.parametrize(
+    "kind, day, expected",
+    [
+        # before the first quarter with a value: no line (the rule stays unknown)
+        ("cash", "2023-12-31T23:59", None),
+        ("cash", "2024-01-01", (47_200.0, "2024-Q1")),
+        ("cash", "2024-03-31T23:00", (47_200.0, "2024-Q1")),
+        ("cash", "2024-04-01", (49_500.0, "2024-Q2")),
+        ("cash", "2024-09-30", (55_950.0, "2024-Q3")),
+        ("cash", "2024-10-01", (82_162.0, "2024-Q4")),
+        # 2025-Q1 has no benchmark: the latest earlier quarter with one is in force
+        ("cash", "2025-02-15", (82_162.0, "2024-Q4")),
+        ("cash", "2025-04-01", (74_600.0, "2025-Q2")),
+        ("cash", "2026-06-01", (74_600.0, "2025-Q2")),
+        # all-in has no 2024-Q1 value
+        ("allin", "2024-02-15", None),
+        ("allin", "2024-04-01", (96_100.0, "2024-Q2")),
+        ("allin", "2024-12-31", (137_018.0, "2024-Q4")),
+        ("allin", "2025-03-31", (137_018.0, "2024-Q4")),
+        ("allin", "2025-07-01", (137_800.0, "2025-Q2")),
+    ],
+)
+def test_benchmark_in_force_on_a_day(kind, day, expected):
+    assert in_force(benchmark_line(kind, shipped_rows()), day) == expected
+
+
+def test_benchmark_steps_come_in_quarter_order_whatever_the_row_order():
+    rows = list(reversed(shipped_rows()))
+    steps = benchmark_line("cash", rows).steps
+    assert [s.period for s in steps] == ["2024-Q1", "2024-Q2", "2024-Q3", "2024-Q4", "2025-Q2"]
+
+
+def test_fixed_line_holds_for_every_day():
+    spec = fixed_line("below:80000", "alert level $80,000", 80_000)
+    assert in_force(spec, "2012-01-01") == (80_000.0, None)
+    assert in_force(spec, "2030-01-01") == (80_000.0, None)
+    with pytest.raises(RuleError):
+        fixed_line("below:0", "nothing", 0)
+
+
+def test_fleet_line_matches_the_economics_vector():
+    # DESIGN §4: D = 152e12, subsidy 3.125, fees 0.02 BTC: 17.5 J/TH at $0.05, 2% fee → $51,483
+    spec = fleet_line(Fleet(17.5, 0.05, 0.02), 0.02)
+    day = ts("2025-01-01")
+    (value,) = spec.values([Point(day, 90_000.0, 152e12)], HeightModel())
+    assert value[0] == pytest.approx(51_483, abs=1)
+    # no difficulty known that day: no line
+    assert spec.values([Point(day, 90_000.0)], HeightModel()) == [None]
+
+
+def test_fleet_line_follows_difficulty_and_the_halving():
+    spec = fleet_line(Fleet(20.0, 0.06, 0.0), 0.0)
+    heights = HeightModel()
+    before = ts("2024-04-01")  # 6.25 BTC subsidy
+    after = ts("2024-05-01")  # 3.125 BTC
+    points = [Point(before, 1.0, 80e12), Point(after, 1.0, 80e12), Point(after + 1, 1.0, 160e12)]
+    v_before, v_after, v_harder = (v[0] for v in spec.values(points, heights))
+    assert v_after == pytest.approx(2 * v_before)  # half the subsidy: twice the breakeven
+    assert v_harder == pytest.approx(2 * v_after)  # twice the difficulty: twice the breakeven
+    hashvalue = econ.hashvalue_btc_per_th_day(80e12, 6.25, 0.0)
+    assert v_before == pytest.approx(econ.fleet_breakeven_price_usd(20.0, 0.06, hashvalue, 0.0))
+
+
+def test_fleet_line_needs_a_power_price():
+    with pytest.raises(RuleError, match="free power"):
+        fleet_line(Fleet(17.5, 0.0, 0.0))
+
+
+@pytest.mark.parametrize(
+    "text, keys",
+    [
+        ("cash", ["cash"]),
+        ("cash,allin", ["cash", "allin"]),
+        (" Cash , ALL-IN ", ["cash", "allin"]),
+        ("all", ["cash", "allin"]),
+        ("all,fleet,cash", ["cash", "allin", "fleet"]),
+        ("below:80000", ["below:80000"]),
+        ("below:$80k", ["below:80000"]),
+        ("below:1.2m,below:74600.5", ["below:1.2e+06", "below:74600.5"]),
+        ("cost:7,cash", ["cost:7", "cash"]),
+        ("cash,,allin,", ["cash", "allin"]),
+    ],
+)
+def test_parse_rules(text, keys):
+    assert parse_rules(text) == keys
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("", "no rule"),
+        ("cash,gold", "unknown rule 'gold'"),
+        ("below:", "needs a price"),
+        ("below:abc", "needs a price"),
+        ("below:-5", "more than zero"),
+        ("cost:x", "unknown rule"),
+    ],
+)
+def test_parse_rules_rejects(text, words):
+    with pytest.raises(RuleError, match=words):
+        parse_rules(text)
+
+
+def test_step_order_matters_only_through_bisect():
+    spec = LineSpec("x", "x", (Step(ts("2024-01-01"), 1.0, "a"), Step(ts("2024-02-01"), 2.0, "b")))
+    assert in_force(spec, "2024-01-31T23:59") == (1.0, "a")
+    assert in_force(spec, "2024-02-01") == (2.0, "b")

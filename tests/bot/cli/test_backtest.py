@@ -1,0 +1,349 @@
+"""`hashfloor backtest` end to end: CSV files made here, and a fake mempool on loopback."""
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from storage import costs
+from storage import history as store
+from storage.db import Storage
+from storage.migrations import migrate
+from tests.fakes.mempool_history import FakeMempoolHistory
+
+DAY = 86_400
+
+# Worked out by hand against a line at $50,000 (see tests/bot/backtest/test_replay.py)
+HAND_CSV = """date,price_usd
+2024-12-24,52000
+2024-12-25,49000
+2024-12-26,51000
+2024-12-27,49500
+2024-12-28,49800
+2024-12-29,50200
+2024-12-30,50600
+2024-12-31,50400
+2025-01-01,51000
+2025-01-02,52000
+2025-01-03,49000
+2025-01-05,48000
+"""
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    # wide enough that rich does not wrap the tables' cells
+    return {"HASHFLOOR_DB": str(tmp_path / "hashfloor.db"), "COLUMNS": "200"}
+
+
+def run(env: dict[str, str], *args: str):
+    return CliRunner().invoke(app, ["backtest", *args], env=env)
+
+
+def run_json(env: dict[str, str], *args: str) -> dict:
+    result = run(env, *args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def write(tmp_path: Path, text: str, name: str = "h.csv") -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_hand_series_from_csv(env, tmp_path):
+    data = run_json(env, "--csv", write(tmp_path, HAND_CSV), "--rules", "below:50000")
+    assert [(a["date"], a["event"], a["price_usd"], a["margin"]) for a in data["alerts"]] == [
+        ("2024-12-28", "crossed_below", 49_800, -0.004),
+        ("2025-01-02", "recovered_above", 52_000, 0.04),
+        ("2025-01-05", "crossed_below", 48_000, -0.04),
+    ]
+    assert all(a["line"] == "below:50000" and a["line_usd"] == 50_000 for a in data["alerts"])
+    (line,) = data["lines"]
+    assert (line["start_state"], line["final_state"]) == ("above", "below")
+    assert (line["days_observed"], line["days_below"]) == (12, 5)
+    assert line["longest_run_below"] == {
+        "days": 2,
+        "start": "2024-12-27T00:00Z",
+        "end": "2024-12-28T00:00Z",
+    }
+    assert [
+        (y["year"], y["days_below"], y["longest_run_below"]["days"]) for y in line["years"]
+    ] == [
+        (2024, 3, 2),
+        (2025, 2, 1),
+    ]
+    assert (data["from"], data["to"], data["points"], data["poll"]) == (
+        "2024-12-24T00:00Z",
+        "2025-01-05T00:00Z",
+        12,
+        "daily",
+    )
+    assert data["source"]["kind"] == "csv"
+
+
+def test_bad_csv_rows_are_reported_by_line_and_skipped(env, tmp_path):
+    text = HAND_CSV.replace("2024-12-26,51000\n", "2024-12-26,51000\n2024-12-32,1\nnope,2\n")
+    path = write(tmp_path, text)
+    result = run(env, "--csv", path, "--rules", "below:50000", "--json")
+    assert result.exit_code == 0
+    assert f"{path}:5:" in result.stderr and f"{path}:6:" in result.stderr
+    assert "row skipped" in result.stderr
+    data = json.loads(result.stdout)
+    assert [r["line"] for r in data["skipped_rows"]] == [5, 6]
+    assert len(data["alerts"]) == 3  # the answer is that of the good rows
+
+
+def test_text_report(env, tmp_path):
+    result = run(env, "--csv", write(tmp_path, HAND_CSV), "--rules", "below:50000")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "Alerts that would have fired" in out
+    assert "2024-12-28" in out and "2025-01-02" in out and "2025-01-05" in out
+    assert "$49,800" in out and "-0.4%" in out
+    assert "Days below each line" in out
+    assert "2 days, 2024-12-27 → 2024-12-28" in out
+
+
+def test_quarter_in_force_and_default_rules(env, tmp_path):
+    # $48,000: above 2024-Q1's cash cost ($47,200), below 2024-Q2's ($49,500)
+    days = [(datetime(2024, 3, 29) + timedelta(days=n)).date() for n in range(7)]
+    prices = [48_000] * 5 + [50_100] * 2
+    csv = "date,price_usd\n" + "".join(f"{d},{p}\n" for d, p in zip(days, prices, strict=True))
+    data = run_json(env, "--csv", write(tmp_path, csv))
+    assert [line["key"] for line in data["lines"]] == ["cash", "allin"]
+    cash, allin = data["lines"]
+    assert [(a["date"], a["line"], a["event"], a["period"]) for a in data["alerts"]] == [
+        ("2024-04-04", "cash", "recovered_above", "2024-Q2")
+    ]
+    assert [c["state"] for c in cash["silent_changes"]] == ["below"]
+    assert allin["first_seen"] == "2024-04-01T00:00Z"  # no 2024-Q1 all-in value
+    assert any("quarter" in a for a in data["assumptions"])
+
+
+@pytest.mark.parametrize(
+    "rules, keys",
+    [
+        ("cash", ["cash"]),
+        ("allin,below:80000", ["allin", "below:80000"]),
+        ("all,below:$60k", ["cash", "allin", "below:60000"]),
+    ],
+)
+def test_rule_selection(env, tmp_path, rules, keys):
+    data = run_json(env, "--csv", write(tmp_path, HAND_CSV), "--rules", rules)
+    assert [line["key"] for line in data["lines"]] == keys
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--rules", "cash,gold"], "unknown rule 'gold'"),
+        (["--rules", "fleet"], "needs a fleet"),
+        (["--rules", "cost:999"], "no cost line #999"),
+        (["--fleet", "17.5", "abc", "2"], "--fleet"),
+        (["--from", "2025-13-01"], "--from"),
+        (["--from", "2025-02-01", "--to", "2025-01-01"], "before --from"),
+        (["--from", "2030-01-01"], "no prices in the period"),
+    ],
+)
+def test_bad_arguments_fail_in_one_line(env, tmp_path, args, words):
+    result = run(env, "--csv", write(tmp_path, HAND_CSV), *args)
+    assert result.exit_code in (1, 2)
+    assert words in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_bad_csv_file(env, tmp_path):
+    result = run(env, "--csv", write(tmp_path, "when,price\n2024-01-01,1\n"))
+    assert result.exit_code == 2
+    assert "date,price_usd[,difficulty]" in result.stderr
+
+
+def test_from_and_to(env, tmp_path):
+    data = run_json(
+        env, "--csv", write(tmp_path, HAND_CSV), "--rules", "below:50000",
+        "--from", "2024-12-27", "--to", "2024-12-30",
+    )  # fmt: skip
+    assert (data["from"], data["to"], data["points"]) == (
+        "2024-12-27T00:00Z",
+        "2024-12-30T00:00Z",
+        4,
+    )
+    # 12-27 is the first poll: below, taken silently; nothing fires before 12-30
+    assert data["alerts"] == []
+    assert data["lines"][0]["start_state"] == "below"
+
+
+def test_fleet_from_the_command_line(env, tmp_path):
+    # difficulty 152e12 after the 2024 halving: 17.5 J/TH at $0.05, 2% fee → $51,483 (DESIGN §4)
+    csv = (
+        "date,price_usd,difficulty\n2025-01-01,60000,152e12\n2025-01-02,50000,\n2025-01-03,50000,\n"
+    )
+    data = run_json(env, "--csv", write(tmp_path, csv), "--fleet", "17.5", "0.05", "2")
+    assert [line["key"] for line in data["lines"]] == ["cash", "allin", "fleet"]
+    (alert,) = [a for a in data["alerts"] if a["line"] == "fleet"]
+    assert alert["date"] == "2025-01-03" and alert["event"] == "crossed_below"
+    assert alert["line_usd"] == pytest.approx(51_483, abs=1)
+    assert any("0.02 BTC per block" in a for a in data["assumptions"])
+    higher_fees = run_json(
+        env, "--csv", write(tmp_path, csv), "--rules", "fleet", "--fleet", "17.5", "5c", "2%",
+        "--fees-btc", "0.5",
+    )  # fmt: skip
+    assert higher_fees["alerts"] == []  # more fees: a lower breakeven, never crossed
+    assert any("0.5 BTC per block" in a for a in higher_fees["assumptions"])
+
+
+def test_fleet_without_difficulty(env, tmp_path):
+    result = run(env, "--csv", write(tmp_path, HAND_CSV), "--fleet", "17.5", "0.05", "2")
+    assert result.exit_code == 2
+    assert "difficulty" in result.stderr
+
+
+def test_the_assumption_is_in_the_help(env):
+    result = CliRunner().invoke(app, ["backtest", "--help"], env=env)
+    assert result.exit_code == 0
+    assert "--fees-btc" in result.stdout
+    assert "history has no fees" in result.stdout
+
+
+def test_workspace_lines(env, tmp_path):
+    storage = Storage(env["HASHFLOOR_DB"])
+    migrate(storage.db)
+    row_id = costs.add(storage.db, "T1", "Acme", "cash", 50_000, now=1.0)
+    storage.close()
+    data = run_json(env, "--csv", write(tmp_path, HAND_CSV), "--workspace", "T1")
+    keys = [line["key"] for line in data["lines"]]
+    assert keys == ["cash", "allin", f"cost:{row_id}"]
+    assert len([a for a in data["alerts"] if a["line"] == f"cost:{row_id}"]) == 3
+    chosen = run_json(env, "--csv", write(tmp_path, HAND_CSV), "--rules", f"cost:{row_id}")
+    assert [line["label"] for line in chosen["lines"]] == ["Acme cash cost"]
+
+
+def test_hourly_csv(env, tmp_path):
+    start = datetime(2025, 3, 1, tzinfo=UTC)
+    rows = [
+        ((start + timedelta(hours=h)).isoformat(), 40_000 if 5 <= h < 11 else 60_000)
+        for h in range(24)
+    ]
+    csv = "date,price_usd\n" + "".join(f"{t},{p}\n" for t, p in rows)
+    hourly = run_json(
+        env, "--csv", write(tmp_path, csv), "--rules", "below:50000", "--poll", "hourly"
+    )
+    assert [(a["time"], a["event"]) for a in hourly["alerts"]] == [
+        ("2025-03-01T06:00Z", "crossed_below"),
+        ("2025-03-01T12:00Z", "recovered_above"),
+    ]
+    assert hourly["lines"][0]["days_below"] == pytest.approx(0.25)
+    daily = run_json(env, "--csv", write(tmp_path, csv), "--rules", "below:50000")
+    assert daily["points"] == 1 and daily["alerts"] == []  # the day's last price: $60,000
+
+
+def test_chart(env, tmp_path):
+    png = tmp_path / "out" / "backtest.png"
+    png.parent.mkdir()
+    result = run(
+        env, "--csv", write(tmp_path, HAND_CSV), "--rules", "below:50000", "--chart", str(png)
+    )
+    assert result.exit_code == 0, result.output
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert str(png) in result.stdout
+    bad = run(env, "--csv", write(tmp_path, HAND_CSV), "--chart", str(tmp_path / "no" / "x.png"))
+    assert bad.exit_code == 1 and "--chart" in bad.stderr
+
+
+# --- from mempool -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def mempool(env) -> Iterator[FakeMempoolHistory]:
+    """Sixty days of daily prices up to today, swinging across $50,000, and adjustments."""
+    now = time.time()
+    today = int(now // DAY) * DAY
+    with FakeMempoolHistory(now=now) as fake:
+        for d in range(60):
+            fake.add_price(today - (59 - d) * DAY, 45_000 if (d // 10) % 2 else 55_000)
+        for n in range(5):
+            fake.add_adjustment(today - (59 - n * 14) * DAY + 600, 880_000 + n * 2016, 1.4e14)
+        env["HASHFLOOR_MEMPOOL_URL"] = fake.url
+        yield fake
+
+
+def test_download_then_only_what_is_new(env, mempool):
+    first = run_json(env, "--rules", "below:50000", "--from", "2000-01-01")
+    assert mempool.requests_to("prices") == [{"currency": "USD"}]
+    assert mempool.paths()[-1] == "/api/v1/mining/difficulty-adjustments"
+    assert first["source"]["prices_added"] == 60
+    assert first["source"]["adjustments_added"] == 5
+    assert first["points"] == 60
+    assert len(first["alerts"]) == 5  # five swings after the first ten days
+
+    mempool.requests.clear()
+    second = run_json(env, "--rules", "below:50000", "--from", "2000-01-01")
+    # today's price again (the day is still running), and the adjustments of the last week (the
+    # latest on file is 3 days old)
+    queries = mempool.requests_to("prices")
+    assert len(queries) == 1 or (len(queries) == 2 and time.time() % DAY < 60)  # past midnight
+    assert all(q["currency"] == "USD" and "timestamp" in q for q in queries)
+    (adjustments,) = [p for p in mempool.paths() if "difficulty" in p]
+    assert adjustments == "/api/v1/mining/difficulty-adjustments/1w"
+    assert (second["source"]["prices_added"], second["source"]["adjustments_added"]) == (0, 0)
+    assert second["alerts"] == first["alerts"]
+
+
+def test_default_from_is_the_first_benchmark_quarter(env, mempool):
+    data = run_json(env, "--rules", "cash")
+    start = datetime.fromisoformat(data["from"].replace("Z", "+00:00"))
+    assert start >= datetime(2024, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "status, body, words",
+    [
+        (429, "Too Many Requests", "rate limited (HTTP 429)"),
+        (500, "<html>oops</html>", "HTTP 500"),
+        (200, "<html>captive portal</html>", "HTML instead of JSON"),
+        (200, '{"prices": [{"time": 17', "truncated or not JSON"),
+    ],
+)
+def test_download_errors_exit_1_and_keep_the_cache(env, mempool, status, body, words):
+    first = run_json(env, "--rules", "below:50000", "--from", "2000-01-01")
+    mempool.override("prices", status, body)
+    failed = run(env, "--rules", "below:50000", "--json")
+    assert failed.exit_code == 1
+    message = failed.stderr.strip()
+    assert words in message and mempool.url in message
+    assert "--cached" in message  # what to do instead
+    assert failed.stdout == ""
+    cached = run_json(env, "--rules", "below:50000", "--from", "2000-01-01", "--cached")
+    assert cached["alerts"] == first["alerts"]
+    assert cached["source"]["cached"] is True
+
+
+def test_first_download_fails_nothing_cached(env, mempool):
+    mempool.override("adjustments", 503, "Service Unavailable")
+    result = run(env, "--rules", "below:50000")
+    assert result.exit_code == 1
+    assert "difficulty adjustments" in result.stderr and "HTTP 503" in result.stderr
+    # the prices that did come are kept for next time
+    storage = Storage(env["HASHFLOOR_DB"])
+    assert store.counts(storage.db) == (60, 0)
+    storage.close()
+
+
+def test_cached_without_a_cache(env):
+    result = run(env, "--cached")
+    assert result.exit_code == 1
+    assert "no price history cached" in result.stderr
+
+
+def test_text_report_from_mempool(env, mempool):
+    result = run(env, "--rules", "below:50000", "--from", "2000-01-01")
+    assert result.exit_code == 0, result.output
+    assert "mempool" in result.stdout and "60 new prices" in result.stdout
+    assert "Alerts that would have fired" in result.stdout

@@ -1,0 +1,265 @@
+"""The App Home tab: the pure dashboard builder, and the listener through Bolt onto FakeSlack."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from slack_bolt import BoltRequest
+
+from bot.alerts.rules import RuleState
+from bot.digest.schedule import DigestSchedule
+from bot.lines import CostLine
+from bot.market.snapshot import Network, Quote, Snapshot
+from bot.market.view import build_view
+from bot.service import Hashfloor
+from bot.settings import Settings
+from bot.slack.app import build_app
+from bot.slack.home import DigestEntry, Subscription, home_view
+from storage import alerts, digests, snapshots, workspaces
+from storage.workspaces import Fleet
+from tests.fakes.slack import HOME_BLOCKS_MAX, FakeSlack
+
+NOW = 1_764_000_000.0  # Mon 24 Nov 2025 16:00 UTC
+SECRET = "home-signing-secret"
+TOKEN = "xoxb-home"
+TEAM = "T0HASHFLR"
+CASH = CostLine("cash", "CoinShares cash cost (2025-Q2)", 74_600.0)
+ALLIN = CostLine("allin", "CoinShares all-in cost (2025-Q2)", 137_800.0)
+OWN = CostLine("cost:3", "Acme <b> & co", 120_000.0)
+
+
+def snapshot(taken_at: float = NOW - 42, price: float = 91_000.0) -> Snapshot:
+    net = Network(
+        difficulty=152e12,
+        hashrate_hs=152e12 * 2**32 / 600,
+        tip_height=925_000,
+        fees_per_block_btc=0.02,
+        next_adjustment_percent=1.25,
+        next_adjustment_at=NOW + 7 * 86_400,
+        next_adjustment_blocks=1_000,
+        source="mempool",
+    )
+    sources = ("coinbase", "kraken")
+    quotes = tuple(Quote(s, price, None, 10.0) for s in sources)
+    return Snapshot(taken_at, quotes, price, True, sources, net)
+
+
+def texts(view: dict[str, Any]) -> str:
+    return "\n".join(
+        (b.get("text") or {}).get("text", "")
+        + "".join(f["text"] for f in b.get("fields", []))
+        + "".join(e.get("text", "") for e in b.get("elements", []))
+        for b in view["blocks"]
+    )
+
+
+def assert_within_limits(view: dict[str, Any]) -> None:
+    assert view["type"] == "home"
+    assert 0 < len(view["blocks"]) <= HOME_BLOCKS_MAX
+    for b in view["blocks"]:
+        assert len((b.get("text") or {}).get("text", "")) <= (
+            150 if b["type"] == "header" else 3000
+        )
+        assert len(b.get("fields", [])) <= 10
+        assert all(len(f["text"]) <= 2000 for f in b.get("fields", []))
+    json.dumps(view)
+
+
+# --- the builder ------------------------------------------------------------------------------
+
+SUBS = [
+    Subscription("C0MINING", CASH.label, CASH.value_usd, "above", NOW - 86_400),
+    Subscription("C0MINING", ALLIN.label, ALLIN.value_usd, "below", NOW - 3 * 86_400),
+    Subscription("C0GONE", OWN.label, OWN.value_usd, "below", None, "not_in_channel", NOW - 600),
+    Subscription("C0OLD", "cost:99", None, "unknown", None),
+]
+ENTRIES = [
+    DigestEntry(
+        "C0MINING",
+        "Monday 09:00 Europe/Berlin",
+        False,
+        "Mon 1 Dec 2025 09:00 CET",
+    ),
+    DigestEntry(
+        "C0GONE",
+        "Monday 09:00 UTC",
+        True,
+        "going out now (due Mon 24 Nov 2025 09:00 UTC)",
+        "2025-W48 not sent: Slack said not_in_channel",
+    ),
+    DigestEntry("C0QUIET", None, False, None),
+]
+
+
+def test_the_dashboard() -> None:
+    view = build_view(snapshot(), snapshot(), [CASH, ALLIN, OWN], NOW)
+    out = home_view(view, Fleet(17.5, 0.05, 0.02), SUBS, ENTRIES)
+    assert_within_limits(out)
+    body = texts(out)
+    assert out["blocks"][0]["text"]["text"] == "Hashfloor: BTC against the cost to mine"
+    assert "*BTC $91,000* · fetched 42s ago (median of coinbase, kraken)" in body
+    # every line with its margin, the fleet's breakeven, user text escaped
+    assert "*CoinShares cash cost (2025-Q2)* $74,600: price is 22.0% above" in body
+    assert "*CoinShares all-in cost (2025-Q2)* $137,800: price is 34.0% below" in body
+    assert "*Acme &lt;b&gt; &amp; co* $120,000: price is 24.2% below" in body
+    assert (
+        "*Your fleet* (17.5 J/TH at $0.05/kWh) breaks even at $51,483: price is 76.8% above" in body
+    )
+    assert "<b>" not in body
+    # the network
+    assert "*Hashprice*\n$37.88/PH/day" in body
+    assert "*Difficulty*\n152.00 T" in body
+    assert "*Next difficulty adjustment*\n+1.25% (estimate) around <!date^1764604800^" in body
+    assert ", in 1,000 blocks" in body
+    assert "*Next halving*\nin 125,000 blocks (about 868 days)" in body
+    # subscriptions, grouped by channel, with state and pause reason
+    assert (
+        "*<#C0MINING>*\n• CoinShares cash cost (2025-Q2) $74,600: *price above* since <!date^1763913600^"
+        in body
+    )
+    assert "\n• CoinShares all-in cost (2025-Q2) $137,800: *price below* since" in body
+    assert body.index("<#C0GONE>") < body.index("<#C0MINING>") < body.index("<#C0OLD>")
+    assert ":warning: paused <!date^1763999400^" in body
+    assert "Slack said `not_in_channel`. Invite the bot or subscribe again." in body
+    assert "• cost:99 (line removed): *waiting for data*" in body
+    # digest schedules with their next time in the channel's zone
+    assert "• <#C0MINING>: every Monday 09:00 Europe/Berlin · next Mon 1 Dec 2025 09:00 CET" in body
+    assert (
+        "• <#C0GONE>: every Monday 09:00 UTC (default) · next going out now (due Mon 24 Nov 2025 09:00 UTC)"
+        in body
+    )
+    assert ":warning: 2025-W48 not sent: Slack said not_in_channel" in body
+    assert "• <#C0QUIET>: off" in body
+
+
+def test_stale_and_missing_data() -> None:
+    stale = build_view(snapshot(NOW - 3600), snapshot(NOW - 3600), [CASH], NOW)
+    body = texts(home_view(stale, None, [], []))
+    assert ":warning: stale, fetched 60 min ago" in body
+    assert "No channel is subscribed yet" in body and "No channel gets the weekly digest" in body
+
+    empty = home_view(build_view(None, None, [CASH], NOW), None, [], [])
+    assert_within_limits(empty)
+    assert "No market data yet" in texts(empty)
+
+
+def test_a_fleet_without_network_data() -> None:
+    view = build_view(snapshot(), None, [CASH], NOW)
+    body = texts(home_view(view, Fleet(17.5, 0.05, 0.0), [], []))
+    assert "breakeven unknown until network data arrives" in body
+
+
+@pytest.mark.parametrize("channels, per_channel", [(600, 4), (3, 900), (120, 1)])
+def test_many_subscriptions_stay_within_100_blocks(channels: int, per_channel: int) -> None:
+    subs = [
+        Subscription(f"C{c:06d}", f"line {k} " + "x" * 200, 80_000.0 + k, "above", NOW)
+        for c in range(channels)
+        for k in range(per_channel)
+    ]
+    entries = [
+        DigestEntry(f"C{c:06d}", "Monday 09:00 UTC", True, "Mon 1 Dec 2025 09:00 UTC")
+        for c in range(channels)
+    ]
+    lines = [CostLine(f"cost:{i}", f"own line {i}", 70_000.0 + i) for i in range(300)]
+    out = home_view(build_view(snapshot(), snapshot(), lines, NOW), None, subs, entries)
+    assert_within_limits(out)
+    body = texts(out)
+    assert "C000000" in body and "own line 299" in body
+
+
+# --- the listener -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    with FakeSlack(team_id=TEAM) as fake:
+        yield fake
+
+
+@pytest.fixture
+def service(tmp_path: Path, slack: FakeSlack) -> Iterator[Hashfloor]:
+    settings = Settings(
+        hashfloor_db=tmp_path / "home.db",
+        slack_bot_token=TOKEN,
+        slack_signing_secret=SECRET,
+        slack_api_url=slack.url,
+    )
+    svc = Hashfloor(settings, clock=lambda: NOW)
+    svc.migrate()
+    db = svc.storage.db
+    snapshots.insert(db, snapshot())
+    alerts.add_rule(
+        db, TEAM, "C0MINING", "cash", RuleState("above", NOW - 60), 74_600.0, "v", "U1", NOW - 60
+    )
+    alerts.add_rule(db, "T0OTHER", "C0ELSEWHERE", "cash", RuleState(), 74_600.0, "v", "U9", NOW)
+    digests.set_schedule(
+        db, TEAM, "C0MINING", DigestSchedule(2, "08:00", "Asia/Tokyo"), "U1", NOW - 60
+    )
+    workspaces.set_fleet(db, TEAM, Fleet(20.0, 0.06, 0.02), "U1", NOW - 60)
+    yield svc
+    svc.close()
+
+
+def home_opened(app, tab: str, event_id: str) -> int:
+    body = json.dumps(
+        {
+            "token": "unused",
+            "team_id": TEAM,
+            "api_app_id": "A0HASHAPP",
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "event": {
+                "type": "app_home_opened",
+                "user": "U0READER",
+                "channel": "D0HOME",
+                "tab": tab,
+                "event_ts": f"{time.time():.6f}",
+            },
+            "authorizations": [{"team_id": TEAM, "user_id": "U0HASHBOT", "is_bot": True}],
+        }
+    )
+    ts = str(int(time.time()))
+    sig = "v0=" + hmac.new(SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    headers = {
+        "content-type": "application/json",
+        "x-slack-request-timestamp": ts,
+        "x-slack-signature": sig,
+    }
+    return app.dispatch(BoltRequest(body=body, headers=headers)).status
+
+
+def test_opening_the_home_tab_publishes_the_dashboard(service: Hashfloor, slack: FakeSlack) -> None:
+    app = build_app(service)
+    assert home_opened(app, "home", "Ev0HOME1") == 200
+    (call,) = slack.wait_for(lambda calls: [c for c in calls if c.method == "views.publish"])
+    assert call.ok and call.token == TOKEN
+    assert call.args["user_id"] == "U0READER"
+    view = (
+        json.loads(call.args["view"]) if isinstance(call.args["view"], str) else call.args["view"]
+    )
+    assert_within_limits(view)
+    body = texts(view)
+    assert "*BTC $91,000*" in body
+    assert "*Your fleet* (20 J/TH at $0.06/kWh) breaks even at $70,605" in body
+    assert "*<#C0MINING>*\n• CoinShares cash cost (2025-Q2) $74,600: *price above*" in body
+    assert "C0ELSEWHERE" not in body  # another workspace's channels stay out
+    assert (
+        "• <#C0MINING>: every Wednesday 08:00 Asia/Tokyo · next Wed 26 Nov 2025 08:00 JST" in body
+    )
+
+
+def test_the_messages_tab_publishes_nothing(service: Hashfloor, slack: FakeSlack) -> None:
+    app = build_app(service)
+    assert home_opened(app, "messages", "Ev0MSGS1") == 200
+    assert home_opened(app, "home", "Ev0HOME2") == 200  # a later event, to know both were handled
+    slack.wait_for(lambda calls: [c for c in calls if c.method == "views.publish"])
+    time.sleep(0.2)
+    assert len(slack.calls_to("views.publish")) == 1

@@ -1,0 +1,549 @@
+"""The listeners through a real Bolt app (bot.slack.app.build_app), its Web API client on FakeSlack.
+
+Requests are signed the way Slack signs them (v0, HMAC-SHA256 of `v0:{timestamp}:{body}`) and go
+through App.dispatch, so Bolt's own request verification, URL verification and ack handling run.
+A few go through the WSGI app served by waitress on loopback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_sdk.signature import SignatureVerifier
+from waitress.server import create_server
+
+from bot.market.snapshot import Network, Quote, Snapshot
+from bot.service import Hashfloor
+from bot.settings import Settings
+from bot.slack.app import build_app
+from bot.slack.http import WsgiApp
+from storage import audit, costs, seen_events, snapshots, workspaces
+from tests.fakes.slack import FakeSlack
+
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+TOKEN = "xoxb-1111-2222-listener"
+TEAM = "T0HASHFLR"
+LISTED = "U0LISTED"  # in HASHFLOOR_ADMINS
+NOW = 1_764_000_000.0
+
+
+def design_snapshot(taken_at: float) -> Snapshot:
+    net = Network(
+        difficulty=152e12,
+        hashrate_hs=152e12 * 2**32 / 600,
+        tip_height=925_000,
+        fees_per_block_btc=0.02,
+        next_adjustment_percent=1.25,
+        next_adjustment_at=taken_at + 7 * 86_400,
+        next_adjustment_blocks=1_000,
+        source="mempool",
+    )
+    sources = ("coinbase", "kraken", "bitstamp")
+    quotes = tuple(Quote(s, 91_000.0, None, 10.0) for s in sources)
+    return Snapshot(taken_at, quotes, 91_000.0, True, sources, net)
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    with FakeSlack(team_id=TEAM) as fake:
+        yield fake
+
+
+@pytest.fixture
+def service(tmp_path: Path, slack: FakeSlack) -> Iterator[Hashfloor]:
+    settings = Settings(
+        hashfloor_db=tmp_path / "listeners.db",
+        slack_bot_token=TOKEN,
+        slack_signing_secret=SECRET,
+        slack_api_url=slack.url,
+        hashfloor_admins=f"{LISTED}, U0OTHER",
+    )
+    svc = Hashfloor(settings, clock=lambda: NOW)
+    svc.migrate()
+    snapshots.insert(svc.storage.db, design_snapshot(NOW - 42))
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
+def app(service: Hashfloor) -> App:
+    return build_app(service)
+
+
+# --- requests as Slack sends them ------------------------------------------------------------
+
+
+def sign(body: str, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    sig = "v0=" + hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"x-slack-request-timestamp": ts, "x-slack-signature": sig}
+
+
+def command_body(
+    slack: FakeSlack, command: str, text: str, user: str = "U0MEMBER", reply_to: str = "r"
+) -> str:
+    return urlencode(
+        {
+            "token": "verification-token-unused",
+            "team_id": TEAM,
+            "team_domain": "hashfloor-test",
+            "channel_id": "C0MINING",
+            "channel_name": "mining",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": "A0HASHAPP",
+            "is_enterprise_install": "false",
+            "response_url": slack.response_url(reply_to),
+            "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+        }
+    )
+
+
+def form_headers(body: str, **kw: Any) -> dict[str, str]:
+    return {"content-type": "application/x-www-form-urlencoded", **sign(body, **kw)}
+
+
+def dispatch(app: App, body: str, headers: dict[str, str]) -> BoltResponse:
+    return app.dispatch(BoltRequest(body=body, headers=headers))
+
+
+def command(
+    app: App, slack: FakeSlack, name: str, text: str, user: str = "U0MEMBER", reply_to: str = "r"
+) -> BoltResponse:
+    body = command_body(slack, name, text, user, reply_to)
+    return dispatch(app, body, form_headers(body))
+
+
+def reply_at(slack: FakeSlack, name: str) -> dict[str, Any]:
+    """The one message POSTed to response_url(name)."""
+    slack.wait_for(lambda _: slack.responses(name))
+    (posted,) = slack.responses(name)
+    return posted
+
+
+def audit_rows(service: Hashfloor) -> list[tuple[str, str, str]]:
+    return [(r["team_id"], r["user_id"], r["action"]) for r in audit.recent(service.storage.db)]
+
+
+# --- signatures ------------------------------------------------------------------------------
+
+
+def test_a_signed_read_answers_in_the_ack_without_calling_slack(app: App, slack: FakeSlack) -> None:
+    resp = command(app, slack, "/breakeven", "20 0.06 2")
+    assert resp.status == 200
+    assert resp.headers["content-type"][0].startswith("application/json")
+    body = json.loads(resp.body)
+    assert body["text"] == (
+        "20 J/TH at $0.06/kWh, pool fee 2%: breakeven BTC price $70,605, "
+        "breakeven power price $0.0773/kWh"
+    )
+    assert body["response_type"] == "ephemeral"
+    assert body["blocks"][1]["fields"][0]["text"] == "*Breakeven BTC price*\n$70,605"
+    # reads never touch the network: no users.info, no response_url
+    time.sleep(0.2)
+    assert slack.calls == [] and slack.responses("r") == []
+
+
+def test_slack_signing_example_matches(app: App) -> None:
+    # our signer agrees with slack_sdk's verifier, so "signed as Slack signs" is not our own idea
+    body = "token=x&command=%2Fbreakeven&text="
+    headers = sign(body, timestamp=int(time.time()))
+    verifier = SignatureVerifier(SECRET)
+    assert verifier.is_valid(
+        body, headers["x-slack-request-timestamp"], headers["x-slack-signature"]
+    )
+    assert headers["x-slack-signature"] == verifier.generate_signature(
+        timestamp=headers["x-slack-request-timestamp"], body=body
+    )
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({}, id="no signature"),
+        pytest.param({"x-slack-request-timestamp": "{now}"}, id="timestamp only"),
+        pytest.param({"x-slack-signature": "v0=00"}, id="signature only"),
+        pytest.param({"wrong_secret": True}, id="wrong secret"),
+        pytest.param({"age": 301}, id="older than five minutes"),
+        pytest.param({"age": 3600}, id="an hour old"),
+        pytest.param({"age": -301}, id="five minutes in the future"),
+        pytest.param({"tamper": True}, id="body changed after signing"),
+    ],
+)
+def test_bad_signatures_are_refused_with_401_and_do_nothing(
+    app: App, slack: FakeSlack, service: Hashfloor, headers: dict[str, Any]
+) -> None:
+    body = command_body(slack, "/costs", 'add "Mallory" cash=1', user=LISTED)
+    now = int(time.time())
+    if "wrong_secret" in headers:
+        sent = sign(body, secret="not-the-secret")
+    elif "age" in headers:
+        sent = sign(body, timestamp=now - headers["age"])
+    elif "tamper" in headers:
+        sent = sign(body)
+        body = body.replace("Mallory", "Mallor2")
+    else:
+        sent = {k: v.format(now=now) for k, v in headers.items()}
+    resp = dispatch(app, body, {"content-type": "application/x-www-form-urlencoded", **sent})
+    assert resp.status == 401
+    time.sleep(0.2)
+    assert slack.calls == [] and slack.responses("r") == []
+    assert audit_rows(service) == []
+    assert len(costs.all_rows(service.storage.db, TEAM)) == 9
+
+
+def test_a_timestamp_within_five_minutes_is_accepted(app: App, slack: FakeSlack) -> None:
+    body = command_body(slack, "/hashprice", "")
+    resp = dispatch(app, body, form_headers(body, timestamp=int(time.time()) - 240))
+    assert resp.status == 200
+    assert json.loads(resp.body)["text"].startswith("Hashprice $37.88/PH/day")
+
+
+def test_url_verification_and_ssl_check(app: App) -> None:
+    body = json.dumps(
+        {
+            "token": "x",
+            "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+            "type": "url_verification",
+        }
+    )
+    resp = dispatch(app, body, {"content-type": "application/json", **sign(body)})
+    assert resp.status == 200
+    assert json.loads(resp.body)["challenge"].startswith("3eZbrw1a")
+    resp = dispatch(app, body, {"content-type": "application/json"})
+    assert resp.status == 401
+    body = urlencode({"ssl_check": "1", "token": "x"})
+    assert dispatch(app, body, form_headers(body)).status == 200
+
+
+# --- reads and changes -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "starts"),
+    [
+        ("/breakeven", "", "BTC $91,000: +22.0% vs CoinShares cash cost (2025-Q2)"),
+        (
+            "/breakeven",
+            "17.5 J/TH 5c 2%",
+            "17.5 J/TH at $0.05/kWh, pool fee 2%: breakeven BTC price $51,483",
+        ),
+        ("/hashprice", "", "Hashprice $37.88/PH/day"),
+        ("/costs", "", "9 shipped benchmarks"),
+        ("/hashfloor", "status", "Hashfloor status: Muted: no"),
+        ("/hashfloor", "", "Hashfloor — BTC price"),
+        ("/breakeven", "17.5 <!channel>", "I could not read `&lt;!channel&gt;`"),
+    ],
+)
+def test_reads_answer_in_the_ack(
+    app: App, slack: FakeSlack, name: str, text: str, starts: str
+) -> None:
+    resp = command(app, slack, name, text)
+    assert resp.status == 200
+    assert json.loads(resp.body)["text"].startswith(starts)
+    assert slack.calls_to("users.info") == []
+
+
+def test_share_answers_in_channel(app: App, slack: FakeSlack) -> None:
+    body = json.loads(command(app, slack, "/breakeven", "share 20 0.06 2").body)
+    assert body["response_type"] == "in_channel"
+
+
+def test_a_change_acks_empty_then_answers_at_the_response_url(
+    app: App, slack: FakeSlack, service: Hashfloor
+) -> None:
+    slack.users["U0BOSS"] = {"is_admin": True}
+    resp = command(app, slack, "/costs", 'add "Acme <b>" cash=$61k', user="U0BOSS", reply_to="add")
+    assert resp.status == 200 and resp.body == ""
+    posted = reply_at(slack, "add")
+    assert posted["text"] == "Added *Acme &lt;b&gt;*: `#10` cash cost $61,000"
+    assert posted["response_type"] == "ephemeral"
+    assert posted["blocks"][0]["text"]["text"].startswith(":white_check_mark: Added")
+    (lookup,) = slack.calls_to("users.info")
+    assert lookup.args["user"] == "U0BOSS" and lookup.token == TOKEN
+    assert audit_rows(service) == [(TEAM, "U0BOSS", "costs.add")]
+    detail = json.loads(audit.recent(service.storage.db)[0]["detail"])
+    assert detail == {
+        "id": 10,
+        "name": "Acme <b>",
+        "kind": "cash",
+        "value_usd": 61000.0,
+        "quarter": None,
+    }
+    # the new line shows in the next read, for this workspace
+    body = json.loads(command(app, slack, "/breakeven", "").body)
+    assert "vs Acme &lt;b&gt; cash cost" in body["text"]
+
+
+def test_bad_text_in_a_change_is_answered_at_the_response_url(
+    app: App, slack: FakeSlack, service: Hashfloor
+) -> None:
+    slack.users["U0BOSS"] = {"is_admin": True}
+    resp = command(app, slack, "/costs", 'add "Acme" cash=<!here>', user="U0BOSS", reply_to="bad")
+    assert resp.status == 200
+    posted = reply_at(slack, "bad")
+    assert "I could not read `&lt;!here&gt;`" in posted["text"]
+    assert audit_rows(service) == []
+
+
+# --- permissions -----------------------------------------------------------------------------
+
+ADMIN_CHANGES = [
+    ("/costs", 'add "Acme" cash=61000', "costs.add", "Added *Acme*"),
+    ("/hashfloor", "fleet 17.5 0.05 2", "fleet.set", "Fleet set: 17.5 J/TH"),
+]
+
+
+@pytest.mark.parametrize(
+    ("user", "fields"),
+    [
+        ("U0ADMIN", {"is_admin": True}),
+        ("U0OWNER", {"is_owner": True}),
+        ("U0PRIMARY", {"is_owner": True, "is_primary_owner": True}),
+        (LISTED, {}),  # a plain member listed in HASHFLOOR_ADMINS
+    ],
+)
+@pytest.mark.parametrize(("name", "text", "action", "answer"), ADMIN_CHANGES)
+def test_admins_owners_and_listed_users_may_change_workspace_settings(
+    app: App,
+    slack: FakeSlack,
+    service: Hashfloor,
+    user: str,
+    fields: dict[str, Any],
+    name: str,
+    text: str,
+    action: str,
+    answer: str,
+) -> None:
+    slack.users[user] = fields
+    command(app, slack, name, text, user=user, reply_to="ok")
+    assert reply_at(slack, "ok")["text"].startswith(answer)
+    assert audit_rows(service) == [(TEAM, user, action)]
+
+
+REFUSALS = [
+    ("U0MEMBER", {}, "Only workspace admins and owners (or users in HASHFLOOR_ADMINS)"),
+    ("U0GUEST", {"is_restricted": True}, "Guests cannot change Hashfloor settings."),
+    ("U0SINGLE", {"is_ultra_restricted": True, "is_restricted": True}, "Guests cannot change"),
+    ("U0ULTRA", {"is_ultra_restricted": True}, "Guests cannot change"),
+    ("U0GUESTADM", {"is_restricted": True, "is_admin": True}, "Guests cannot change"),
+    ("U0EXT", {"is_stranger": True}, "People from other organisations cannot change"),
+    ("U0EXTADM", {"is_stranger": True, "is_admin": True}, "People from other organisations"),
+]
+
+
+@pytest.mark.parametrize(("user", "fields", "why"), REFUSALS)
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("/costs", 'add "Acme" cash=61000'),
+        ("/costs", "remove 10"),
+        ("/hashfloor", "fleet 17.5 0.05 2"),
+        ("/hashfloor", "fleet off"),
+    ],
+)
+def test_others_may_not_change_workspace_settings(
+    app: App,
+    slack: FakeSlack,
+    service: Hashfloor,
+    user: str,
+    fields: dict[str, Any],
+    why: str,
+    name: str,
+    text: str,
+) -> None:
+    slack.users[user] = fields
+    command(app, slack, name, text, user=user, reply_to="no")
+    posted = reply_at(slack, "no")
+    assert posted["text"].startswith(why)
+    assert posted["blocks"][0]["text"]["text"].startswith(":lock:")
+    assert audit_rows(service) == []
+    assert len(costs.all_rows(service.storage.db, TEAM)) == 9
+    assert workspaces.get_fleet(service.storage.db, TEAM) is None
+
+
+@pytest.mark.parametrize(("user", "fields", "why"), REFUSALS[1:])
+def test_guests_and_strangers_cannot_even_mute(
+    app: App, slack: FakeSlack, service: Hashfloor, user: str, fields: dict[str, Any], why: str
+) -> None:
+    slack.users[user] = fields
+    command(app, slack, "/hashfloor", "mute 4h", user=user, reply_to="mute")
+    assert reply_at(slack, "mute")["text"].startswith(why)
+    assert workspaces.muted_until(service.storage.db, "C0MINING", NOW) is None
+    assert audit_rows(service) == []
+
+
+def test_members_may_mute_their_channel(app: App, slack: FakeSlack, service: Hashfloor) -> None:
+    command(app, slack, "/hashfloor", "mute 4h", reply_to="mute")
+    assert reply_at(slack, "mute")["text"].startswith("Muted until 2025-11-24 20:00 UTC")
+    assert workspaces.muted_until(service.storage.db, "C0MINING", NOW) == NOW + 4 * 3600
+    assert audit_rows(service) == [(TEAM, "U0MEMBER", "channel.mute")]
+
+
+def test_users_info_is_asked_once_per_user(app: App, slack: FakeSlack) -> None:
+    slack.users["U0BOSS"] = {"is_admin": True}
+    for i in range(3):
+        command(app, slack, "/hashfloor", f"fleet {17 + i} 0.05", user="U0BOSS", reply_to=f"f{i}")
+        reply_at(slack, f"f{i}")
+    command(app, slack, "/hashfloor", "mute 1h", user="U0MEMBER", reply_to="m")
+    reply_at(slack, "m")
+    assert [c.args["user"] for c in slack.calls_to("users.info")] == ["U0BOSS", "U0MEMBER"]
+
+
+def test_when_slack_cannot_say_who_someone_is_nothing_changes(
+    app: App, slack: FakeSlack, service: Hashfloor
+) -> None:
+    slack.fail("users.info", times=None, error="user_not_found")
+    command(app, slack, "/hashfloor", "mute 4h", user="U0NOBODY", reply_to="mute")
+    assert "could not check who you are" in reply_at(slack, "mute")["text"]
+    command(app, slack, "/costs", 'add "X" cash=1', user="U0NOBODY", reply_to="add")
+    assert "could not check who you are" in reply_at(slack, "add")["text"]
+    assert audit_rows(service) == []
+    # a user the operator listed in HASHFLOOR_ADMINS does not depend on Slack's answer
+    command(app, slack, "/costs", 'add "X" cash=1', user=LISTED, reply_to="listed")
+    assert reply_at(slack, "listed")["text"].startswith("Added *X*")
+    assert audit_rows(service) == [(TEAM, LISTED, "costs.add")]
+
+
+# --- events: a retried delivery has no second side effect ------------------------------------
+
+
+def event_body(event_id: str, user: str = "U0MEMBER") -> str:
+    return json.dumps(
+        {
+            "token": "verification-token-unused",
+            "team_id": TEAM,
+            "api_app_id": "A0HASHAPP",
+            "event": {
+                "type": "app_home_opened",
+                "user": user,
+                "channel": "D0HOME",
+                "tab": "home",
+                "event_ts": "1764000000.000100",
+            },
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": 1764000000,
+            "authorizations": [{"team_id": TEAM, "user_id": "U0HASHBOT", "is_bot": True}],
+        }
+    )
+
+
+def record_what_passes(app: App) -> list[str]:
+    """Event ids that get past the app's own middleware to the listeners (ours runs last)."""
+    passed: list[str] = []
+
+    @app.middleware
+    def recorder(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
+        if body.get("type") == "event_callback":
+            passed.append(body["event_id"])
+        return next()
+
+    return passed
+
+
+def event_headers(body: str, retry: str | None = None) -> dict[str, str]:
+    headers = {"content-type": "application/json", **sign(body)}
+    if retry is not None:
+        headers |= {"x-slack-retry-num": retry, "x-slack-retry-reason": "http_timeout"}
+    return headers
+
+
+def test_a_retried_event_is_handled_once(app: App, service: Hashfloor) -> None:
+    passed = record_what_passes(app)
+    body = event_body("Ev0FIRST")
+    assert dispatch(app, body, event_headers(body)).status == 200
+    for retry in ("1", "2", "3"):
+        resp = dispatch(app, body, event_headers(body, retry))
+        assert resp.status == 200 and resp.body == ""
+    other = event_body("Ev0SECOND")
+    assert dispatch(app, other, event_headers(other)).status == 200
+    assert passed == ["Ev0FIRST", "Ev0SECOND"]
+    assert not seen_events.first_time(service.storage.db, "Ev0FIRST", NOW)
+
+
+def test_a_retry_whose_first_delivery_never_arrived_is_handled(app: App) -> None:
+    passed = record_what_passes(app)
+    body = event_body("Ev0LOST")
+    assert dispatch(app, body, event_headers(body, retry="1")).status == 200
+    assert dispatch(app, body, event_headers(body, retry="2")).status == 200
+    assert passed == ["Ev0LOST"]
+
+
+def test_an_unsigned_event_is_refused_and_not_recorded(app: App, service: Hashfloor) -> None:
+    body = event_body("Ev0FORGED")
+    assert dispatch(app, body, {"content-type": "application/json"}).status == 401
+    assert seen_events.first_time(service.storage.db, "Ev0FORGED", NOW)
+
+
+# --- the WSGI app on loopback ----------------------------------------------------------------
+
+
+@pytest.fixture
+def served(app: App, service: Hashfloor) -> Iterator[int]:
+    server = create_server(WsgiApp(app, service), host="127.0.0.1", port=0, threads=4)
+    closed = threading.Event()
+
+    def serve() -> None:
+        try:
+            server.run()
+        except OSError:  # close() pulls the socket out from under the select loop, as in bot.run
+            if not closed.is_set():
+                raise
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server.effective_port
+    closed.set()
+    server.close()
+    thread.join(5)
+
+
+def post(port: int, body: str, headers: dict[str, str]) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("POST", "/slack/events", body=body.encode(), headers=headers)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+def test_wsgi_commands_and_signatures(served: int, slack: FakeSlack) -> None:
+    body = command_body(slack, "/breakeven", "20 0.06 2")
+    status, data = post(served, body, form_headers(body))
+    assert status == 200
+    assert "breakeven BTC price $70,605" in json.loads(data)["text"]
+    assert post(served, body, {"content-type": "application/x-www-form-urlencoded"})[0] == 401
+    old = form_headers(body, timestamp=int(time.time()) - 360)
+    assert post(served, body, old)[0] == 401
+    wrong = form_headers(body, secret="nope")
+    assert post(served, body, wrong)[0] == 401
+
+
+def test_wsgi_healthz(served: int, service: Hashfloor) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", served, timeout=10)
+    conn.request("GET", "/healthz")
+    resp = conn.getresponse()
+    body = json.loads(resp.read())
+    assert resp.status == 200
+    assert body["ok"] is True and body["data_age_s"] == 42.0 and body["price_usd"] == 91_000.0
+    # five minutes without fresh data: 503
+    service.clock = lambda: NOW + 400
+    conn.request("GET", "/healthz")
+    resp = conn.getresponse()
+    assert resp.status == 503 and json.loads(resp.read())["ok"] is False
+    conn.close()

@@ -1,0 +1,549 @@
+"""Every command through commands.answer, on a temporary database seeded with one market snapshot.
+
+The market is DESIGN §4's test conditions: D = 152e12, 0.02 BTC fees per block, BTC $91,000.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import commands
+from bot import economics as econ
+from bot.market.snapshot import Network, Quote, Snapshot
+from bot.service import Hashfloor
+from bot.settings import Settings
+from bot.slack.blocks import Reply
+from commands.context import Ctx, Roles
+from storage import audit, costs, snapshots, workspaces
+
+NOW = 1_764_000_000.0  # 2025-11-24 16:00:00 UTC
+TAKEN = NOW - 42
+SOURCES = ("coinbase", "kraken", "bitstamp")
+ADMIN = Roles(is_admin=True)
+MEMBER = Roles()
+NOTE = (
+    "Median of coinbase, kraken, bitstamp · fetched 42s ago (2025-11-24 15:59 UTC) · "
+    "network from mempool.space 42s ago"
+)
+
+
+def design_snapshot(taken_at: float = TAKEN, price: float = 91_000.0) -> Snapshot:
+    network = Network(
+        difficulty=152e12,
+        hashrate_hs=152e12 * 2**32 / 600,
+        tip_height=925_000,
+        fees_per_block_btc=0.02,
+        next_adjustment_percent=1.25,
+        next_adjustment_at=NOW + 7 * 86_400,
+        next_adjustment_blocks=1_000,
+        source="mempool",
+    )
+    quotes = tuple(Quote(s, price, None, 12.0) for s in SOURCES)
+    return Snapshot(taken_at, quotes, price, True, SOURCES, network)
+
+
+def make_service(tmp_path: Path, snapshot: Snapshot | None) -> Hashfloor:
+    svc = Hashfloor(Settings(hashfloor_db=tmp_path / "replies.db"), clock=lambda: NOW)
+    svc.migrate()
+    if snapshot is not None:
+        snapshots.insert(svc.storage.db, snapshot)
+    return svc
+
+
+@pytest.fixture
+def svc(tmp_path: Path) -> Iterator[Hashfloor]:
+    service = make_service(tmp_path, design_snapshot())
+    yield service
+    service.close()
+
+
+def ask(
+    svc: Hashfloor,
+    command: str,
+    text: str,
+    roles: Roles = ADMIN,
+    user: str = "U1",
+    team: str | None = "T1",
+    channel: str | None = "C1",
+) -> dict[str, Any]:
+    ctx = Ctx(svc, user, team, channel, NOW, roles=lambda: roles)
+    reply = commands.answer(ctx, command, text)
+    assert isinstance(reply, Reply) and reply.text
+    out = reply.to_slack()
+    assert_within_limits(out)
+    return out
+
+
+def assert_within_limits(message: dict[str, Any]) -> None:
+    """Slack's limits (DESIGN §3.3) and the fields every reply has."""
+    assert 0 < len(message["text"]) <= 3000
+    assert message["response_type"] in ("ephemeral", "in_channel")
+    blocks = message["blocks"]
+    assert 0 < len(blocks) <= 50
+    for block in blocks:
+        if block["type"] == "section":
+            assert "text" in block or "fields" in block
+            if "text" in block:
+                assert 0 < len(block["text"]["text"]) <= 3000
+            assert len(block.get("fields", [])) <= 10
+            assert all(len(f["text"]) <= 2000 for f in block.get("fields", []))
+        elif block["type"] == "context":
+            assert all(len(e["text"]) <= 2000 for e in block["elements"])
+        elif block["type"] == "header":
+            assert len(block["text"]["text"]) <= 150
+    json.dumps(message)  # a reply is plain JSON
+
+
+def all_text(message: dict[str, Any]) -> str:
+    return json.dumps(message, ensure_ascii=False)
+
+
+def section_texts(message: dict[str, Any]) -> list[str]:
+    return [b["text"]["text"] for b in message["blocks"] if "text" in b]
+
+
+# --- /breakeven -----------------------------------------------------------------------------
+
+
+def test_breakeven_against_every_line(svc: Hashfloor) -> None:
+    assert ask(svc, "/breakeven", "") == {
+        "text": "BTC $91,000: +22.0% vs CoinShares cash cost (2025-Q2); "
+        "-34.0% vs CoinShares all-in cost (2025-Q2)",
+        "blocks": [
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": "*BTC $91,000* against the cost of mining one bitcoin",
+                },
+            },
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": ":large_green_circle: *CoinShares cash cost (2025-Q2)* $74,600 — "
+                    "price is 22.0% above\n"
+                    ":red_circle: *CoinShares all-in cost (2025-Q2)* $137,800 — "
+                    "price is 34.0% below",
+                },
+            },
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": NOTE}]},
+        ],
+        "response_type": "ephemeral",
+    }
+
+
+def test_breakeven_of_design_fleet_is_70605(svc: Hashfloor) -> None:
+    out = ask(svc, "/breakeven", "20 0.06 2")
+    assert out["text"] == (
+        "20 J/TH at $0.06/kWh, pool fee 2%: breakeven BTC price $70,605, "
+        "breakeven power price $0.0773/kWh"
+    )
+    assert out["response_type"] == "ephemeral"
+    assert section_texts(out)[0] == "*Fleet breakeven* — 20 J/TH at $0.06/kWh, pool fee 2%"
+    assert [f["text"] for f in out["blocks"][1]["fields"]] == [
+        "*Breakeven BTC price*\n$70,605",
+        "*Breakeven power price*\n$0.0773/kWh",
+        "*Hashcost*\n$28.80/PH/day",
+        "*Hashprice (after pool fee)*\n$37.12/PH/day",
+        "*Daily margin*\n$8.32 per PH/s",
+        "*BTC now*\n$91,000 (profitable)",
+    ]
+    assert out["blocks"][2]["elements"][0]["text"] == NOTE
+
+
+@pytest.mark.parametrize(
+    ("text", "price", "power"),
+    [
+        # DESIGN §4 vectors, typed the ways people type them
+        ("17.5 0.05 2", "$51,483", "$0.0884"),
+        ("17.5 J/TH 5c 2%", "$51,483", "$0.0884"),
+        ("17.5J/TH $0.05/kWh 2 %", "$51,483", "$0.0884"),
+        ("17.5 W/TH 5 ¢ 2", "$51,483", "$0.0884"),
+        ("17.5 0.05 kWh 2", "$51,483", "$0.0884"),
+        ("30 0.07 2", "$123,559", "$0.0516"),
+        ("30 7c 2%", "$123,559", "$0.0516"),
+        ("20 6¢/kWh 2", "$70,605", "$0.0773"),
+    ],
+)
+def test_breakeven_vectors_in_forgiving_forms(
+    svc: Hashfloor, text: str, price: str, power: str
+) -> None:
+    out = ask(svc, "/breakeven", text)
+    assert f"breakeven BTC price {price}, breakeven power price {power}/kWh" in out["text"]
+
+
+def test_breakeven_losing_fleet_says_so(svc: Hashfloor) -> None:
+    out = ask(svc, "/breakeven", "30 0.07 2")
+    assert "*BTC now*\n$91,000 (losing money)" in all_text(out).replace("\\n", "\n")
+
+
+def test_breakeven_without_pool_fee_assumes_none(svc: Hashfloor) -> None:
+    out = ask(svc, "/breakeven", "20 0.06")
+    assert out["text"].startswith("20 J/TH at $0.06/kWh, pool fee 0%: breakeven BTC price $69,193")
+
+
+@pytest.mark.parametrize("text", ["share", "SHARE", "share 20 0.06 2"])
+def test_breakeven_share_posts_in_channel(svc: Hashfloor, text: str) -> None:
+    assert ask(svc, "/breakeven", text)["response_type"] == "in_channel"
+
+
+def test_breakeven_shows_the_workspace_fleet_and_own_lines(svc: Hashfloor) -> None:
+    ask(svc, "/costs", 'add "Acme" cash=61000')
+    ask(svc, "/hashfloor", "fleet 17.5 0.05 2")
+    out = ask(svc, "/breakeven", "")
+    assert out["text"].endswith("; +49.2% vs Acme cash cost")
+    lines = section_texts(out)[1].split("\n")
+    assert lines[2] == ":large_green_circle: *Acme cash cost* $61,000 — price is 49.2% above"
+    assert lines[3] == (
+        ":large_green_circle: *Your fleet* (17.5 J/TH at $0.05/kWh) breaks even at $51,483 — "
+        "price is 76.8% above"
+    )
+    # another workspace sees neither
+    other = ask(svc, "/breakeven", "", team="T2")
+    assert "Acme" not in all_text(other) and "Your fleet" not in all_text(other)
+
+
+def test_without_a_team_id_own_lines_still_show(svc: Hashfloor) -> None:
+    # the console (and any request without a team id) keeps its lines under one local key
+    ask(svc, "/costs", 'add "Acme" cash=61000', team=None)
+    assert ask(svc, "/breakeven", "", team=None)["text"].endswith("; +49.2% vs Acme cash cost")
+    assert "Acme" not in ask(svc, "/breakeven", "", team="T1")["text"]
+
+
+def test_breakeven_with_no_data_yet(tmp_path: Path) -> None:
+    svc = make_service(tmp_path, None)
+    for text in ("", "20 0.06 2"):
+        out = ask(svc, "/breakeven", text)
+        assert out["text"].startswith("No market data yet")
+        assert out["response_type"] == "ephemeral"
+    assert ask(svc, "/hashprice", "")["text"].startswith("No market data yet")
+
+
+def test_breakeven_on_stale_data_says_how_old(tmp_path: Path) -> None:
+    svc = make_service(tmp_path, design_snapshot(taken_at=NOW - 600))
+    out = ask(svc, "/breakeven", "20 0.06 2")
+    assert "$70,605" in out["text"]
+    note = out["blocks"][-1]["elements"][0]["text"]
+    assert note.startswith(":warning: Stale data — Median of coinbase, kraken, bitstamp")
+    assert "fetched 10 min ago (2025-11-24 15:50 UTC)" in note
+
+
+def test_breakeven_answers_from_the_last_fresh_poll(svc: Hashfloor) -> None:
+    # a later poll where the sources disagreed is not fresh: its price is not used
+    lying = Snapshot(NOW - 5, (Quote("coinbase", 1.0, None, 3.0),), 1.0, False, ("coinbase",))
+    snapshots.insert(svc.storage.db, lying)
+    assert ask(svc, "/breakeven", "")["text"].startswith("BTC $91,000:")
+
+
+# --- /hashprice -----------------------------------------------------------------------------
+
+
+def test_hashprice(svc: Hashfloor) -> None:
+    out = ask(svc, "/hashprice", "")
+    assert out["text"] == (
+        "Hashprice $37.88/PH/day; difficulty 152.00 T; "
+        "next adjustment +1.25% est., Mon 01 Dec 2025 (in 1,000 blocks)"
+    )
+    assert [f["text"] for f in out["blocks"][1]["fields"]] == [
+        "*Hashprice*\n$37.88/PH/day",
+        "*Hashvalue*\n41.6 sats/TH/day",
+        "*Difficulty*\n152.00 T",
+        "*Hashrate*\n1.1 ZH/s",
+        "*Fees share of reward*\n0.6% (0.020 BTC/block, 144-block avg)",
+        "*Next difficulty adjustment*\n+1.25% est., Mon 01 Dec 2025 (in 1,000 blocks)",
+        "*Next halving*\nin 125,000 blocks (tip 925,000)",
+        "*BTC*\n$91,000",
+    ]
+    assert ask(svc, "/hashprice", "share")["response_type"] == "in_channel"
+
+
+# --- /costs ---------------------------------------------------------------------------------
+
+
+def test_costs_lists_the_shipped_benchmarks(svc: Hashfloor) -> None:
+    out = ask(svc, "/costs", "")
+    assert out["text"] == "9 shipped benchmarks, 0 of this workspace's own"
+    shipped = section_texts(out)[1].split("\n")
+    assert shipped[0] == (
+        "`#1` 2024-Q1 cash cost *$47,200* — CoinShares mining report, as reported in the press"
+    )
+    assert shipped[-2:] == [
+        "`#8` 2025-Q2 cash cost *$74,600* (current) — "
+        "CoinShares Bitcoin Mining Report (J. Butterfill)",
+        "`#9` 2025-Q2 all-in cost *$137,800* (current) — "
+        "CoinShares Bitcoin Mining Report (J. Butterfill)",
+    ]
+    assert section_texts(out)[2] == "*This workspace's own lines*\nnone yet"
+    assert ask(svc, "/costs", "list") == out
+
+
+def test_costs_add_then_list_then_remove(svc: Hashfloor) -> None:
+    out = ask(
+        svc, "/costs", 'add "Acme Mining" cash=$61k allin=98,000 period=q3-2025 source=https://x.io'
+    )
+    assert out["text"] == (
+        "Added *Acme Mining*: `#10` cash cost $61,000, `#11` all-in cost $98,000"
+    )
+    assert out["blocks"][1]["elements"][0]["text"] == (
+        "Subscribe a channel to it with `/hashfloor subscribe &lt;id&gt;`."
+    )
+    listed = ask(svc, "/costs", "")
+    assert listed["text"] == "9 shipped benchmarks, 2 of this workspace's own"
+    assert section_texts(listed)[2] == (
+        "*This workspace's own lines*\n"
+        "`#10` *Acme Mining* 2025-Q3 cash cost *$61,000* — https://x.io\n"
+        "`#11` *Acme Mining* 2025-Q3 all-in cost *$98,000* — https://x.io"
+    )
+    gone = ask(svc, "/costs", "remove #10")
+    assert gone["text"] == "Removed #10 (Acme Mining cash cost)"
+    assert ask(svc, "/costs", "")["text"] == "9 shipped benchmarks, 1 of this workspace's own"
+    actions = [(r["action"], json.loads(r["detail"])["id"]) for r in audit.recent(svc.storage.db)]
+    assert actions == [("costs.remove", 10), ("costs.add", 11), ("costs.add", 10)]
+
+
+@pytest.mark.parametrize("text", ["remove 1", "remove 9", "remove 999", "rm 8"])
+def test_costs_remove_leaves_shipped_and_unknown_lines(svc: Hashfloor, text: str) -> None:
+    out = ask(svc, "/costs", text)
+    assert "of this workspace's own (shipped benchmarks stay)" in out["text"]
+    assert len(costs.all_rows(svc.storage.db, "T1")) == 9
+
+
+def test_costs_remove_cannot_reach_another_workspace(svc: Hashfloor) -> None:
+    ask(svc, "/costs", 'add "Theirs" cash=60000', team="T2")
+    out = ask(svc, "/costs", "remove 10", team="T1")
+    assert out["text"].startswith("There is no line #10")
+    assert costs.get(svc.storage.db, 10) is not None
+
+
+# --- /hashfloor -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["", "help", "HELP"])
+def test_hashfloor_help(svc: Hashfloor, text: str) -> None:
+    out = ask(svc, "/hashfloor", text)
+    (body,) = section_texts(out)
+    assert body.startswith("*Hashfloor* — BTC price against the cost of mining it.")
+    assert "`/costs remove &lt;id&gt;`" in body
+    assert "<" not in body and "*" not in out["text"] and "`" not in out["text"]
+
+
+def test_hashfloor_status_fleet_mute(svc: Hashfloor) -> None:
+    status = ask(svc, "/hashfloor", "status")
+    assert status["text"] == (
+        "Hashfloor status: Muted: no; Fleet: not set; Last poll: 42s ago; "
+        "Last good price: $91,000 42s ago"
+    )
+    fleet = ask(svc, "/hashfloor", "fleet 17.5 J/TH 5c 2% hashrate 350 PH/s")
+    assert fleet["text"] == (
+        "Fleet set: 17.5 J/TH at $0.05/kWh, pool fee 2%, 350 PH/s. It breaks even at $51,483 "
+        "today; BTC at $91,000 is 76.8% above."
+    )
+    assert ask(svc, "/hashfloor", "fleet")["text"] == (
+        "This workspace's fleet: 17.5 J/TH at $0.05/kWh, pool fee 2%, 350 PH/s"
+    )
+    muted = ask(svc, "/hashfloor", "mute 4h")
+    assert muted["text"].startswith("Muted until 2025-11-24 20:00 UTC.")
+    status = ask(svc, "/hashfloor", "status")
+    assert "Muted: until 2025-11-24 20:00 UTC" in status["text"]
+    assert "Fleet: 17.5 J/TH at $0.05/kWh, pool fee 2%, 350 PH/s" in status["text"]
+    assert ask(svc, "/hashfloor", "unmute")["text"] == "Unmuted."
+    assert ask(svc, "/hashfloor", "unmute")["text"] == "This channel was not muted."
+    off = ask(svc, "/hashfloor", "fleet off")
+    assert off["text"].startswith("Fleet removed")
+    assert workspaces.get_fleet(svc.storage.db, "T1") is None
+    actions = [r["action"] for r in audit.recent(svc.storage.db)]
+    assert actions == ["fleet.off", "channel.unmute", "channel.unmute", "channel.mute", "fleet.set"]
+
+
+def test_mute_needs_a_channel(svc: Hashfloor) -> None:
+    out = ask(svc, "/hashfloor", "mute 4h", channel=None)
+    assert "run it in the channel to mute" in out["text"]
+
+
+# --- errors: the bad part quoted and escaped, the right form shown ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "text", "quoted"),
+    [
+        ("/breakeven", "17.5 <!channel>", "`&lt;!channel&gt;`"),
+        ("/breakeven", "<@U0ADMIN> 0.05", "`&lt;@U0ADMIN&gt;`"),
+        ("/breakeven", "17.5 0.05 2 & more", "`17.5 0.05 2 &amp; more`"),
+        ("/breakeven", "17.5 0.05 <b>", "`&lt;b&gt;`"),
+        ("/breakeven", "0.5 0.05", "`0.5`"),
+        ("/breakeven", "17.5 1.5", "`1.5`"),
+        ("/breakeven", "17.5 0.05 100", "`100`"),
+        ("/breakeven", 'share "17.5', '`share "17.5`'),
+        ("/hashprice", "<https://evil.example|click>", "`&lt;https://evil.example|click&gt;`"),
+        ("/costs", "<!here>", "`&lt;!here&gt;`"),
+        ("/costs", 'add "Acme" cash=<!channel>', "`&lt;!channel&gt;`"),
+        ("/costs", 'add "Acme" cash=0', "`0`"),
+        ("/costs", 'add "Acme" cash=1 color=<b>', "`color=`"),
+        ("/costs", 'add "Acme" allin=5 period=2025-Q9', "`2025-Q9`"),
+        ("/costs", "add Acme Corp cash=1", "`Acme Corp cash=1`"),
+        ("/costs", 'add "Acme"', "`Acme`"),
+        ("/costs", "remove <x>", "`&lt;x&gt;`"),
+        ("/costs", "remove", "`(nothing)`"),
+        ("/hashfloor", "<!everyone>", "`&lt;!everyone&gt;`"),
+        ("/hashfloor", "fleet 17.5 <0.05>", "`&lt;0.05&gt;`"),
+        ("/hashfloor", "fleet 17.5 0.05 hashrate", "`hashrate`"),
+        ("/hashfloor", "mute forever&ever", "`forever&amp;ever`"),
+        ("/hashfloor", "mute 90d", "`90d`"),
+        ("/hashfloor", "unmute <now>", "`&lt;now&gt;`"),
+    ],
+)
+def test_errors_quote_the_bad_part_escaped(
+    svc: Hashfloor, command: str, text: str, quoted: str
+) -> None:
+    out = ask(svc, command, text)
+    assert out["response_type"] == "ephemeral"
+    first = section_texts(out)[0]
+    assert first.startswith(":warning: I could not read ")
+    assert quoted in first
+    assert out["blocks"][-1]["elements"][0]["text"].startswith("Usage: ")
+    # nothing the user typed reaches Slack unescaped, in the blocks or in the fallback text
+    for raw in ("<!", "<@", "<b>", "<x>", "<https", "<now>", "<0.05>"):
+        assert raw not in all_text(out)
+    assert audit.recent(svc.storage.db) == []
+
+
+def test_unknown_command_is_answered_escaped(svc: Hashfloor) -> None:
+    out = ask(svc, "/nope<b>", "")
+    assert "Hashfloor does not know `/nope&lt;b&gt;`." in out["text"]
+
+
+@pytest.mark.parametrize(
+    ("roles", "why"),
+    [
+        (MEMBER, "Only workspace admins and owners"),
+        (Roles(is_guest=True), "Guests cannot change"),
+        (Roles(is_guest=True, is_admin=True), "Guests cannot change"),
+        (Roles(is_stranger=True, is_admin=True), "People from other organisations"),
+    ],
+)
+def test_refused_changes_say_why_and_change_nothing(svc: Hashfloor, roles: Roles, why: str) -> None:
+    for command, text in (
+        ("/costs", 'add "Acme" cash=61000'),
+        ("/costs", "remove 10"),
+        ("/hashfloor", "fleet 17.5 0.05"),
+        ("/hashfloor", "fleet off"),
+    ):
+        out = ask(svc, command, text, roles=roles)
+        assert out["text"].startswith(why)
+        assert section_texts(out)[0].startswith(":lock: ")
+    assert len(costs.all_rows(svc.storage.db, "T1")) == 9
+    assert workspaces.get_fleet(svc.storage.db, "T1") is None
+    assert audit.recent(svc.storage.db) == []
+
+
+def test_members_may_mute_but_guests_may_not(svc: Hashfloor) -> None:
+    assert ask(svc, "/hashfloor", "mute 1h", roles=MEMBER)["text"].startswith("Muted until")
+    out = ask(svc, "/hashfloor", "unmute", roles=Roles(is_guest=True))
+    assert out["text"].startswith("Guests cannot change")
+    assert workspaces.muted_until(svc.storage.db, "C1", NOW) == NOW + 3600
+
+
+def test_reads_never_look_up_roles(svc: Hashfloor) -> None:
+    def no_lookup() -> Roles:
+        raise AssertionError("a read looked the user up")
+
+    for command, text in (
+        ("/breakeven", ""),
+        ("/breakeven", "20 0.06 2"),
+        ("/hashprice", ""),
+        ("/costs", ""),
+        ("/hashfloor", "status"),
+        ("/hashfloor", "fleet"),
+        ("/hashfloor", "help"),
+    ):
+        ctx = Ctx(svc, "U1", "T1", "C1", NOW, roles=no_lookup)
+        assert "went wrong" not in commands.answer(ctx, command, text).text
+
+
+def test_a_bug_gets_a_short_apology_not_a_trace(
+    svc: Hashfloor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> None:
+        raise KeyError("secret internals")
+
+    monkeypatch.setattr(commands.hashprice, "hashprice_reply", broken)
+    out = ask(svc, "/hashprice", "")
+    assert out["text"] == "Something went wrong on our side answering that; it has been logged."
+    assert "secret" not in all_text(out) and "Traceback" not in all_text(out)
+
+
+def test_a_domain_error_is_explained(svc: Hashfloor, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_reward(**kwargs: object) -> None:
+        raise econ.EconomicsDomainError("mining earns nothing, so there is no breakeven")
+
+    monkeypatch.setattr(econ, "fleet_economics", no_reward)
+    out = ask(svc, "/breakeven", "20 0.06 2")
+    assert out["text"].startswith("Those numbers do not work: mining earns nothing")
+
+
+# --- long inputs stay within Slack's limits --------------------------------------------------
+
+
+def test_long_inputs_stay_within_limits(svc: Hashfloor) -> None:
+    huge = "<!channel> " * 2000
+    for command in commands.COMMANDS:
+        out = ask(svc, command, huge)
+        assert "&lt;!channel&gt;" in out["text"] and "<!channel>" not in all_text(out)
+    out = ask(svc, "/costs", 'add "' + "N" * 81 + '" cash=1')
+    assert "a name of 1 to 80 characters" in out["text"]
+    out = ask(svc, "/costs", 'add "Acme" cash=1 source=' + "s" * 301)
+    assert "a source of at most 300 characters" in out["text"]
+
+
+def test_many_own_lines_stay_within_limits(svc: Hashfloor) -> None:
+    name = "<&>" * 26  # 78 characters, 3.5 times as long once escaped
+    source = "https://example.com/" + "x" * 270
+    for i in range(60):
+        ask(
+            svc,
+            "/costs",
+            f'add "{name}{i:02d}" cash={60_000 + i} allin={90_000 + i} source={source}',
+        )
+    assert len(costs.all_rows(svc.storage.db, "T1")) == 9 + 120
+    listed = ask(svc, "/costs", "")
+    assert listed["text"] == "9 shipped benchmarks, 120 of this workspace's own"
+    be = ask(svc, "/breakeven", "")
+    assert len(section_texts(be)[1]) == 3000  # cut at the limit
+    assert "<&>" not in all_text(be) and "<&>" not in all_text(listed)
+
+
+# --- which commands change something (they answer through response_url) ----------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "text", "change"),
+    [
+        ("/breakeven", "", False),
+        ("/breakeven", "share 17.5 0.05", False),
+        ("/hashprice", "", False),
+        ("/costs", "", False),
+        ("/costs", "list", False),
+        ("/costs", "add x cash=1", True),
+        ("/costs", "ADD x cash=1", True),
+        ("/costs", "remove 3", True),
+        ("/costs", "rm 3", True),
+        ("/hashfloor", "", False),
+        ("/hashfloor", "help", False),
+        ("/hashfloor", "status", False),
+        ("/hashfloor", "fleet", False),
+        ("/hashfloor", "fleet 17.5 0.05", True),
+        ("/hashfloor", "fleet off", True),
+        ("/hashfloor", "mute 4h", True),
+        ("/hashfloor", "unmute", True),
+        ("/hashfloor", "bogus", False),
+        ("/nope", "add", False),
+    ],
+)
+def test_is_change(command: str, text: str, change: bool) -> None:
+    assert commands.is_change(command, text) is change

@@ -1,0 +1,556 @@
+"""`hashfloor run` as a process: Slack's signed HTTP requests in, answers out, fakes all around.
+
+The bot runs as `python -m bot run` with SLACK_API_URL and every market URL on loopback fakes. Its
+replies are read where Slack would read them: in the HTTP response, at the response_url, and in
+the Web API calls the fake Slack received.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from bot.market.snapshot import Network, Quote, Snapshot
+from storage import snapshots
+from storage.db import Storage
+from storage.migrations import migrate
+from tests.fakes.market import NETWORK_ROUTES, PRICE_SOURCES, FakeMarket
+from tests.fakes.slack import FakeSlack
+
+pytestmark = pytest.mark.e2e
+
+SECRET = "e2e-signing-secret-0123456789abcdef"
+TOKEN = "xoxb-e2e-0000-token"
+TEAM = "T0HASHFLR"
+START_TIMEOUT_S = 30
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def sign(body: bytes, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
+    """Headers as Slack sends them: v0 HMAC-SHA256 over `v0:{timestamp}:{body}`."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    base = b"v0:" + ts.encode() + b":" + body
+    sig = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig}
+
+
+def command_form(
+    command: str, text: str, response_url: str, user: str = "U0MEMBER", channel: str = "C0MINING"
+) -> bytes:
+    return urlencode(
+        {
+            "token": "verification-token-unused",
+            "team_id": TEAM,
+            "team_domain": "hashfloor-test",
+            "channel_id": channel,
+            "channel_name": "mining",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": "A0HASHAPP",
+            "is_enterprise_install": "false",
+            "response_url": response_url,
+            "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+        }
+    ).encode()
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> dict[str, Any]:
+        return json.loads(self.body)
+
+
+@dataclass
+class Bot:
+    """One `python -m bot run` process and the way to talk to it."""
+
+    proc: subprocess.Popen[bytes]
+    port: int
+    db: Path
+    log: Path
+    slack: FakeSlack
+    _conn: http.client.HTTPConnection | None = field(default=None, repr=False)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Answer:
+        for attempt in (1, 2):
+            if self._conn is None:
+                self._conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
+            try:
+                self._conn.request(method, path, body=body, headers=headers or {})
+                resp = self._conn.getresponse()
+                data = resp.read()
+                return Answer(resp.status, {k.lower(): v for k, v in resp.getheaders()}, data)
+            except (ConnectionError, http.client.BadStatusLine):
+                # the server closed a kept-alive connection: one fresh try
+                self._conn.close()
+                self._conn = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def post_events(
+        self, body: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> Answer:
+        return self.request(
+            "POST", "/slack/events", body, {"Content-Type": content_type, **(headers or {})}
+        )
+
+    def command(
+        self, command: str, text: str, reply_to: str = "r", user: str = "U0MEMBER", **sign_kw: Any
+    ) -> Answer:
+        body = command_form(command, text, self.slack.response_url(reply_to), user)
+        return self.post_events(body, "application/x-www-form-urlencoded", sign(body, **sign_kw))
+
+    def healthz(self) -> Answer:
+        return self.request("GET", "/healthz")
+
+    def stderr(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def bot_env(
+    db: Path, port: int, market: FakeMarket, slack: FakeSlack, **extra: str
+) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "HASHFLOOR_"))}
+    env |= market.env()
+    env |= {
+        "SLACK_API_URL": slack.url,
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "HASHFLOOR_DB": str(db),
+        "HASHFLOOR_HTTP_TIMEOUT": "1",
+        "PORT": str(port),
+    }
+    env |= extra
+    return env
+
+
+def start_bot(
+    workdir: Path,
+    market: FakeMarket,
+    slack: FakeSlack,
+    healthy: bool = True,
+    **extra: str,
+) -> Bot:
+    """Start the bot and wait until /healthz answers (200 when `healthy`)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    db = workdir / "hashfloor.db"
+    log = workdir / "bot.log"
+    with log.open("wb") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            env=bot_env(db, port, market, slack, **extra),
+            cwd=workdir,
+            stdout=err,
+            stderr=err,
+        )
+    bot = Bot(proc, port, db, log, slack)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:
+        if proc.poll() is not None:
+            raise AssertionError(f"bot exited with {proc.returncode}:\n{bot.stderr()}")
+        try:
+            status = bot.healthz().status
+            if status == 200 or not healthy:
+                return bot
+        except OSError:
+            bot.close()
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"bot not ready in {START_TIMEOUT_S}s:\n{bot.stderr()}")
+        time.sleep(0.05)
+
+
+def kill(bot: Bot) -> None:
+    bot.close()
+    if bot.proc.poll() is None:
+        bot.proc.kill()
+    bot.proc.wait(10)
+
+
+def listening_market() -> FakeMarket:
+    market = FakeMarket()
+    # ThreadingHTTPServer listens with a backlog of 5; the poller opens ten connections at once and
+    # the SYNs over the backlog are retried after a second, past HASHFLOOR_HTTP_TIMEOUT=1.
+    market.server.socket.listen(64)
+    return market
+
+
+@pytest.fixture(scope="module")
+def market() -> Iterator[FakeMarket]:
+    with listening_market() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def slack() -> Iterator[FakeSlack]:
+    with FakeSlack(team_id=TEAM) as fake:
+        yield fake
+
+
+@pytest.fixture
+def start(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[..., Bot]]:
+    """Start bots; every one is killed at the end of the test, whatever happened."""
+    bots: list[Bot] = []
+
+    def _start(market: FakeMarket, slack: FakeSlack, **kw: Any) -> Bot:
+        bot = start_bot(tmp_path_factory.mktemp("bot"), market, slack, **kw)
+        bots.append(bot)
+        return bot
+
+    yield _start
+    for bot in bots:
+        kill(bot)
+
+
+@pytest.fixture(scope="module")
+def bot(
+    tmp_path_factory: pytest.TempPathFactory, market: FakeMarket, slack: FakeSlack
+) -> Iterator[Bot]:
+    """One bot for the tests that only read or that clean up after themselves."""
+    running = start_bot(tmp_path_factory.mktemp("shared"), market, slack)
+    yield running
+    kill(running)
+
+
+@pytest.fixture
+def fresh_slack(slack: FakeSlack) -> FakeSlack:
+    slack.reset()
+    slack.users.clear()
+    return slack
+
+
+def db_rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    conn = sqlite3.connect(db, timeout=10)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+# --- answers --------------------------------------------------------------------------------
+
+
+def test_breakeven_of_the_design_fleet(bot: Bot, fresh_slack: FakeSlack) -> None:
+    answer = bot.command("/breakeven", "20 0.06 2")
+    assert answer.status == 200
+    assert answer.headers["content-type"].startswith("application/json")
+    body = answer.json()
+    assert body["text"] == (
+        "20 J/TH at $0.06/kWh, pool fee 2%: breakeven BTC price $70,605, "
+        "breakeven power price $0.0773/kWh"
+    )
+    assert body["response_type"] == "ephemeral"
+    note = body["blocks"][-1]["elements"][0]["text"]
+    assert note.startswith("Median of coinbase, kraken, bitstamp, coingecko, mempool · fetched ")
+    # answered from SQLite: nothing was asked of Slack, nothing posted to the response_url
+    time.sleep(0.2)
+    assert fresh_slack.calls == [] and fresh_slack.responses("r") == []
+
+
+@pytest.mark.parametrize(
+    ("command", "text", "starts"),
+    [
+        ("/breakeven", "", "BTC $91,000: +22.0% vs CoinShares cash cost (2025-Q2)"),
+        (
+            "/breakeven",
+            "17.5 J/TH 5c 2%",
+            "17.5 J/TH at $0.05/kWh, pool fee 2%: breakeven BTC price $51,483",
+        ),
+        ("/hashprice", "", "Hashprice $37.88/PH/day; difficulty 152.00 T"),
+        ("/costs", "", "9 shipped benchmarks"),
+        ("/hashfloor", "help", "Hashfloor — BTC price against the cost of mining it."),
+        ("/breakeven", "17.5 <!channel>", "I could not read `&lt;!channel&gt;`"),
+    ],
+)
+def test_reads_answer_in_the_http_response(
+    bot: Bot, fresh_slack: FakeSlack, command: str, text: str, starts: str
+) -> None:
+    answer = bot.command(command, text)
+    assert answer.status == 200
+    assert answer.json()["text"].startswith(starts)
+
+
+def test_share_is_posted_in_channel(bot: Bot, fresh_slack: FakeSlack) -> None:
+    assert bot.command("/hashprice", "share").json()["response_type"] == "in_channel"
+
+
+def test_healthz_reports_the_poll(bot: Bot) -> None:
+    answer = bot.healthz()
+    assert answer.status == 200
+    body = answer.json()
+    assert body["ok"] is True and body["database"] == "ok"
+    assert body["price_usd"] == 91_000.0 and 0 <= body["data_age_s"] < 60
+
+
+# --- signatures -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "how",
+    ["no signature", "wrong secret", "older than five minutes", "from the future", "tampered"],
+)
+def test_unverified_requests_get_401_and_change_nothing(
+    bot: Bot, fresh_slack: FakeSlack, how: str
+) -> None:
+    fresh_slack.users["U0BOSS"] = {"is_admin": True}
+    body = command_form(
+        "/costs", 'add "Mallory" cash=1', fresh_slack.response_url("evil"), "U0BOSS"
+    )
+    now = int(time.time())
+    headers = {
+        "no signature": {},
+        "wrong secret": sign(body, secret="guessed"),
+        "older than five minutes": sign(body, timestamp=now - 6 * 60),
+        "from the future": sign(body, timestamp=now + 6 * 60),
+        "tampered": sign(body.replace(b"Mallory", b"Trudy")),
+    }[how]
+    answer = bot.post_events(body, "application/x-www-form-urlencoded", headers)
+    assert answer.status == 401
+    time.sleep(0.3)
+    assert fresh_slack.calls == [] and fresh_slack.responses("evil") == []
+    assert db_rows(bot.db, "SELECT COUNT(*) FROM audit")[0][0] == 0
+    assert db_rows(bot.db, "SELECT COUNT(*) FROM cost_benchmarks WHERE name = 'Mallory'") == [(0,)]
+
+
+def test_unverified_events_get_401(bot: Bot) -> None:
+    body = json.dumps({"type": "url_verification", "challenge": "abc", "token": "x"}).encode()
+    assert bot.post_events(body, "application/json").status == 401
+    answer = bot.post_events(body, "application/json", sign(body))
+    assert answer.status == 200 and answer.json() == {"challenge": "abc"}
+
+
+# --- changes: ack empty, answer at the response_url, audit -----------------------------------
+
+
+def test_admin_change_answers_at_response_url_and_is_audited(
+    start: Callable[..., Bot], market: FakeMarket, fresh_slack: FakeSlack
+) -> None:
+    bot = start(market, fresh_slack)
+    fresh_slack.users["U0BOSS"] = {"is_admin": True}
+    answer = bot.command("/costs", 'add "Acme <b>" cash=$61k allin=98,000', "add", "U0BOSS")
+    assert answer.status == 200 and answer.body == b""
+    fresh_slack.wait_for(lambda _: fresh_slack.responses("add"))
+    (posted,) = fresh_slack.responses("add")
+    assert posted["text"] == (
+        "Added *Acme &lt;b&gt;*: `#10` cash cost $61,000, `#11` all-in cost $98,000"
+    )
+    assert [c.args["user"] for c in fresh_slack.calls_to("users.info")] == ["U0BOSS"]
+    assert fresh_slack.calls_to("users.info")[0].token == TOKEN
+    rows = db_rows(bot.db, "SELECT team_id, user_id, action FROM audit ORDER BY id")
+    assert rows == [(TEAM, "U0BOSS", "costs.add"), (TEAM, "U0BOSS", "costs.add")]
+    assert "vs Acme &lt;b&gt; cash cost" in bot.command("/breakeven", "").json()["text"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "why"),
+    [
+        ({}, "Only workspace admins and owners"),
+        ({"is_restricted": True}, "Guests cannot change"),
+        ({"is_ultra_restricted": True}, "Guests cannot change"),
+        ({"is_stranger": True, "is_admin": True}, "People from other organisations"),
+    ],
+)
+def test_non_admins_cannot_set_the_fleet(
+    bot: Bot, fresh_slack: FakeSlack, fields: dict[str, Any], why: str
+) -> None:
+    user = "U0" + hashlib.sha1(json.dumps(fields).encode()).hexdigest()[:8].upper()
+    fresh_slack.users[user] = fields
+    answer = bot.command("/hashfloor", "fleet 17.5 0.05 2", "fleet", user)
+    assert answer.status == 200 and answer.body == b""
+    fresh_slack.wait_for(lambda _: fresh_slack.responses("fleet"))
+    assert fresh_slack.responses("fleet")[0]["text"].startswith(why)
+    assert db_rows(bot.db, "SELECT COUNT(*) FROM fleets") == [(0,)]
+    assert db_rows(bot.db, "SELECT COUNT(*) FROM audit WHERE user_id = ?", (user,)) == [(0,)]
+
+
+# --- Slack's retries: no second side effect ---------------------------------------------------
+
+
+def home_opened(event_id: str, user: str = "U0MEMBER") -> bytes:
+    return json.dumps(
+        {
+            "token": "verification-token-unused",
+            "team_id": TEAM,
+            "api_app_id": "A0HASHAPP",
+            "event": {
+                "type": "app_home_opened",
+                "user": user,
+                "channel": "D0HOME",
+                "tab": "home",
+                "event_ts": "1764000000.000100",
+            },
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": 1_764_000_000,
+            "authorizations": [{"team_id": TEAM, "user_id": "U0HASHBOT", "is_bot": True}],
+        }
+    ).encode()
+
+
+def test_a_retried_event_has_no_second_side_effect(bot: Bot, fresh_slack: FakeSlack) -> None:
+    body = home_opened("Ev0E2EFIRST")
+    assert bot.post_events(body, "application/json", sign(body)).status == 200
+    fresh_slack.wait_for(lambda calls: [c for c in calls if c.method == "views.publish"])
+    for retry in ("1", "2"):
+        headers = {"X-Slack-Retry-Num": retry, "X-Slack-Retry-Reason": "http_timeout"}
+        answer = bot.post_events(body, "application/json", {**sign(body), **headers})
+        assert answer.status == 200 and answer.body == b""
+    # a different event still gets its own answer, and only one
+    other = home_opened("Ev0E2ESECOND")
+    assert bot.post_events(other, "application/json", sign(other)).status == 200
+    fresh_slack.wait_for(lambda calls: len([c for c in calls if c.method == "views.publish"]) >= 2)
+    time.sleep(0.3)
+    assert len(fresh_slack.calls_to("views.publish")) == 2
+    seen = db_rows(bot.db, "SELECT event_id FROM seen_events WHERE event_id LIKE 'Ev0E2E%'")
+    assert sorted(seen) == [("Ev0E2EFIRST",), ("Ev0E2ESECOND",)]
+
+
+# --- market sources hanging: answers from the last good data ----------------------------------
+
+
+def seed_snapshot(db: Path, taken_at: float) -> None:
+    storage = Storage(db)
+    migrate(storage.db)
+    net = Network(
+        difficulty=152e12,
+        hashrate_hs=152e12 * 2**32 / 600,
+        tip_height=925_000,
+        fees_per_block_btc=0.02,
+        next_adjustment_percent=1.25,
+        next_adjustment_at=taken_at + 7 * 86_400,
+        next_adjustment_blocks=1_000,
+        source="mempool",
+    )
+    sources = ("coinbase", "kraken", "bitstamp")
+    quotes = tuple(Quote(s, 91_000.0, None, 10.0) for s in sources)
+    snapshots.insert(storage.db, Snapshot(taken_at, quotes, 91_000.0, True, sources, net))
+    storage.close()
+
+
+def test_every_source_hanging_breakeven_answers_from_the_last_good_data(
+    tmp_path: Path, start: Callable[..., Bot], fresh_slack: FakeSlack
+) -> None:
+    with listening_market() as hanging:
+        for route in (*PRICE_SOURCES, *NETWORK_ROUTES, "blockchain_info"):
+            hanging.override(route, delay=30)
+        workdir = tmp_path / "hanging"
+        workdir.mkdir()
+        seed_snapshot(workdir / "hashfloor.db", time.time() - 600)
+        # the poll's deadline is longer than the test: the poll is in flight throughout
+        bot = start_bot(workdir, hanging, fresh_slack, healthy=False, HASHFLOOR_HTTP_TIMEOUT="20")
+        try:
+            deadline = time.monotonic() + 10
+            while hanging.hits["coinbase"] == 0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert hanging.hits["coinbase"] >= 1, "the start-up poll never reached the market"
+            health = bot.healthz()
+            assert health.status == 503 and health.json()["data_age_s"] >= 600
+            began = time.monotonic()
+            answer = bot.command("/breakeven", "20 0.06 2")
+            elapsed = time.monotonic() - began
+            assert answer.status == 200
+            body = answer.json()
+            assert "breakeven BTC price $70,605" in body["text"]
+            note = body["blocks"][-1]["elements"][0]["text"]
+            assert note.startswith(":warning: Stale data — Median of coinbase, kraken, bitstamp")
+            assert "fetched 10 min ago" in note
+            market_answer = bot.command("/breakeven", "").json()
+            assert market_answer["text"].startswith("BTC $91,000")
+            assert elapsed < 3  # a sanity bound, far above a normal answer
+            # still in flight: no snapshot was written since the seeded one
+            assert db_rows(bot.db, "SELECT COUNT(*) FROM market_snapshots") == [(1,)]
+        finally:
+            kill(bot)
+
+
+# --- process life ------------------------------------------------------------------------------
+
+
+def test_sigterm_stops_cleanly(
+    start: Callable[..., Bot], market: FakeMarket, fresh_slack: FakeSlack
+) -> None:
+    bot = start(market, fresh_slack)
+    assert bot.command("/hashprice", "").status == 200
+    bot.close()
+    bot.proc.send_signal(signal.SIGTERM)
+    assert bot.proc.wait(15) == 0
+    log = bot.stderr()
+    assert "signal 15" in log and log.rstrip().endswith("stopped")
+    assert "Traceback" not in log
+    # the scheduler's lock went with the process: another start schedules normally
+    again = start(market, fresh_slack)
+    assert again.healthz().status == 200
+    assert "another Hashfloor process" not in again.stderr()
+
+
+@pytest.mark.parametrize(
+    ("env", "missing"),
+    [
+        ({}, ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"]),
+        ({"SLACK_BOT_TOKEN": TOKEN}, ["SLACK_SIGNING_SECRET"]),
+        ({"SLACK_SIGNING_SECRET": SECRET}, ["SLACK_BOT_TOKEN"]),
+        ({"SLACK_APP_TOKEN": "xapp-1-A0-1-abc"}, ["SLACK_BOT_TOKEN"]),
+    ],
+)
+def test_run_without_credentials_exits_2_naming_what_is_missing(
+    tmp_path: Path, env: dict[str, str], missing: list[str]
+) -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "HASHFLOOR_"))}
+    clean |= {"HASHFLOOR_DB": str(tmp_path / "x.db"), "COLUMNS": "200", **env}
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        env=clean,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2
+    first = out.stderr.splitlines()[0]
+    assert f"needs {', '.join(missing)}, which are not set" in first
+    for name in {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"} - set(missing):
+        assert name not in first
+    assert "manifest.yml" in out.stderr
+    assert not (tmp_path / "x.db").exists()  # nothing was started
