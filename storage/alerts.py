@@ -7,6 +7,7 @@ per rule and transition, so evaluating the same poll twice can never queue a sec
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Any
 
 from sqlite_utils import Database
@@ -208,6 +209,27 @@ STEP_COLUMNS = (
     "transitions",
     "alert_outbox_id",
 )
+
+
+# What the engine reads of each rule at every poll: not the long text columns.
+STEP_READ = (
+    "id",
+    "team_id",
+    "enterprise_id",
+    "channel_id",
+    "line_key",
+    "created_at",
+    *STEP_COLUMNS,
+)
+
+
+def rules_to_step(db: Database) -> list[sqlite3.Row]:
+    """Every active rule with the columns a poll needs, as sqlite3.Row (read like a dict)."""
+    cur = db.conn.cursor()
+    cur.row_factory = sqlite3.Row
+    return cur.execute(
+        f"SELECT {', '.join(STEP_READ)} FROM rules WHERE paused_reason IS NULL ORDER BY id"
+    ).fetchall()
 
 
 def save_steps(db: Database, rows: list[dict[str, Any]]) -> None:

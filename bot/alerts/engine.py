@@ -6,9 +6,10 @@ One transaction per poll: rule states and outbox rows commit together or not at 
 from __future__ import annotations
 
 import logging
+import math
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.alerts import messages, rules
@@ -26,6 +27,13 @@ log = logging.getLogger("hashfloor.alerts")
 class TeamLines:
     benchmarks: dict[str, CostLine]
     fleet: workspaces.Fleet | None
+    targets: dict[str, Target | None] = field(default_factory=dict)
+
+    def target(self, key: str, net: Network | None) -> Target | None:
+        """The line a rule key names, resolved once per poll and workspace."""
+        if key not in self.targets:
+            self.targets[key] = resolve(key, self.benchmarks, self.fleet, net)
+        return self.targets[key]
 
 
 def benchmark_lines(db: Any, team: str) -> dict[str, CostLine]:
@@ -36,7 +44,26 @@ def benchmark_lines(db: Any, team: str) -> dict[str, CostLine]:
     return lines
 
 
-def transition_key(row: dict[str, Any], transitions: int) -> str:
+def _untouched(row: Any, target: Target, snap: Snapshot, mute: float | None) -> bool:
+    """True when this poll cannot change the rule, so `rules.step` need not run: its mute and its
+    line are as last seen, and either the data is stale (which changes nothing) or the rule is
+    settled with nothing pending and the price stands on its side of the line. A quiet poll over
+    10,000 rules is then mostly this test."""
+    if row["muted_until"] != mute:
+        return False  # a mute to record or to settle
+    price = snap.price_usd
+    if not (snap.fresh and price is not None and math.isfinite(price)):
+        return True
+    return (
+        row["state"] != "unknown"
+        and row["pending"] is None
+        and not row["pending_silent"]
+        and row["last_line_version"] == target.version
+        and rules.stands(row["state"], price, target.line.value_usd)
+    )
+
+
+def transition_key(row: Any, transitions: int) -> str:
     """The outbox key of a rule's n-th transition. SQLite may give a new rule the id of a deleted
     one (unsubscribe, subscribe again), so the key names the rule by id *and* creation time."""
     return f"rule:{row['id']}@{row['created_at']!r}:t{transitions}"
@@ -74,12 +101,15 @@ class AlertEngine:
             }
             unmuted: dict[str, list[tuple[dict, Target, str]]] = defaultdict(list)
             changed: list[dict[str, Any]] = []
-            for row in alerts.active_rules(db):
-                team = self._team(cache, row["team_id"])
-                target = resolve(row["line_key"], team.benchmarks, team.fleet, net)
+            for row in alerts.rules_to_step(db):
+                target = self._team(cache, row["team_id"]).target(row["line_key"], net)
                 if target is None:
                     continue  # the line is gone (removed benchmark, fleet off): status says so
-                queued += self._step_rule(db, row, target, snap, now, mutes, unmuted, changed)
+                mute = mutes.get(row["channel_id"])
+                mute = mute if mute and mute > now else None
+                if _untouched(row, target, snap, mute):
+                    continue
+                queued += self._step_rule(db, row, target, snap, now, mute, unmuted, changed)
             alerts.save_steps(db, changed)
             for channel, items in unmuted.items():
                 queued += self._unmute_message(db, channel, items, snap, now)
@@ -91,18 +121,17 @@ class AlertEngine:
     def _step_rule(
         self,
         db: Any,
-        row: dict[str, Any],
+        row: Any,  # sqlite3.Row of alerts.STEP_READ
         target: Target,
         snap: Snapshot,
         now: float,
-        mutes: dict[str, float | None],
+        mute: float | None,
         unmuted: dict[str, list[tuple[dict[str, Any], str, CostLine]]],
         changed: list[dict[str, Any]],
     ) -> int:
-        """Step one rule; a rule that changed is appended to `changed`, to be saved with the rest."""
+        """Step one rule (`mute`: its channel's mute, None when over); a rule that changed is
+        appended to `changed`, to be saved with the rest."""
         stored = alerts.rule_state(row)
-        mute = mutes.get(row["channel_id"])
-        mute = mute if mute and mute > now else None
         # A mute that ended (expired, or /hashfloor unmute) is settled after this step, on fresh
         # data only: the catch-up message needs a price, and settling it on a stale poll would
         # forget that the channel was muted and lose that message.
@@ -152,7 +181,7 @@ class AlertEngine:
         if new != stored:
             cols.update(alerts.state_columns(new))
         if cols:
-            changed.append(row | cols)
+            changed.append({**dict(row), **cols})
         return queued
 
     def _unmute_message(

@@ -178,6 +178,12 @@ def step(state: RuleState, obs: Observation, now: float) -> StepResult:
     return StepResult(replace(changed, last_announced=vote), event=_EVENTS[vote])
 
 
+def stands(state: State, price_usd: float, line_usd: float) -> bool:
+    """True when a fresh poll at this price gives a settled rule (``above`` or ``below``) no vote
+    to leave its state: for such a rule with nothing pending, `step` changes nothing."""
+    return _vote(state, classify(price_usd, line_usd)) is None
+
+
 def _vote(current: State, zone: Zone) -> Direction | None:
     """The direction a poll in `zone` argues for, or None when it confirms `current`."""
     if current == "above" and zone == "below":
