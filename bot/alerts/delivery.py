@@ -121,7 +121,8 @@ class DeliveryWorker:
             )
         except Exception as exc:
             return self._failed(row, classify_error(exc, row["attempts"] or 0))
-        alerts.mark_sent(db, row, resp.get("ts"), self.clock())
+        with self.storage.transaction():  # the row and its rule's "last message" together
+            alerts.mark_sent(db, row, resp.get("ts"), self.clock())
         log.info("sent %s %s to %s", row["kind"], row["key"], row["channel_id"])
         return 1
 
