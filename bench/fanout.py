@@ -193,9 +193,15 @@ def main() -> None:
         f"\n(a) one crossing, {args.channels} channels in {args.workspaces} workspaces "
         "(one token each), DeliveryWorker → FakeSlack"
     )
-    print(f"  evaluate (the confirming poll, {args.channels} rows queued) {median_ms([r['evaluate'] for r in runs])}")
-    print(f"  crossing → all {args.channels} messages accepted        {median_ms([r['delivered'] for r in runs])}")
-    print(f"  … and the {args.channels} recoveries right behind them     {median_ms([r['both'] for r in runs])}")
+    print(
+        f"  evaluate (the confirming poll, {args.channels} rows queued) {median_ms([r['evaluate'] for r in runs])}"
+    )
+    print(
+        f"  crossing → all {args.channels} messages accepted        {median_ms([r['delivered'] for r in runs])}"
+    )
+    print(
+        f"  … and the {args.channels} recoveries right behind them     {median_ms([r['both'] for r in runs])}"
+    )
     gap = min(r["min_gap"] for r in runs)
     print(
         f"  smallest gap between two messages of one channel: {gap:.3f} s "

@@ -22,7 +22,6 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -123,7 +122,9 @@ def test_kill9_loses_nothing_and_duplicates_only_what_slack_accepted_before_the_
             bot.kill9()
             kills.append(time.time())
             since = kills[-2] if len(kills) > 1 else 0.0
-            pending = {(r["channel_id"], r["text"]) for r in bot.db.outbox() if r["status"] == "pending"}
+            pending = {
+                (r["channel_id"], r["text"]) for r in bot.db.outbox() if r["status"] == "pending"
+            }
             pending_at_kill += sum(
                 1 for c in accepted_posts(slack) if since < c.at and key(c) in pending
             )

@@ -1,11 +1,16 @@
-"""The App Home tab: publish the dashboard when someone opens it."""
+"""The App Home tab: publish the dashboard when someone opens it.
+
+The view is built from SQLite while the request is handled; only views.publish, a call to Slack,
+runs after the ack, in Bolt's worker thread.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from bot.alerts import engine
@@ -55,10 +60,18 @@ def dashboard(service: Hashfloor, team_id: str | None, now: float) -> dict[str, 
 
 
 def register(app: App, service: Hashfloor) -> None:
-    @app.event("app_home_opened")
+    def build(
+        event: dict[str, Any], context: BoltContext, next: Callable[[], BoltResponse]
+    ) -> BoltResponse:
+        # SQLite only, in the request: the listener that follows, after the ack, only publishes.
+        if event.get("tab") == "home":
+            team_id = context.team_id or (event.get("view") or {}).get("team_id")
+            context["home_view"] = dashboard(service, team_id, service.clock())
+        return next()
+
+    @app.event("app_home_opened", middleware=[build])
     def on_home_opened(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        if event.get("tab") != "home":
+        view = context.get("home_view")
+        if view is None:
             return  # the Messages tab: nothing to draw
-        team_id = context.team_id or (event.get("view") or {}).get("team_id")
-        view = dashboard(service, team_id, service.clock())
         client.views_publish(user_id=event["user"], view=view)

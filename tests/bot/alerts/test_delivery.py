@@ -280,7 +280,9 @@ def test_a_refused_token_pauses_the_whole_workspace(
     refused = [c for c in rig.posts() if not c.ok]
     assert sorted(c.args["channel"] for c in refused) == ["C1", "C2"]
     failed = [r for r in rig.outbox() if r["team_id"] == TEAM]
-    assert len(failed) > 2 and {(r["status"], r["last_error"]) for r in failed} == {("failed", error)}
+    assert len(failed) > 2 and {(r["status"], r["last_error"]) for r in failed} == {
+        ("failed", error)
+    }
     assert any(error in r.getMessage() and TEAM in r.getMessage() for r in caplog.records)
     assert error in status_blocks(rig, "C2")
 

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 import commands
+from bot.alerts import rules
 from bot.alerts.engine import AlertEngine
 from bot.alerts.rules import RECOVERY_BAND
 from bot.market.snapshot import Network, Quote, Snapshot
@@ -65,9 +66,7 @@ class Rig:
     def db(self) -> Any:
         return self.storage.db
 
-    def snapshot(
-        self, price: float | None, fresh: bool = True, network: Network = NET
-    ) -> Snapshot:
+    def snapshot(self, price: float | None, fresh: bool = True, network: Network = NET) -> Snapshot:
         self.now += EVERY
         n = len(SOURCES) if fresh else 1
         quotes = tuple(Quote(s, price, None, 10.0) for s in SOURCES[:n]) if price else ()
@@ -79,7 +78,9 @@ class Rig:
         return self.service.poll_once()
 
     def command(self, channel: str, text: str, team: str = "T1") -> Reply:
-        ctx = Ctx(service=self.service, user_id="U1", team_id=team, channel_id=channel, now=self.now)
+        ctx = Ctx(
+            service=self.service, user_id="U1", team_id=team, channel_id=channel, now=self.now
+        )
         return commands.answer(ctx, "/hashfloor", text)
 
     def outbox(self) -> list[dict[str, Any]]:
@@ -127,6 +128,21 @@ def test_a_rule_without_fresh_data_settles_silently(rig: Rig) -> None:
     assert rig.rules("C1")[0]["state"] == "below"
     rig.poll(BELOW_CASH)
     assert rig.outbox() == []
+
+
+@pytest.mark.parametrize("state", ["above", "below"])
+@pytest.mark.parametrize(
+    "price",
+    [1.0, CASH - 0.01, CASH, CASH * (1 + RECOVERY_BAND / 2), CASH * (1 + RECOVERY_BAND), 76_000.0],
+)
+def test_the_engine_skips_exactly_the_rules_a_step_would_leave_alone(
+    state: str, price: float
+) -> None:
+    """A quiet poll skips settled rules for which `rules.stands`; `step` must agree."""
+    settled = rules.RuleState(state=state, since=T0, last_announced=state)  # type: ignore[arg-type]
+    result = rules.step(settled, rules.Observation(price, True, CASH), T0 + EVERY)
+    unchanged = result.state == settled and result.event is None
+    assert rules.stands(settled.state, price, CASH) == unchanged
 
 
 # --- crossing -----------------------------------------------------------------------------------
