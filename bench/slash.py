@@ -297,10 +297,11 @@ def main() -> None:
     p50 = rows["real"]["p50"] / rows["bare"]["p50"]
     p99 = rows["real"]["p99"] / rows["bare"]["p99"]
     print(f"ratio hashfloor/bare: p50 {p50:.2f}x, p99 {p99:.2f}x")
-    goal = p99 <= 1.5 and rows["real"]["p99"] < 50
+    real_p99 = rows["real"]["p99"]
+    print(f"goal p99 within 1.5x of the bare app: {'met' if p99 <= 1.5 else 'missed'} ({p99:.2f}x)")
     print(
-        f"goal (p99 within 1.5x of bare and under 50 ms): {'met' if goal else 'missed'} "
-        f"(p99 {rows['real']['p99']:.1f} ms, {p99:.2f}x)"
+        f"goal p99 under 50 ms: {'met' if real_p99 < 50 else 'missed'} ({real_p99:.1f} ms; "
+        f"the bare app: {rows['bare']['p99']:.1f} ms)"
     )
 
 
