@@ -68,6 +68,8 @@ class FakeMarket:
         self.overrides: dict[str, Override] = {}
         self.hits: Counter[str] = Counter()
         self._stopping = threading.Event()
+        # One poll opens 10 connections at once; the default backlog of 5 drops some for 1 s.
+        ThreadingHTTPServer.request_queue_size = 128
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
