@@ -95,9 +95,12 @@ class AlertEngine:
         queued = 0
         with self.storage.transaction():
             cache: dict[str, TeamLines] = {}
+            # Channels muted now; a mute that is over counts as none.
             mutes = {
                 r["channel_id"]: r["muted_until"]
-                for r in db.query("SELECT channel_id, muted_until FROM channels")
+                for r in db.query(
+                    "SELECT channel_id, muted_until FROM channels WHERE muted_until > ?", [now]
+                )
             }
             unmuted: dict[str, list[tuple[dict, Target, str]]] = defaultdict(list)
             changed: list[dict[str, Any]] = []
@@ -106,7 +109,6 @@ class AlertEngine:
                 if target is None:
                     continue  # the line is gone (removed benchmark, fleet off): status says so
                 mute = mutes.get(row["channel_id"])
-                mute = mute if mute and mute > now else None
                 if _untouched(row, target, snap, mute):
                     continue
                 queued += self._step_rule(db, row, target, snap, now, mute, unmuted, changed)
