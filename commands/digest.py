@@ -1,6 +1,6 @@
 """/hashfloor digest <mon..sun> <HH:MM> [<IANA zone>] | digest off | digest preview.
 
-The weekly digest of a channel: when it goes out, off, or a look at this week's now. A subscribed
+The weekly digest of a channel: when it goes out, off, or this week's digest shown now. A subscribed
 channel gets it on Mondays at 09:00 UTC unless set otherwise (bot.digest.channels).
 """
 
@@ -130,7 +130,7 @@ def handle(ctx: Ctx, toks: list[str]) -> Reply:
         return Reply(text=msg, blocks=[bk.section(f":no_bell: {msg}")])
     digest = for_channel(ctx)
     msg = describe(digest, ctx.now)
-    tip = "See this week's now with `/hashfloor digest preview`."
+    tip = "See this week's digest now: `/hashfloor digest preview`."
     return Reply(
         text=msg.replace("*", ""),
         blocks=[bk.section(f":calendar: {msg}"), bk.context(tip)],

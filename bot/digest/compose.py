@@ -18,6 +18,7 @@ from storage.db import Storage
 
 # Network data is carried forward from before the week when a week's polls lack it.
 LOOKBACK_S = WEEK_S + 86_400
+CHUNK_S = 5 * 86_400  # older history is read a few days at a time and kept as prices only
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,28 @@ class Composed:
 
 
 def load_snapshots(storage: Storage, now: float, history: bool = True) -> list[Snapshot]:
-    """The snapshots a digest needs: 90 days for the chart, or just the week for text."""
-    return snapshots.between(storage.db, now - (HISTORY_S if history else LOOKBACK_S), now)
+    """The snapshots a digest needs, oldest first: the week (and a day) in full, and with
+    `history` the 90 days before for the chart, as prices only.
+
+    Only the week's numbers need quotes and network data; 90 days of one-minute polls in full
+    would hold some 130,000 snapshots with their quotes in memory for a chart that draws prices.
+    """
+    db = storage.db
+    week_start = now - LOOKBACK_S
+    week = snapshots.between(db, week_start, now)
+    if not history:
+        return week
+    older: list[Snapshot] = []
+    start = now - HISTORY_S
+    while start < week_start:
+        end = min(start + CHUNK_S, week_start)
+        older.extend(
+            Snapshot(s.taken_at, (), s.price_usd, s.fresh)
+            for s in snapshots.between(db, start, end)
+            if s.taken_at < end  # `between` includes both ends; the next chunk has this one
+        )
+        start = end
+    return older + week
 
 
 def compose(storage: Storage, team: str | None, now: float, snaps: Sequence[Snapshot]) -> Composed:

@@ -96,6 +96,21 @@ def test_a_channel_without_subscription_or_schedule_has_none(svc: Hashfloor) -> 
     assert ask(svc, "status", channel=None)["blocks"]  # a DM: no channel sections, no crash
 
 
+def test_status_shows_the_last_digest_and_what_went_wrong(svc: Hashfloor) -> None:
+    subscribe(svc)
+    db = svc.storage.db
+    digests.record_week(db, TEAM, CHANNEL, "2026-W48", NOW - 2 * 86_400, ts="1.000100")
+    digests.record_error(
+        db, TEAM, CHANNEL, "sent without its chart: Slack said <missing_scope>", NOW
+    )
+    assert digest_line(svc) == (
+        "*Weekly digest:* every Monday 09:00 UTC (the default for subscribed channels)"
+        " · next: Mon 30 Nov 2026 09:00 UTC\n"
+        "   last sent 2026-11-23 12:00 UTC\n"
+        "   :warning: sent without its chart: Slack said &lt;missing_scope&gt;"
+    )
+
+
 # --- setting the schedule ---------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from storage.db import Storage
 DAY = 86_400.0
 SOURCES = ("coinbase", "kraken", "bitstamp")
 RETARGET_S = 14 * DAY
+LAST_RETARGET_AGO_S = 5 * DAY  # the history ends 5 days into a difficulty epoch
 
 
 def price_at(t: float, end: float) -> float:
@@ -29,9 +30,10 @@ def price_at(t: float, end: float) -> float:
 
 
 def network_at(t: float, end: float) -> Network:
-    epoch = math.floor((t - end) / RETARGET_S)  # 0 for the current epoch, negative before
+    start = end - LAST_RETARGET_AGO_S  # of the current epoch
+    epoch = math.floor((t - start) / RETARGET_S)  # 0 for the current epoch, negative before
     difficulty = 152e12 * (1.018**epoch)  # +1.8% each retarget
-    last_retarget = end + epoch * RETARGET_S
+    last_retarget = start + epoch * RETARGET_S
     height = 925_000 - int((end - t) // 600)
     return Network(
         difficulty=difficulty,
