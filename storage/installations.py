@@ -25,7 +25,7 @@ from slack_sdk.oauth.state_store import OAuthStateStore
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from storage import alerts, workspaces
+from storage import alerts, digests, workspaces
 from storage.db import Storage
 
 migrations = Migrations("hashfloor.installations")
@@ -349,6 +349,7 @@ class EncryptedInstallationStore(InstallationStore):
             with self.storage.transaction() as db:
                 workspaces.forget_team(db, team_id)
                 alerts.forget_team(db, team_id)
+                digests.forget_team(db, team_id)
                 for forget in ON_FORGET:
                     forget(db, team_id)
         log.info("workspace uninstalled: enterprise=%s team=%s", enterprise_id, team_id)
