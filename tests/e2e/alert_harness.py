@@ -40,12 +40,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def widen_backlog(market: FakeMarket) -> None:
-    """socketserver listens with a backlog of 5; a poll opens ~10 connections at once, and the
-    SYNs that overflow wait for the kernel's 1 s retransmit — longer than a 1 s poll."""
-    market.server.socket.listen(128)
-
-
 def wait_until(predicate: Callable[[], T], timeout: float, what: str, every: float = 0.05) -> T:
     deadline = time.monotonic() + timeout
     while True:

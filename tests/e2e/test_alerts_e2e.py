@@ -25,7 +25,6 @@ from tests.e2e.alert_harness import (
     all_sources,
     blocks_text,
     wait_until,
-    widen_backlog,
 )
 from tests.fakes.market import PRICE_SOURCES, FakeMarket
 from tests.fakes.slack import FakeSlack
@@ -43,7 +42,6 @@ TWO_POLLS = 2 * POLL_S + 3
 @pytest.fixture
 def market() -> Iterator[FakeMarket]:
     with FakeMarket(price=ABOVE) as fake:
-        widen_backlog(fake)
         yield fake
 
 

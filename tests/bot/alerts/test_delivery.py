@@ -140,7 +140,9 @@ def test_rows_go_in_order_and_at_most_one_per_second_per_channel(rig: Rig) -> No
     rig.worker.start()
     rig.slack.wait_for(lambda calls: len([c for c in calls if c.ok]) == 9, timeout=15)
     rig.worker.stop()
-    tolerance = 0.05  # the request travels after the worker stamps it
+    # The worker paces the starts of its sends; an arrival can lag its start by the connection
+    # set-up (more on a loaded machine). Without the pace the gaps would be milliseconds.
+    tolerance = 0.25
     for channel in channels:
         calls = [c for c in rig.posts() if c.args["channel"] == channel]
         assert [c.args["text"] for c in calls] == [f"{channel} message {n}" for n in (1, 2, 3)]
@@ -352,7 +354,7 @@ def wait_response(slack: FakeSlack, name: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(rig: Rig, tmp_path: Path) -> Any:
+def app(rig: Rig) -> Any:
     settings = load_settings(
         slack_bot_token="xoxb-hashfloor",
         slack_signing_secret=SECRET,
