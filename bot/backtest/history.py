@@ -188,12 +188,11 @@ class _Fetcher:
                 size = resp.headers.get("content-length")
                 total = float(size) if stream and size and size.isdigit() else None
                 chunks: list[bytes] = []
-                got = 0
                 for chunk in resp.iter_bytes():
                     chunks.append(chunk)
-                    got += len(chunk)
                     if stream:
-                        self.progress(task, got, total)
+                        # bytes on the wire, as Content-Length counts them (before gzip is undone)
+                        self.progress(task, resp.num_bytes_downloaded, total)
                 return resp.status_code, b"".join(chunks)
         except httpx.HTTPError as exc:
             raise HistoryError(f"{task} from {self.base_url}: {_reason(exc)}") from None

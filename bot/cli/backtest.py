@@ -83,7 +83,7 @@ def _specs(
             if row is None:
                 raise _Fail(f"no cost line #{key.removeprefix('cost:')} (hashfloor costs list)", 2)
             line = costs.line_from_row(row)
-            spec = bl.fixed_line(key, line.label, line.value_usd, row["quarter"])
+            spec = bl.fixed_line(key, line.label, line.value_usd)  # the label names its quarter
         else:  # fleet
             fleet = fleet or workspaces.get_fleet(db, workspace)
             if fleet is None:
@@ -97,8 +97,9 @@ def _specs(
 
 
 def _default_keys(fleet_given: bool, db: Any, workspace: str | None) -> list[str]:
+    """cash and all-in, the fleet if one is given or the workspace has one, its own lines."""
     keys = ["cash", "allin"]
-    if fleet_given:
+    if fleet_given or (workspace and workspaces.get_fleet(db, workspace)):
         keys.append("fleet")
     if workspace:
         keys += [f"cost:{r['id']}" for r in costs.all_rows(db, workspace) if r["workspace"]]
@@ -364,7 +365,8 @@ def _backtest(
 ) -> None:
     db = svc.storage.db
     start = _day(from_, "--from") if from_ else None
-    end = _day(to, "--to") + 86_400 if to else None
+    # --to names a day and includes all of it
+    end = (_day(to, "--to") // 86_400 + 1) * 86_400 if to else None
     if start is not None and end is not None and end <= start:
         raise _Fail("--to is before --from", 2)
     fleet = _fleet(fleet_arg) if fleet_arg else None

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from storage import costs
+from storage import costs, workspaces
 from storage import history as store
 from storage.db import Storage
 from storage.migrations import migrate
@@ -165,6 +165,22 @@ def test_bad_csv_file(env, tmp_path):
     assert "date,price_usd[,difficulty]" in result.stderr
 
 
+def test_to_includes_the_whole_day(env, tmp_path):
+    start = datetime(2025, 3, 1, tzinfo=UTC)
+    csv = "date,price_usd\n" + "".join(
+        f"{(start + timedelta(hours=h)).isoformat()},{60_000 + h}\n" for h in range(72)
+    )
+    data = run_json(
+        env, "--csv", write(tmp_path, csv), "--rules", "below:50000", "--poll", "hourly",
+        "--from", "2025-03-02", "--to", "2025-03-02T06:00",
+    )  # fmt: skip
+    assert (data["from"], data["to"], data["points"]) == (
+        "2025-03-02T00:00Z",
+        "2025-03-02T23:00Z",
+        24,
+    )
+
+
 def test_from_and_to(env, tmp_path):
     data = run_json(
         env, "--csv", write(tmp_path, HAND_CSV), "--rules", "below:50000",
@@ -223,6 +239,23 @@ def test_workspace_lines(env, tmp_path):
     assert len([a for a in data["alerts"] if a["line"] == f"cost:{row_id}"]) == 3
     chosen = run_json(env, "--csv", write(tmp_path, HAND_CSV), "--rules", f"cost:{row_id}")
     assert [line["label"] for line in chosen["lines"]] == ["Acme cash cost"]
+
+
+def test_workspace_fleet_is_watched_by_default(env, tmp_path):
+    storage = Storage(env["HASHFLOOR_DB"])
+    migrate(storage.db)
+    workspaces.set_fleet(storage.db, "T1", workspaces.Fleet(17.5, 0.05, 0.02), "U1", 1.0)
+    storage.close()
+    csv = (
+        "date,price_usd,difficulty\n2025-01-01,60000,152e12\n2025-01-02,50000,\n2025-01-03,50000,\n"
+    )
+    data = run_json(env, "--csv", write(tmp_path, csv), "--workspace", "T1")
+    assert [line["key"] for line in data["lines"]] == ["cash", "allin", "fleet"]
+    (alert,) = [a for a in data["alerts"] if a["line"] == "fleet"]
+    assert alert["line_usd"] == pytest.approx(51_483, abs=1)
+    # without the workspace there is no fleet to watch
+    result = run(env, "--csv", write(tmp_path, csv), "--rules", "fleet")
+    assert result.exit_code == 2 and "needs a fleet" in result.stderr
 
 
 def test_hourly_csv(env, tmp_path):
