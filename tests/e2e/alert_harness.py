@@ -7,8 +7,6 @@ signed with the signing secret, on POST /slack/events.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
 import signal
@@ -25,6 +23,7 @@ from urllib.parse import urlencode
 import httpx
 
 from tests.fakes.market import PRICE_SOURCES, FakeMarket
+from tests.fakes.signing import slack_headers
 from tests.fakes.slack import FakeSlack
 
 T = TypeVar("T")
@@ -52,13 +51,7 @@ def wait_until(predicate: Callable[[], T], timeout: float, what: str, every: flo
 
 
 def signed_headers(body: str, secret: str = SIGNING_SECRET) -> dict[str, str]:
-    ts = str(int(time.time()))
-    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {
-        "Content-Type": "application/x-www-form-urlencoded",
-        "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": f"v0={digest}",
-    }
+    return {"Content-Type": "application/x-www-form-urlencoded", **slack_headers(body, secret)}
 
 
 class Db:

@@ -8,7 +8,6 @@ the Web API calls the fake Slack received.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import http.client
 import json
 import os
@@ -31,6 +30,7 @@ from storage import snapshots
 from storage.db import Storage
 from storage.migrations import migrate
 from tests.fakes.market import NETWORK_ROUTES, PRICE_SOURCES, FakeMarket
+from tests.fakes.signing import slack_headers
 from tests.fakes.slack import FakeSlack
 
 pytestmark = pytest.mark.e2e
@@ -49,10 +49,7 @@ def free_port() -> int:
 
 def sign(body: bytes, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
     """Headers as Slack sends them: v0 HMAC-SHA256 over `v0:{timestamp}:{body}`."""
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    base = b"v0:" + ts.encode() + b":" + body
-    sig = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig}
+    return slack_headers(body, secret, timestamp)
 
 
 def command_form(

@@ -7,8 +7,6 @@ A few go through the WSGI app served by waitress on loopback.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import http.client
 import json
 import threading
@@ -29,6 +27,7 @@ from bot.settings import Settings
 from bot.slack.app import build_app
 from bot.slack.http import WsgiApp
 from storage import audit, costs, seen_events, snapshots, workspaces
+from tests.fakes.signing import slack_headers
 from tests.fakes.slack import FakeSlack
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -85,9 +84,7 @@ def app(service: Hashfloor) -> App:
 
 
 def sign(body: str, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    sig = "v0=" + hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {"x-slack-request-timestamp": ts, "x-slack-signature": sig}
+    return {k.lower(): v for k, v in slack_headers(body, secret, timestamp).items()}
 
 
 def command_body(
