@@ -62,7 +62,9 @@ def number(value: Any, what: str) -> float:
     try:
         out = float(value)
     except ValueError:
-        raise SourceError(f"{what} is not a number: {str(value)[:20]!r}") from None
+        # repr() of odd characters can be 10x longer than the text: clip what is shown, too.
+        shown = repr(str(value)[:20])
+        raise SourceError(f"{what} is not a number: {shown[:40]}") from None
     except OverflowError:  # a JSON integer with hundreds of digits
         raise SourceError(f"{what} is not finite") from None
     if not math.isfinite(out):

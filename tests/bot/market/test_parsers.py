@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.market import parsers
@@ -491,6 +491,15 @@ def mutated_bodies(draw: st.DrawFn) -> tuple[str, str]:
 
 @settings(max_examples=500, deadline=None)
 @given(case=mutated_bodies())
+# Found by this test: astral characters made the quoted value push the message past 100 characters.
+@example(
+    case=(
+        "blockchain_info",
+        '{"hash_rate": 45000000000.0, "total_fees_btc": "000000000\\u001f\\u001f'
+        + "\\ud806\\udd5a" * 4
+        + '", "n_blocks_mined": 135, "n_blocks_total": 575644, "difficulty": 6702169884349}',
+    )
+)
 def test_random_values_in_real_shapes(case: tuple[str, str]) -> None:
     name, body = case
     check_outcome(name, 200, body)
