@@ -61,13 +61,10 @@ class Hashfloor:
 
     def view(self, workspace: str | None = None, now: float | None = None) -> MarketView:
         """The market as the last good data saw it: SQLite only, never the network."""
-        db = self.storage.db
-        return build_view(
-            snapshots.latest_fresh(db),
-            snapshots.latest_network(db),
-            self.lines(workspace),
-            self.clock() if now is None else now,
-        )
+        with self.storage.reading() as db:
+            fresh, network = snapshots.latest_fresh(db), snapshots.latest_network(db)
+            lines = costs.current_lines(db, workspace)
+        return build_view(fresh, network, lines, self.clock() if now is None else now)
 
     def close(self) -> None:
         self.storage.close()

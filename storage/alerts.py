@@ -14,6 +14,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from bot.alerts.rules import RuleState
+from storage.db import select, select_one
 
 migrations = Migrations("hashfloor.alerts")
 
@@ -129,10 +130,8 @@ def add_rule(
     enterprise_id: str | None = None,
 ) -> tuple[int, bool]:
     """Subscribe; returns (rule id, created). An existing rule is kept as it is (and unpaused)."""
-    existing = list(
-        db.query(
-            "SELECT * FROM rules WHERE channel_id = ? AND line_key = ?", [channel_id, line_key]
-        )
+    existing = select(
+        db, "SELECT * FROM rules WHERE channel_id = ? AND line_key = ?", [channel_id, line_key]
     )
     if existing:
         rid = existing[0]["id"]
@@ -169,25 +168,22 @@ def remove_rule(db: Database, channel_id: str, line_key: str) -> bool:
 
 
 def channel_rules(db: Database, channel_id: str) -> list[dict[str, Any]]:
-    return list(db.query("SELECT * FROM rules WHERE channel_id = ? ORDER BY id", [channel_id]))
+    return select(db, "SELECT * FROM rules WHERE channel_id = ? ORDER BY id", [channel_id])
 
 
 def team_rules(db: Database, team_id: str) -> list[dict[str, Any]]:
-    return list(
-        db.query("SELECT * FROM rules WHERE team_id = ? ORDER BY channel_id, id", [team_id])
-    )
+    return select(db, "SELECT * FROM rules WHERE team_id = ? ORDER BY channel_id, id", [team_id])
 
 
 def active_rules(db: Database) -> list[dict[str, Any]]:
-    return list(db.query("SELECT * FROM rules WHERE paused_reason IS NULL ORDER BY id"))
+    return select(db, "SELECT * FROM rules WHERE paused_reason IS NULL ORDER BY id")
 
 
 def subscribed_channels(db: Database) -> list[dict[str, Any]]:
-    return list(
-        db.query(
-            "SELECT channel_id, team_id, enterprise_id, MIN(created_at) AS since FROM rules"
-            " WHERE paused_reason IS NULL GROUP BY channel_id"
-        )
+    return select(
+        db,
+        "SELECT channel_id, team_id, enterprise_id, MIN(created_at) AS since FROM rules"
+        " WHERE paused_reason IS NULL GROUP BY channel_id",
     )
 
 
@@ -299,13 +295,12 @@ def enqueue(
 
 def due(db: Database, now: float, limit: int = 500) -> list[dict[str, Any]]:
     """The oldest pending row of each channel whose time has come: per-channel order is kept."""
-    return list(
-        db.query(
-            "SELECT o.* FROM outbox o JOIN (SELECT channel_id, MIN(id) AS id FROM outbox"
-            " WHERE status = 'pending' GROUP BY channel_id) head ON o.id = head.id"
-            " WHERE o.not_before <= ? ORDER BY o.id LIMIT ?",
-            [now, limit],
-        )
+    return select(
+        db,
+        "SELECT o.* FROM outbox o JOIN (SELECT channel_id, MIN(id) AS id FROM outbox"
+        " WHERE status = 'pending' GROUP BY channel_id) head ON o.id = head.id"
+        " WHERE o.not_before <= ? ORDER BY o.id LIMIT ?",
+        [now, limit],
     )
 
 
@@ -314,8 +309,7 @@ def pending_count(db: Database) -> int:
 
 
 def get(db: Database, outbox_id: int) -> dict[str, Any] | None:
-    rows = list(db.query("SELECT * FROM outbox WHERE id = ?", [outbox_id]))
-    return rows[0] if rows else None
+    return select_one(db, "SELECT * FROM outbox WHERE id = ?", [outbox_id])
 
 
 def mark_sent(db: Database, row: dict[str, Any], ts: str | None, now: float) -> None:

@@ -8,6 +8,8 @@ from typing import Any
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from storage.db import select
+
 migrations = Migrations("hashfloor.audit")
 
 
@@ -36,6 +38,4 @@ def record(
 
 def recent(db: Database, team_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     where, params = ("WHERE team_id = ?", [team_id]) if team_id else ("", [])
-    return list(
-        db.query(f"SELECT * FROM audit {where} ORDER BY id DESC LIMIT {int(limit)}", params)
-    )
+    return select(db, f"SELECT * FROM audit {where} ORDER BY id DESC LIMIT {int(limit)}", params)

@@ -13,6 +13,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from bot.lines import CostLine
+from storage.db import select, select_one
 
 KINDS = ("cash", "allin")
 KIND_LABEL = {"cash": "cash cost", "allin": "all-in cost"}
@@ -75,18 +76,16 @@ def seed(db: Database, now: float | None = None) -> int:
 
 def all_rows(db: Database, workspace: str | None = None) -> list[dict[str, Any]]:
     """Shipped rows and, if given, the workspace's own, oldest quarter first."""
-    return list(
-        db.query(
-            "SELECT * FROM cost_benchmarks WHERE workspace IS NULL OR workspace = ?"
-            " ORDER BY workspace IS NOT NULL, quarter, kind = 'allin', id",
-            [workspace],
-        )
+    return select(
+        db,
+        "SELECT * FROM cost_benchmarks WHERE workspace IS NULL OR workspace = ?"
+        " ORDER BY workspace IS NOT NULL, quarter, kind = 'allin', id",
+        [workspace],
     )
 
 
 def get(db: Database, row_id: int) -> dict[str, Any] | None:
-    rows = list(db.query("SELECT * FROM cost_benchmarks WHERE id = ?", [row_id]))
-    return rows[0] if rows else None
+    return select_one(db, "SELECT * FROM cost_benchmarks WHERE id = ?", [row_id])
 
 
 def line_from_row(row: dict[str, Any]) -> CostLine:
@@ -102,14 +101,12 @@ def line_from_row(row: dict[str, Any]) -> CostLine:
 
 
 def _latest_shipped(db: Database, kind: str) -> dict[str, Any] | None:
-    rows = list(
-        db.query(
-            "SELECT * FROM cost_benchmarks WHERE workspace IS NULL AND kind = ?"
-            " ORDER BY quarter DESC LIMIT 1",
-            [kind],
-        )
+    return select_one(
+        db,
+        "SELECT * FROM cost_benchmarks WHERE workspace IS NULL AND kind = ?"
+        " ORDER BY quarter DESC LIMIT 1",
+        [kind],
     )
-    return rows[0] if rows else None
 
 
 def current_shipped_ids(db: Database) -> set[int]:
@@ -120,8 +117,8 @@ def current_lines(db: Database, workspace: str | None = None) -> list[CostLine]:
     """The shipped line of each kind from the latest quarter that has it, then the workspace's own."""
     lines = [line_from_row(row) for kind in KINDS if (row := _latest_shipped(db, kind))]
     if workspace:
-        rows = db.query(
-            "SELECT * FROM cost_benchmarks WHERE workspace = ? ORDER BY id", [workspace]
+        rows = select(
+            db, "SELECT * FROM cost_benchmarks WHERE workspace = ? ORDER BY id", [workspace]
         )
         lines.extend(line_from_row(r) for r in rows)
     return lines

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -25,6 +26,22 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute("PRAGMA foreign_keys = ON")
     return db
+
+
+def select(db: sqlite_utils.Database, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+    """Rows of a SELECT as dicts.
+
+    sqlite-utils' `query()` wraps every statement in SAVEPOINT/RELEASE to guard against writes;
+    a plain SELECT needs no guard, and the slash-command path runs several per answer.
+    """
+    cursor = db.conn.execute(sql, params)
+    keys = [d[0] for d in cursor.description]
+    return [dict(zip(keys, row, strict=True)) for row in cursor]
+
+
+def select_one(db: sqlite_utils.Database, sql: str, params: Any = ()) -> dict[str, Any] | None:
+    rows = select(db, sql, params)
+    return rows[0] if rows else None
 
 
 class Storage:
@@ -62,6 +79,20 @@ class Storage:
             conn.rollback()
             raise
         conn.commit()
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite_utils.Database]:
+        """One read transaction: several SELECTs see the same commit, even while a poll writes."""
+        db = self.db
+        conn = db.conn
+        if conn.in_transaction:
+            yield db
+            return
+        conn.execute("BEGIN")
+        try:
+            yield db
+        finally:
+            conn.commit()
 
     def ping(self) -> bool:
         try:

@@ -15,6 +15,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from bot.digest.schedule import DEFAULT_SCHEDULE, DigestSchedule
+from storage.db import select
 
 migrations = Migrations("hashfloor.digests")
 
@@ -82,16 +83,16 @@ def _from_row(r: dict[str, Any]) -> DigestRow:
 
 
 def get(db: Database, channel_id: str) -> DigestRow | None:
-    rows = list(db.query("SELECT * FROM digests WHERE channel_id = ?", [channel_id]))
+    rows = select(db, "SELECT * FROM digests WHERE channel_id = ?", [channel_id])
     return _from_row(rows[0]) if rows else None
 
 
 def all_rows(db: Database) -> list[DigestRow]:
-    return [_from_row(r) for r in db.query("SELECT * FROM digests ORDER BY channel_id")]
+    return [_from_row(r) for r in select(db, "SELECT * FROM digests ORDER BY channel_id")]
 
 
 def team_rows(db: Database, team_id: str) -> list[DigestRow]:
-    rows = db.query("SELECT * FROM digests WHERE team_id = ? ORDER BY channel_id", [team_id])
+    rows = select(db, "SELECT * FROM digests WHERE team_id = ? ORDER BY channel_id", [team_id])
     return [_from_row(r) for r in rows]
 
 

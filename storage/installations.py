@@ -26,7 +26,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from storage import alerts, digests, workspaces
-from storage.db import Storage
+from storage.db import Storage, select
 
 migrations = Migrations("hashfloor.installations")
 
@@ -227,7 +227,8 @@ class EncryptedInstallationStore(InstallationStore):
     # -- find ---------------------------------------------------------------------------------
 
     def _bot_row(self, enterprise_id: str, team_id: str) -> dict[str, Any] | None:
-        rows = self.storage.db.query(
+        rows = select(
+            self.storage.db,
             "SELECT * FROM slack_bots WHERE enterprise_id = ? AND team_id = ?",
             [enterprise_id, team_id],
         )
@@ -277,7 +278,7 @@ class EncryptedInstallationStore(InstallationStore):
             params.append(user_id)
         # Without a user: the newest installation of the workspace (the rowid breaks ties).
         sql += " ORDER BY installed_at DESC, rowid DESC LIMIT 1"
-        row = next(iter(self.storage.db.query(sql, params)), None)
+        row = next(iter(select(self.storage.db, sql, params)), None)
         if row is None:
             return None
         bot_row = self._bot_row(*key)

@@ -10,6 +10,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from bot.market.snapshot import Network, Quote, Snapshot
+from storage.db import select
 
 migrations = Migrations("hashfloor.snapshots")
 
@@ -75,10 +76,8 @@ def from_row(row: dict[str, Any]) -> Snapshot:
 
 
 def _one(db: Database, where: str, params: list[Any] | None = None) -> Snapshot | None:
-    rows = list(
-        db.query(
-            f"SELECT * FROM market_snapshots {where} ORDER BY taken_at DESC LIMIT 1", params or []
-        )
+    rows = select(
+        db, f"SELECT * FROM market_snapshots {where} ORDER BY taken_at DESC LIMIT 1", params or []
     )
     return from_row(rows[0]) if rows else None
 
@@ -100,7 +99,8 @@ def latest_network(db: Database) -> Snapshot | None:
 
 
 def between(db: Database, start: float, end: float) -> list[Snapshot]:
-    rows = db.query(
+    rows = select(
+        db,
         "SELECT * FROM market_snapshots WHERE taken_at >= ? AND taken_at <= ? ORDER BY taken_at",
         [start, end],
     )

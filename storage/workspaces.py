@@ -8,6 +8,8 @@ from typing import Any
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from storage.db import select_one
+
 migrations = Migrations("hashfloor.workspaces")
 
 # Console and single-workspace installs without a team id share this key.
@@ -47,10 +49,9 @@ def team_key(team_id: str | None) -> str:
 
 
 def get_fleet(db: Database, team_id: str | None) -> Fleet | None:
-    rows = list(db.query("SELECT * FROM fleets WHERE team_id = ?", [team_key(team_id)]))
-    if not rows:
+    r = select_one(db, "SELECT * FROM fleets WHERE team_id = ?", [team_key(team_id)])
+    if r is None:
         return None
-    r = rows[0]
     return Fleet(r["efficiency_j_per_th"], r["power_usd_per_kwh"], r["pool_fee"], r["hashrate_ph"])
 
 
@@ -75,8 +76,7 @@ def set_fleet(
 
 
 def channel(db: Database, channel_id: str) -> dict[str, Any] | None:
-    rows = list(db.query("SELECT * FROM channels WHERE channel_id = ?", [channel_id]))
-    return rows[0] if rows else None
+    return select_one(db, "SELECT * FROM channels WHERE channel_id = ?", [channel_id])
 
 
 def muted_until(db: Database, channel_id: str, now: float) -> float | None:

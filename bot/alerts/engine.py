@@ -18,7 +18,7 @@ from bot.lines import CostLine
 from bot.market.snapshot import Network, Snapshot
 from bot.market.view import STALE_AFTER_S
 from storage import alerts, costs, snapshots, workspaces
-from storage.db import Storage
+from storage.db import Storage, select
 
 log = logging.getLogger("hashfloor.alerts")
 
@@ -98,8 +98,8 @@ class AlertEngine:
             # Channels muted now; a mute that is over counts as none.
             mutes = {
                 r["channel_id"]: r["muted_until"]
-                for r in db.query(
-                    "SELECT channel_id, muted_until FROM channels WHERE muted_until > ?", [now]
+                for r in select(
+                    db, "SELECT channel_id, muted_until FROM channels WHERE muted_until > ?", [now]
                 )
             }
             unmuted: dict[str, list[tuple[dict, Target, str]]] = defaultdict(list)
