@@ -6,18 +6,25 @@ import logging
 import time
 from collections.abc import Callable
 
+from sqlite_utils import Database
+
 from bot.lines import CostLine
 from bot.market.poll import MarketPoller
 from bot.market.snapshot import Snapshot
 from bot.market.view import MarketView, build_view
 from bot.settings import Settings
-from storage import costs, snapshots
+from storage import costs, snapshots, workspaces
 from storage.db import Storage
 from storage.migrations import migrate
+from storage.read_cache import ReadCache
 
 log = logging.getLogger("hashfloor.service")
 
 AfterPoll = Callable[[Snapshot], None]
+# latest fresh snapshot, latest with network data, cost lines, fleet
+WorkspaceRows = tuple[
+    Snapshot | None, Snapshot | None, tuple[CostLine, ...], workspaces.Fleet | None
+]
 
 
 class Hashfloor:
@@ -31,6 +38,7 @@ class Hashfloor:
         self.settings = settings
         self.storage = storage or Storage(settings.hashfloor_db)
         self.clock = clock
+        self.reads = ReadCache(self.storage)
         self.poller = poller or MarketPoller(settings, clock=clock)
         # Work that follows each stored poll (alert rules); each hook runs even if another fails.
         self.after_poll: list[AfterPoll] = []
@@ -61,10 +69,21 @@ class Hashfloor:
 
     def view(self, workspace: str | None = None, now: float | None = None) -> MarketView:
         """The market as the last good data saw it: SQLite only, never the network."""
-        with self.storage.reading() as db:
-            fresh, network = snapshots.latest_fresh(db), snapshots.latest_network(db)
-            lines = costs.current_lines(db, workspace)
-        return build_view(fresh, network, lines, self.clock() if now is None else now)
+        return self.view_and_fleet(workspace, now)[0]
+
+    def view_and_fleet(
+        self, workspace: str | None = None, now: float | None = None
+    ) -> tuple[MarketView, workspaces.Fleet | None]:
+        """The market view and the workspace's fleet, from one look at the read cache."""
+        fresh, network, lines, fleet = self.reads.get(workspace, self._read_workspace)
+        view = build_view(fresh, network, list(lines), self.clock() if now is None else now)
+        return view, fleet
+
+    @staticmethod
+    def _read_workspace(db: Database, workspace: str | None) -> WorkspaceRows:
+        lines = tuple(costs.current_lines(db, workspace))
+        fleet = workspaces.get_fleet(db, workspace)
+        return snapshots.latest_fresh(db), snapshots.latest_network(db), lines, fleet
 
     def close(self) -> None:
         self.storage.close()

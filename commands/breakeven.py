@@ -112,9 +112,9 @@ def handle(ctx: Ctx, text: str) -> Reply:
     share = bool(toks) and toks[0].lower() == "share"
     if share:
         toks = toks[1:]
-    view = ctx.service.view(ctx.team, ctx.now)
+    view, fleet = ctx.service.view_and_fleet(ctx.team, ctx.now)
     if not toks:
-        reply = market_reply(view, workspaces.get_fleet(ctx.service.storage.db, ctx.team_id))
+        reply = market_reply(view, fleet)
     elif len(toks) in (2, 3):
         eff = parsing.efficiency_j_per_th(toks[0])
         power = parsing.power_usd_per_kwh(toks[1])
