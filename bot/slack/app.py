@@ -20,6 +20,17 @@ from bot.slack.users import UserRoles
 log = logging.getLogger("hashfloor.slack")
 
 
+class _TokenIsUsed(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN itself and, seeing our client too, warns that the token will be
+    unused; StaticToken below does use it, so the warning would only mislead an operator."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+log.addFilter(_TokenIsUsed())
+
+
 class StaticToken(Authorize):
     """Single-workspace authorization: the bot token is in the settings, no API call needed."""
 
@@ -41,7 +52,13 @@ class StaticToken(Authorize):
 
 
 def build_app(service: Hashfloor, client: WebClient | None = None) -> App:
-    """The Bolt app; `client`, if given, must carry no token in single-workspace mode."""
+    """The Bolt app; `client`, if given, must carry no token in single-workspace mode.
+
+    `process_before_response`: listeners run in the request's thread and the ack is sent when
+    they return. Reads answer from SQLite in well under a millisecond, so this skips Bolt's
+    hand-off to a worker thread and its 10 ms ack poll; anything that calls Slack is a lazy
+    listener, which Bolt runs in its worker pool after the ack.
+    """
     settings = service.settings
     if settings.multi_workspace:
         from bot.slack.oauth import oauth_settings
@@ -51,6 +68,7 @@ def build_app(service: Hashfloor, client: WebClient | None = None) -> App:
             client=client or make_client(settings),
             oauth_settings=oauth_settings(settings, service.storage),
             logger=log,
+            process_before_response=True,
         )
         # app_uninstalled / tokens_revoked delete the installation (and the workspace's data).
         app.enable_token_revocation_listeners()
@@ -63,6 +81,7 @@ def build_app(service: Hashfloor, client: WebClient | None = None) -> App:
             client=client or make_client(settings),
             authorize=StaticToken(settings.slack_bot_token or ""),
             logger=log,
+            process_before_response=True,
         )
     roles = UserRoles(settings.admins)
     event_listeners.register(app, service)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -10,8 +11,11 @@ from slack_sdk import WebClient
 import commands
 from bot.alerts.messages import BREAKEVEN_ACTION, SNOOZE_ACTION
 from bot.service import Hashfloor
+from bot.slack.blocks import Reply
 from bot.slack.users import UserRoles
 from commands.context import Ctx
+
+log = logging.getLogger("hashfloor.slack")
 
 
 def _ctx(body: dict[str, Any], service: Hashfloor, roles: UserRoles, client: WebClient) -> Ctx:
@@ -28,16 +32,25 @@ def _ctx(body: dict[str, Any], service: Hashfloor, roles: UserRoles, client: Web
 
 
 def register(app: App, service: Hashfloor, roles: UserRoles) -> None:
-    @app.action(SNOOZE_ACTION)
-    def snooze(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+    # Both answer through the response_url (and Snooze may call users.info): after the ack,
+    # as lazy listeners in Bolt's worker pool.
+    def just_ack(ack: Ack) -> None:
         ack()
-        ctx = _ctx(body, service, roles, client)
-        reply = commands.answer(ctx, "/hashfloor", "mute 24h")
-        respond(**reply.to_slack(), replace_original=False)
 
-    @app.action(BREAKEVEN_ACTION)
-    def breakeven(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        ack()
+    def snooze(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ctx = _ctx(body, service, roles, client)
-        reply = commands.answer(ctx, "/breakeven", "")
+        _send(respond, commands.answer(ctx, "/hashfloor", "mute 24h"))
+
+    def breakeven(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ctx = _ctx(body, service, roles, client)
+        _send(respond, commands.answer(ctx, "/breakeven", ""))
+
+    app.action(SNOOZE_ACTION)(ack=just_ack, lazy=[snooze])
+    app.action(BREAKEVEN_ACTION)(ack=just_ack, lazy=[breakeven])
+
+
+def _send(respond: Respond, reply: Reply) -> None:
+    try:
         respond(**reply.to_slack(), replace_original=False)
+    except Exception:
+        log.exception("a button's answer could not be sent to the response_url")

@@ -1,7 +1,14 @@
-"""Slash commands: ack first; reads answer in the ack, changes answer through response_url."""
+"""Slash commands: a read is answered in the ack; a change is acked, then applied after it.
+
+The app runs with `process_before_response`, so a read is answered in the request's own thread
+with no hand-off to Bolt's worker pool: SQLite only, no network call on this path. A change
+(which may call users.info to check the user's role, then answers at the `response_url`) runs as
+a lazy listener in the worker pool, after the empty ack has gone back to Slack.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -12,12 +19,21 @@ from bot.service import Hashfloor
 from bot.slack.users import UserRoles
 from commands.context import Ctx
 
+log = logging.getLogger("hashfloor.slack")
+
+
+def _is_change(command: dict[str, Any]) -> bool:
+    return commands.is_change(command["command"], command.get("text", ""))
+
+
+def _is_read(command: dict[str, Any]) -> bool:
+    return not _is_change(command)
+
 
 def register(app: App, service: Hashfloor, roles: UserRoles) -> None:
-    def on_command(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        name, text = command["command"], command.get("text", "")
+    def ctx(command: dict[str, Any], client: WebClient) -> Ctx:
         team_id, user_id = command.get("team_id"), command["user_id"]
-        ctx = Ctx(
+        return Ctx(
             service=service,
             user_id=user_id,
             team_id=team_id,
@@ -26,12 +42,22 @@ def register(app: App, service: Hashfloor, roles: UserRoles) -> None:
             roles=lambda: roles.lookup(client, team_id, user_id),
             channel_name=command.get("channel_name"),
         )
-        if not commands.is_change(name, text):
-            # SQLite only: the answer rides on the ack, no network call on this path.
-            ack(**commands.answer(ctx, name, text).to_slack())
-            return
+
+    def answer_read(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
+        reply = commands.answer(ctx(command, client), command["command"], command.get("text", ""))
+        ack(**reply.to_slack())
+
+    def ack_change(ack: Ack) -> None:
         ack()
-        respond(**commands.answer(ctx, name, text).to_slack())
+
+    def apply_change(command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        name, text = command["command"], command.get("text", "")
+        try:
+            respond(**commands.answer(ctx(command, client), name, text).to_slack())
+        except Exception:
+            # Bolt would log a lazy listener's failure as one line without the traceback.
+            log.exception("%s %r: the answer could not be sent to the response_url", name, text)
 
     for name in commands.COMMANDS:
-        app.command(name)(on_command)
+        app.command(name, matchers=[_is_read])(answer_read)
+        app.command(name, matchers=[_is_change])(ack=ack_change, lazy=[apply_change])

@@ -6,11 +6,12 @@ runs after the ack, in Bolt's worker thread.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt import Ack, App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from bot.alerts import engine
@@ -20,6 +21,8 @@ from bot.service import Hashfloor
 from bot.slack.home import DigestEntry, Subscription, home_view
 from storage import alerts, digests, workspaces
 from storage.workspaces import team_key
+
+log = logging.getLogger("hashfloor.slack")
 
 
 def dashboard(service: Hashfloor, team_id: str | None, now: float) -> dict[str, Any]:
@@ -69,9 +72,17 @@ def register(app: App, service: Hashfloor) -> None:
             context["home_view"] = dashboard(service, team_id, service.clock())
         return next()
 
-    @app.event("app_home_opened", middleware=[build])
-    def on_home_opened(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    def just_ack(ack: Ack) -> None:
+        ack()
+
+    def publish(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         view = context.get("home_view")
         if view is None:
             return  # the Messages tab: nothing to draw
-        client.views_publish(user_id=event["user"], view=view)
+        try:
+            client.views_publish(user_id=event["user"], view=view)
+        except Exception:
+            log.exception("views.publish for %s failed", event["user"])
+
+    # views.publish is a call to Slack: a lazy listener, in Bolt's worker pool after the ack.
+    app.event("app_home_opened", middleware=[build])(ack=just_ack, lazy=[publish])
