@@ -32,4 +32,25 @@ class WsgiApp:
                 [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
             )
             return [data]
+        if not _timestamp_ok(environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")):
+            # slack_sdk's verifier calls int() on it: Bolt would answer 500 and log a traceback.
+            return _plain(start_response, "401 Unauthorized", b"Unauthorized")
         return self.slack(environ, start_response)
+
+
+def _timestamp_ok(value: str | None) -> bool:
+    """Absent is Bolt's to refuse; present, it must be a whole number of seconds."""
+    if value is None:
+        return True
+    try:
+        int(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _plain(start_response: StartResponse, status: str, body: bytes) -> Iterable[bytes]:
+    start_response(
+        status, [("Content-Type", "text/plain;charset=utf-8"), ("Content-Length", str(len(body)))]
+    )
+    return [body]

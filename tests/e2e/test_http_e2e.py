@@ -326,7 +326,14 @@ def test_healthz_reports_the_poll(bot: Bot) -> None:
 
 @pytest.mark.parametrize(
     "how",
-    ["no signature", "wrong secret", "older than five minutes", "from the future", "tampered"],
+    [
+        "no signature",
+        "wrong secret",
+        "older than five minutes",
+        "from the future",
+        "tampered",
+        "timestamp not a number",
+    ],
 )
 def test_unverified_requests_get_401_and_change_nothing(
     bot: Bot, fresh_slack: FakeSlack, how: str
@@ -342,6 +349,7 @@ def test_unverified_requests_get_401_and_change_nothing(
         "older than five minutes": sign(body, timestamp=now - 6 * 60),
         "from the future": sign(body, timestamp=now + 6 * 60),
         "tampered": sign(body.replace(b"Mallory", b"Trudy")),
+        "timestamp not a number": {**sign(body), "X-Slack-Request-Timestamp": "soon"},
     }[how]
     answer = bot.post_events(body, "application/x-www-form-urlencoded", headers)
     assert answer.status == 401

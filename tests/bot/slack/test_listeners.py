@@ -529,6 +529,9 @@ def test_wsgi_commands_and_signatures(served: int, slack: FakeSlack) -> None:
     assert post(served, body, old)[0] == 401
     wrong = form_headers(body, secret="nope")
     assert post(served, body, wrong)[0] == 401
+    for stamp in ("soon", "1.7e9", ""):
+        garbled = {**form_headers(body), "x-slack-request-timestamp": stamp}
+        assert post(served, body, garbled) == (401, b"Unauthorized")
 
 
 def test_wsgi_healthz(served: int, service: Hashfloor) -> None:
