@@ -36,3 +36,6 @@ def setup(fmt: str = "text", level: int = logging.INFO) -> None:
     # Third-party chatter at INFO drowns the bot's own lines.
     for noisy in ("httpx", "httpcore", "apscheduler", "slack_bolt", "slack_sdk", "waitress"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # waitress warns "Task queue depth is N" whenever a request waits for a free thread: under a
+    # burst of slash commands that is every request, and it says nothing an operator can act on.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
