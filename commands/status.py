@@ -35,5 +35,7 @@ def handle(ctx: Ctx, toks: list[str]) -> Reply:
         else "*Last good price:* none yet",
     ]
     blocks.append(bk.section("\n".join(lines)))
-    text = "Hashfloor status: " + "; ".join(line.replace("*", "") for line in lines)
-    return Reply(text=text, blocks=blocks)
+    # The fallback (notifications, screen readers, clients without blocks) carries every section,
+    # still escaped: Slack reads `text` as mrkdwn too.
+    parts = [b["text"]["text"].replace("*", "") for b in blocks[1:] if "text" in b]
+    return Reply(text="Hashfloor status\n" + "\n".join(parts), blocks=blocks)

@@ -335,10 +335,18 @@ def test_hashfloor_help(svc: Hashfloor, text: str) -> None:
 
 def test_hashfloor_status_fleet_mute(svc: Hashfloor) -> None:
     status = ask(svc, "/hashfloor", "status")
-    assert status["text"] == (
-        "Hashfloor status: Muted: no; Fleet: not set; Last poll: 42s ago; "
-        "Last good price: $91,000 42s ago"
-    )
+    # The plain-text fallback carries every section of the blocks, still escaped for Slack.
+    assert status["text"].splitlines() == [
+        "Hashfloor status",
+        "Alerts: this channel is not subscribed. `/hashfloor subscribe "
+        "[cash|allin|all|&lt;cost id&gt;|fleet|below &lt;usd&gt;]` (default: cash and allin)",
+        "Weekly digest: off — subscribe this channel to alerts (Mondays 09:00 UTC) or set a time "
+        "with `/hashfloor digest mon 09:00 Europe/Berlin`.",
+        "Muted: no",
+        "Fleet: not set",
+        "Last poll: 42s ago",
+        "Last good price: $91,000 42s ago",
+    ]
     fleet = ask(svc, "/hashfloor", "fleet 17.5 J/TH 5c 2% hashrate 350 PH/s")
     assert fleet["text"] == (
         "Fleet set: 17.5 J/TH at $0.05/kWh, pool fee 2%, 350 PH/s. It breaks even at $51,483 "

@@ -245,6 +245,8 @@ def test_a_channel_slack_refuses_pauses_its_rules_and_says_so(
     assert any(error in r.getMessage() and "C1" in r.getMessage() for r in caplog.records)
     assert "paused" in status_blocks(rig, "C1") and error in status_blocks(rig, "C1")
     assert "paused" not in status_blocks(rig, "C2")
+    fallback = rig.command("C1", "status").text  # what a notification or screen reader gets
+    assert "paused" in fallback and error in fallback
     # A paused rule is not evaluated: the recovery goes to C2 only, and Slack hears nothing more.
     rig.poll(91_000)
     rig.poll(91_000)

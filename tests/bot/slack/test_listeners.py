@@ -240,7 +240,7 @@ def test_url_verification_and_ssl_check(app: App) -> None:
         ),
         ("/hashprice", "", "Hashprice $37.88/PH/day"),
         ("/costs", "", "9 shipped benchmarks"),
-        ("/hashfloor", "status", "Hashfloor status: Muted: no"),
+        ("/hashfloor", "status", "Hashfloor status\nAlerts: this channel is not subscribed"),
         ("/hashfloor", "", "Hashfloor — BTC price"),
         ("/breakeven", "17.5 <!channel>", "I could not read `&lt;!channel&gt;`"),
     ],
