@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -244,3 +245,21 @@ def test_poll_can_run_twice_in_one_poller(market: FakeMarket, tmp_path: Path) ->
     market.set_price(92_000)
     second = poller.poll()
     assert (first.price_usd, second.price_usd) == (91_000, 92_000)
+
+
+def test_polls_share_one_tls_context(
+    market: FakeMarket, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Building one loads the CA bundle (tens of ms of CPU): once per poller, not once per poll.
+    made = []
+    real = ssl.create_default_context
+
+    def counting(*args: object, **kwargs: object) -> ssl.SSLContext:
+        made.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ssl, "create_default_context", counting)
+    poller = MarketPoller(settings_for(market, tmp_path))
+    for _ in range(3):
+        assert poller.poll().fresh
+    assert len(made) == 1
