@@ -96,7 +96,8 @@ def import_(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Add lines from a CSV (header: name,kind,value_usd, optional quarter,source). Bad rows are
-    reported by line number and skipped; nothing is written unless every row is good."""
+    reported by line number and nothing is written unless every row is good; rows already on file
+    (shipped ones, as `export` writes them too, or the workspace's own) are skipped."""
     svc = service()
     problems: list[str] = []
     good: list[dict] = []
@@ -130,7 +131,25 @@ def import_(
         out.print("nothing imported: fix the rows above and run again")
         raise typer.Exit(1)
     db = svc.storage.db
+    added = 0
     with svc.storage.transaction():
+        on_file = {_same_line(r) for r in costs.all_rows(db, workspace)}
         for g in good:
+            if _same_line(g) in on_file:
+                continue
+            on_file.add(_same_line(g))
             costs.add(db, workspace, created_by="cli-import", **g)
-    out.print(f"imported {len(good)} rows from {path}")
+            added += 1
+    skipped = len(good) - added
+    note = f" ({skipped} already on file, skipped)" if skipped else ""
+    out.print(f"imported {added} rows from {path}{note}")
+
+
+def _same_line(row: dict) -> tuple:
+    """What makes two rows the same cost line, whatever their id, author or spelling of case."""
+    return (
+        row["name"].strip().casefold(),
+        row["kind"],
+        round(float(row["value_usd"]), 2),
+        row["quarter"] or None,
+    )

@@ -265,6 +265,16 @@ def test_costs_export_import_round_trip(cli: Callable[..., Result], tmp_path: Pa
     assert cli("costs", "import", str(own), "-w", "T2", env=other).exit_code == 0
     assert workspace_rows(cli("costs", "export", "-w", "T2", env=other).stdout, "T2") == MY_ROWS
 
+    # The whole export, imported back, adds nothing: shipped and own rows are already on file.
+    again = cli("costs", "import", str(out), "--workspace", "T1")
+    assert again.exit_code == 0, again.output
+    assert "imported 0 rows" in again.stdout and "12 already on file, skipped" in again.stdout
+    assert cli("costs", "export", "--workspace", "T1").stdout == exported
+    # Into a fresh workspace: only the other workspace's own rows are new there.
+    moved = cli("costs", "import", str(out), "--workspace", "T3")
+    assert "imported 3 rows" in moved.stdout and "9 already on file" in moved.stdout
+    assert workspace_rows(cli("costs", "export", "-w", "T3").stdout, "T3") == MY_ROWS
+
 
 def test_costs_import_with_bad_rows_writes_nothing(
     cli: Callable[..., Result], tmp_path: Path
