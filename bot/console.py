@@ -43,5 +43,7 @@ def repl(svc: Hashfloor, user: str, channel: str, out: Console, stdin: TextIO) -
             break
         if not line.strip():
             continue
-        out.print(escape(one(svc, line, user, channel)), highlight=False)
+        # Slack's shortcodes stay as written: rich knows most but not all of them
+        # (`:large_green_circle:`), and half-converted margins would read worse than none.
+        out.print(escape(one(svc, line, user, channel)), highlight=False, emoji=False)
         out.print()
