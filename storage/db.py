@@ -51,6 +51,8 @@ class Storage:
         self.path = Path(path)
         self._local = threading.local()
         self._all: list[sqlite_utils.Database] = []
+        # A copy for readers that must not wait on the lock (see local_writes).
+        self._conns: tuple[sqlite3.Connection, ...] = ()
         self._lock = threading.Lock()
 
     @property
@@ -61,7 +63,22 @@ class Storage:
             self._local.db = db
             with self._lock:
                 self._all.append(db)
+                self._conns = (*self._conns, db.conn)
         return db
+
+    def local_writes(self) -> int | None:
+        """Rows this process has changed through this Storage, on every thread; None while one of
+        its connections is inside a transaction (its rows are counted before they commit).
+
+        Reads no SQL: attributes of the connections, so the GIL is never released.
+        """
+        try:
+            conns = self._conns
+            if any(c.in_transaction for c in conns):
+                return None
+            return sum(c.total_changes for c in conns)
+        except sqlite3.ProgrammingError:  # closed by close() on another thread just now
+            return None
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite_utils.Database]:
@@ -107,6 +124,7 @@ class Storage:
                 with suppress(sqlite3.Error):
                     db.close()
             self._all.clear()
+            self._conns = ()
         self._local = threading.local()
 
     def backup(self, target: str | Path) -> Path:

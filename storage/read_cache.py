@@ -1,17 +1,23 @@
 """Answers read from SQLite, kept in memory until the database changes.
 
 A slash command reads the same few rows (the latest snapshots, the cost lines, the fleet) that
-change once a minute at most. Each SQLite call releases and retakes the GIL, which under
-concurrent requests costs far more than the read itself; so a read is computed once and kept
-until SQLite says the file changed: `PRAGMA data_version` moves when another connection (another
-thread, or `hashfloor costs add` in another process) commits, and the connection's
-`total_changes` moves when it writes itself. Both are per connection, like the cache: one per
-thread.
+change once a minute at most. Under concurrent requests every SQLite call costs far more than the
+read itself, because it releases the GIL and must win it back; so a read is computed once and kept
+until the data may have changed:
+
+- a write by this process (the poller, a `/costs add`, on any thread) is seen at once: the sum of
+  the connections' `total_changes`, and whether one is inside a transaction, are attributes that
+  need no SQL;
+- a write by another process (`hashfloor costs add` from a shell) is seen within `recheck_s`:
+  that often, a thread asks SQLite's `PRAGMA data_version`, which moves when another connection
+  commits. It also bounds the one race the first rule leaves: SQLite marks a transaction ended a
+  moment before its commit is visible to other connections.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
@@ -24,8 +30,16 @@ K = TypeVar("K", bound=Hashable)
 
 
 class ReadCache:
-    def __init__(self, storage: Storage) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        recheck_s: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.storage = storage
+        self.recheck_s = recheck_s
+        self._clock = clock
+        # Per thread, like the connections: data_version is per connection.
         self._local = threading.local()
 
     def get(self, key: K, read: Callable[[Database, K], T]) -> T:
@@ -35,14 +49,27 @@ class ReadCache:
         handed to every later caller on this thread until the database changes. Keys share one
         namespace: give each `read` its own kind of key.
         """
+        writes = self.storage.local_writes()
+        if writes is None:
+            # A write is under way in this process: read around it, keep nothing.
+            with self.storage.reading() as db:
+                return read(db, key)
         local = self._local
         conn = self.storage.db.conn
-        # Read before the data: a commit in between makes the next call read again, never the
-        # other way round.
-        version = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
-        if getattr(local, "conn", None) is not conn or local.version != version:
-            # A new connection (after Storage.close) or a new commit: start over.
-            local.conn, local.version, local.values = conn, version, {}
+        now = self._clock()
+        if (
+            getattr(local, "conn", None) is not conn
+            or local.writes != writes
+            or now - local.checked >= self.recheck_s
+        ):
+            # Ask SQLite before reading: a commit in between makes a later call read again.
+            version = conn.execute("PRAGMA data_version").fetchone()[0]
+            if getattr(local, "conn", None) is not conn or (local.writes, local.version) != (
+                writes,
+                version,
+            ):
+                local.values = {}
+            local.conn, local.writes, local.version, local.checked = conn, writes, version, now
         values: dict[Hashable, Any] = local.values
         if key not in values:
             with self.storage.reading() as db:

@@ -124,27 +124,54 @@ def test_another_threads_commit_is_seen_at_once(storage: Storage) -> None:
     assert cache.get("x", read) == ("x1",)
 
 
+class OpenTransaction:
+    """Another thread that writes a note inside a transaction and holds it open until told."""
+
+    def __init__(self, storage: Storage, body: str) -> None:
+        self.writing, self.done = threading.Event(), threading.Event()
+
+        def writer() -> None:
+            with storage.transaction():
+                add_note(storage, body)
+                self.writing.set()
+                self.done.wait(5)
+
+        self.thread = threading.Thread(target=writer)
+        self.thread.start()
+        self.writing.wait(5)
+
+    def commit(self) -> None:
+        self.done.set()
+        self.thread.join()
+
+
 def test_another_threads_open_transaction_is_not_cached_as_committed(storage: Storage) -> None:
-    cache, read = ReadCache(storage), CountingRead()
-    writing, done = threading.Event(), threading.Event()
-
-    def writer() -> None:
-        with storage.transaction():
-            add_note(storage, "x1")
-            writing.set()
-            done.wait(5)
-
-    t = threading.Thread(target=writer)
-    t.start()
-    writing.wait(5)
+    clock = [0.0]  # no time passes: only the process's own bookkeeping can tell
+    cache, read = ReadCache(storage, clock=lambda: clock[0]), CountingRead()
+    first = OpenTransaction(storage, "x1")
     assert cache.get("x", read) == ()  # not committed yet
-    done.set()
-    t.join()
+    first.commit()
     assert cache.get("x", read) == ("x1",)
 
 
-def test_another_process_commit_is_seen(storage: Storage, db_path: Path) -> None:
-    cache = ReadCache(storage)
+def test_back_to_back_transactions_are_each_seen(storage: Storage) -> None:
+    clock = [0.0]
+    cache, read = ReadCache(storage, clock=lambda: clock[0]), CountingRead()
+    first = OpenTransaction(storage, "x1")
+    assert cache.get("x", read) == ()
+    first.commit()
+    # The next writer is inside its transaction before the cache looks again.
+    second = OpenTransaction(storage, "x2")
+    assert cache.get("x", read) == ("x1",)
+    second.commit()
+    assert cache.get("x", read) == ("x1", "x2")
+
+
+def test_another_process_commit_is_seen_within_the_recheck_time(
+    storage: Storage, db_path: Path
+) -> None:
+    clock = [100.0]
+    cache = ReadCache(storage, recheck_s=1.0, clock=lambda: clock[0])
 
     def lines(db: Database, workspace: str) -> tuple[str, ...]:
         return tuple(line.label for line in costs.current_lines(db, workspace))
@@ -161,9 +188,31 @@ def test_another_process_commit_is_seen(storage: Storage, db_path: Path) -> None
         """
     )
     subprocess.run([sys.executable, "-c", script], cwd=REPO, check=True, timeout=60)
+    clock[0] += 0.5
+    assert cache.get("T1", lines) == before  # the documented bound: up to recheck_s behind
+    clock[0] += 0.5
     after = cache.get("T1", lines)
     assert len(after) == len(before) + 1
     assert any("Our site" in label for label in after)
+
+
+def test_a_hit_runs_no_sql(storage: Storage) -> None:
+    clock = [0.0]
+    cache, read = ReadCache(storage, clock=lambda: clock[0]), CountingRead()
+    add_note(storage, "x1")
+    cache.get("x", read)
+    statements: list[str] = []
+    storage.db.conn.set_trace_callback(statements.append)
+    try:
+        for _ in range(3):
+            assert cache.get("x", read) == ("x1",)
+        assert statements == []
+        clock[0] += 1.0  # time to ask SQLite whether another process wrote
+        assert cache.get("x", read) == ("x1",)
+        assert statements == ["PRAGMA data_version"]
+    finally:
+        storage.db.conn.set_trace_callback(None)
+    assert read.calls == 1
 
 
 def test_each_thread_has_its_own_cache(storage: Storage) -> None:
