@@ -216,7 +216,16 @@ class AlertEngine:
             now,
             enterprise_id=first["enterprise_id"],
         )
-        return 1 if outbox_id else 0
+        if not outbox_id:
+            return 0
+        # The catch-up now stands for the alert the mute held back: a rule it reports below
+        # recovers in its thread; one it reports above has no open alert any more.
+        for row, event, _ in items:
+            db.execute(
+                "UPDATE rules SET alert_outbox_id = ? WHERE id = ?",
+                [outbox_id if event == "now_below" else None, row["id"]],
+            )
+        return 1
 
 
 def fresh_price(db: Any, now: float) -> tuple[float | None, bool]:

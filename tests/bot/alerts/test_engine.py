@@ -313,6 +313,9 @@ def test_mute_then_unmute_catches_up_once_per_changed_channel(rig: Rig) -> None:
     kinds = [(r["channel_id"], r["kind"]) for r in rig.outbox()]
     # C1 (unmuted) hears about the recovery as usual; C3 hears nothing.
     assert kinds == [("C1", "unmute"), ("C1", "recovery"), ("C1", "recovery")]
+    # The recoveries go in the thread of the catch-up, which stood for the held-back alerts.
+    unmute, *recoveries = rig.outbox()
+    assert [r["thread_of"] for r in recoveries] == [unmute["id"], unmute["id"]]
     assert all(r["muted_until"] is None for r in rig.rules())
 
 
@@ -342,3 +345,24 @@ def test_a_crossing_confirmed_right_after_unmute_is_a_real_alert(rig: Rig) -> No
     rows = rig.outbox()
     assert [r["kind"] for r in rows] == ["alert"]
     assert rig.rules("C1")[0]["alert_outbox_id"] == rows[0]["id"]
+
+
+def test_a_recovery_told_by_the_catch_up_closes_the_open_alert(rig: Rig) -> None:
+    rig.poll(ABOVE_CASH)
+    subscribed(rig, "C1")
+    for _ in range(2):
+        rig.poll(BELOW_CASH)
+    (alert,) = rig.outbox()
+    assert rig.rules("C1")[0]["alert_outbox_id"] == alert["id"]
+    rig.command("C1", "mute 4h")
+    for _ in range(2):
+        rig.poll(ABOVE_CASH)  # recovered while muted: nothing posted
+    rig.command("C1", "unmute")
+    rig.poll(ABOVE_CASH)
+    assert [r["kind"] for r in rig.outbox()] == ["alert", "unmute"]
+    # The catch-up said "above": no alert is open, so the next drop starts a new thread.
+    assert rig.rules("C1")[0]["alert_outbox_id"] is None
+    for _ in range(2):
+        rig.poll(BELOW_CASH)
+    new = rig.outbox()[-1]
+    assert new["kind"] == "alert" and new["thread_of"] is None
