@@ -47,6 +47,23 @@ def missing_credentials(settings: Settings) -> list[str]:
     return [name for name in need if not getattr(settings, name.lower())]
 
 
+AFTER_ACK_GRACE_S = 10.0
+
+
+def _finish_after_ack_work(app: object, grace_s: float = AFTER_ACK_GRACE_S) -> None:
+    """Let changes already acked (Bolt's lazy listeners) finish before the database closes.
+
+    A user who got the ack for `/costs add` should get the change and its answer; waitress only
+    drains the requests, and this work runs in Bolt's own thread pool after them.
+    """
+    executor = app.listener_runner.listener_executor  # type: ignore[attr-defined]
+    waiter = threading.Thread(target=executor.shutdown, kwargs={"wait": True}, daemon=True)
+    waiter.start()
+    waiter.join(grace_s)
+    if waiter.is_alive():
+        log.warning("work after an ack still running after %.0f s; stopping anyway", grace_s)
+
+
 class Runner:
     """Owns start and orderly stop: serve until SIGTERM/SIGINT, then drain, then close."""
 
@@ -86,6 +103,7 @@ class Runner:
             else:
                 self._serve_http(wsgi)
         finally:
+            _finish_after_ack_work(app)
             self.guard.stop()
             background.stop()
             self.service.close()

@@ -530,6 +530,23 @@ def test_sigterm_stops_cleanly(
     assert "another Hashfloor process" not in again.stderr()
 
 
+def test_sigterm_lets_an_acked_change_finish(
+    start: Callable[..., Bot], market: FakeMarket, fresh_slack: FakeSlack
+) -> None:
+    bot = start(market, fresh_slack)
+    fresh_slack.users["U0BOSS"] = {"is_admin": True}
+    fresh_slack.delay("users.info", 1.5)  # the change is still checking the user's role
+    answer = bot.command("/hashfloor", "fleet 17.5 0.05 2", "fleet", "U0BOSS")
+    assert answer.status == 200 and answer.body == b""
+    bot.close()
+    bot.proc.send_signal(signal.SIGTERM)
+    assert bot.proc.wait(15) == 0
+    # The user was told it was received: it was done, and answered.
+    assert fresh_slack.responses("fleet")[0]["text"].startswith("Fleet set: 17.5 J/TH")
+    assert db_rows(bot.db, "SELECT COUNT(*) FROM fleets") == [(1,)]
+    assert "Traceback" not in bot.stderr()
+
+
 @pytest.mark.parametrize(
     ("env", "missing"),
     [
