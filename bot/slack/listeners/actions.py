@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App, Respond
 from slack_sdk import WebClient
 
 import commands
 from bot.alerts.messages import BREAKEVEN_ACTION, SNOOZE_ACTION
 from bot.service import Hashfloor
 from bot.slack.blocks import Reply
+from bot.slack.listeners.ack import just_ack
 from bot.slack.users import UserRoles
 from commands.context import Ctx
 
@@ -34,9 +35,6 @@ def _ctx(body: dict[str, Any], service: Hashfloor, roles: UserRoles, client: Web
 def register(app: App, service: Hashfloor, roles: UserRoles) -> None:
     # Both answer through the response_url (and Snooze may call users.info): after the ack,
     # as lazy listeners in Bolt's worker pool.
-    def just_ack(ack: Ack) -> None:
-        ack()
-
     def snooze(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ctx = _ctx(body, service, roles, client)
         _send(respond, commands.answer(ctx, "/hashfloor", "mute 24h"))

@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 
 import commands
 from bot.service import Hashfloor
+from bot.slack.listeners.ack import just_ack
 from bot.slack.users import UserRoles
 from commands.context import Ctx
 
@@ -47,9 +48,6 @@ def register(app: App, service: Hashfloor, roles: UserRoles) -> None:
         reply = commands.answer(ctx(command, client), command["command"], command.get("text", ""))
         ack(**reply.to_slack())
 
-    def ack_change(ack: Ack) -> None:
-        ack()
-
     def apply_change(command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         name, text = command["command"], command.get("text", "")
         try:
@@ -60,4 +58,4 @@ def register(app: App, service: Hashfloor, roles: UserRoles) -> None:
 
     for name in commands.COMMANDS:
         app.command(name, matchers=[_is_read])(answer_read)
-        app.command(name, matchers=[_is_change])(ack=ack_change, lazy=[apply_change])
+        app.command(name, matchers=[_is_change])(ack=just_ack, lazy=[apply_change])

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, BoltResponse
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from bot.alerts import engine
@@ -19,6 +19,7 @@ from bot.alerts.targets import resolve
 from bot.digest import channels
 from bot.service import Hashfloor
 from bot.slack.home import DigestEntry, Subscription, home_view
+from bot.slack.listeners.ack import just_ack
 from storage import alerts, digests, workspaces
 from storage.workspaces import team_key
 
@@ -71,9 +72,6 @@ def register(app: App, service: Hashfloor) -> None:
             team_id = context.team_id or (event.get("view") or {}).get("team_id")
             context["home_view"] = dashboard(service, team_id, service.clock())
         return next()
-
-    def just_ack(ack: Ack) -> None:
-        ack()
 
     def publish(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         view = context.get("home_view")
