@@ -388,6 +388,23 @@ def test_admin_change_answers_at_response_url_and_is_audited(
     assert "vs Acme &lt;b&gt; cash cost" in bot.command("/breakeven", "").json()["text"]
 
 
+def test_a_line_added_from_the_shell_shows_within_seconds(bot: Bot) -> None:
+    assert "Shell Co" not in bot.command("/breakeven", "").json()["text"]  # cached from here on
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "HASHFLOOR_"))}
+    added = subprocess.run(
+        [sys.executable, "-m", "bot", "costs", "add", "Shell Co", "--value", "50000", "-w", TEAM],
+        env=env | {"HASHFLOOR_DB": str(bot.db)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert added.returncode == 0, added.stderr
+    began = time.monotonic()
+    while "Shell Co" not in bot.command("/breakeven", "").json()["text"]:
+        assert time.monotonic() - began < 5, "the shell's line never reached the answer"
+        time.sleep(0.1)
+
+
 @pytest.mark.parametrize(
     ("fields", "why"),
     [
