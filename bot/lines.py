@@ -12,3 +12,19 @@ class CostLine:
     value_usd: float
     source: str | None = None
     period: str | None = None  # "2025-Q2"
+
+
+# The words that name lines the same way in `/hashfloor subscribe` and `hashfloor backtest --rules`.
+_NAMED_KEYS: dict[str, tuple[str, ...]] = {
+    "all": ("cash", "allin"),
+    "cash": ("cash",),
+    "allin": ("allin",),
+    "all-in": ("allin",),
+    "all_in": ("allin",),
+    "fleet": ("fleet",),
+}
+
+
+def named_keys(word: str) -> tuple[str, ...] | None:
+    """The line keys a word names (`all` is cash and all-in), or None if it names none."""
+    return _NAMED_KEYS.get(word.strip().lower())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot import fmt
 from bot.alerts import engine, messages, rules
 from bot.alerts.targets import Target, resolve
+from bot.lines import named_keys
 from bot.slack import blocks as bk
 from bot.slack.blocks import Block, Reply
 from commands import parsing
@@ -27,12 +28,8 @@ def parse_keys(toks: list[str]) -> list[str]:
         return [f"below:{parsing.usd(toks[1]):g}"]
     keys: list[str] = []
     for tok, word in zip(toks, words, strict=True):
-        if word == "all":
-            keys += ["cash", "allin"]
-        elif word in ("cash", "allin", "fleet"):
-            keys.append(word)
-        elif word in ("all-in", "all_in"):
-            keys.append("allin")
+        if (named := named_keys(word)) is not None:
+            keys += named
         elif word.lstrip("#").isdigit():
             keys.append(f"cost:{int(word.lstrip('#'))}")
         else:

@@ -23,6 +23,7 @@ from typing import Any
 
 from bot import economics as econ
 from bot.backtest.series import HeightModel, Point
+from bot.lines import named_keys
 from storage.workspaces import Fleet
 
 # The 2024–25 average of fees per block was about 0.02–0.05 BTC; with no fees in the history, the
@@ -146,12 +147,8 @@ def parse_rules(text: str) -> list[str]:
         word = raw.strip().lower()
         if not word:
             continue
-        if word == "all":
-            keys += ["cash", "allin"]
-        elif word in ("cash", "allin", "fleet"):
-            keys.append(word)
-        elif word in ("all-in", "all_in"):
-            keys.append("allin")
+        if (named := named_keys(word)) is not None:
+            keys += named
         elif word.startswith("below:"):
             keys.append(f"below:{_usd(word.removeprefix('below:'), raw):g}")
         elif word.startswith("cost:") and word.removeprefix("cost:").isdigit():
