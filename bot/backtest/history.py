@@ -27,7 +27,7 @@ import httpx
 
 from bot.market import parsers
 from bot.market.parsers import SourceError
-from bot.market.poll import USER_AGENT
+from bot.market.poll import USER_AGENT, reason
 from storage import history
 from storage.db import Storage
 
@@ -159,18 +159,11 @@ def adjustment_interval(last_time: int | None, now: float) -> str | None:
 
 
 def _reason(exc: BaseException) -> str:
-    if isinstance(exc, SourceError):
-        text = str(exc)
-        return f"{text} (truncated or not JSON)" if text == "invalid JSON" else text
-    if isinstance(exc, httpx.TimeoutException):
-        return "timed out"
-    if isinstance(exc, httpx.ConnectError):
-        return "unreachable"
+    # A multi-megabyte history download can be cut short: say so where a price poll would not.
     if isinstance(exc, httpx.RemoteProtocolError):
         return "the connection closed before the answer was complete"
-    if isinstance(exc, httpx.HTTPError):
-        return f"network error: {type(exc).__name__}"
-    return f"error: {type(exc).__name__}"
+    text = reason(exc)
+    return f"{text} (truncated or not JSON)" if text == "invalid JSON" else text
 
 
 class _Fetcher:

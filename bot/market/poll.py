@@ -27,7 +27,8 @@ class Fetched:
     latency_ms: float
 
 
-def _reason(exc: BaseException) -> str:
+def reason(exc: BaseException) -> str:
+    """A failed fetch, in a few words for a log line or a table cell."""
     if isinstance(exc, parsers.SourceError):
         return str(exc)
     if isinstance(exc, TimeoutError | httpx.TimeoutException):
@@ -67,7 +68,7 @@ class MarketPoller:
             usd = parsers.PRICE_PARSERS[source](got.status, got.body)
             return Quote(source, usd, None, round(got.latency_ms, 1))
         except Exception as exc:  # every failure is this source's, never the poll's
-            return Quote(source, None, _reason(exc), round((time.perf_counter() - start) * 1000, 1))
+            return Quote(source, None, reason(exc), round((time.perf_counter() - start) * 1000, 1))
 
     async def _part(
         self, client: httpx.AsyncClient, base: str, path: str, parse: Callable[[int, bytes], Any]
@@ -76,7 +77,7 @@ class MarketPoller:
             got = await self._get(client, base + path)
             return parse(got.status, got.body), None
         except Exception as exc:
-            return None, _reason(exc)
+            return None, reason(exc)
 
     async def _network(self, client: httpx.AsyncClient) -> Network:
         """mempool first; blockchain.info fills what mempool could not give.
