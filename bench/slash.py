@@ -46,28 +46,11 @@ KINDS = {
 
 
 def seed(db: Path) -> None:
-    from bot.market.snapshot import Network, Quote, Snapshot
-    from storage import snapshots
-    from storage.db import Storage
-    from storage.migrations import migrate
+    from tests.fakes.snapshots import design_snapshot
+    from tests.fakes.snapshots import seed as seed_db
 
-    storage = Storage(db)
-    migrate(storage.db)
-    taken = time.time() - 30
-    net = Network(
-        difficulty=152e12,
-        hashrate_hs=152e12 * 2**32 / 600,
-        tip_height=925_000,
-        fees_per_block_btc=0.02,
-        next_adjustment_percent=1.25,
-        next_adjustment_at=taken + 7 * 86_400,
-        next_adjustment_blocks=1_000,
-        source="mempool",
-    )
     sources = ("coinbase", "kraken", "bitstamp", "coingecko", "mempool")
-    quotes = tuple(Quote(s, 91_000.0, None, 10.0) for s in sources)
-    snapshots.insert(storage.db, Snapshot(taken, quotes, 91_000.0, True, sources, net))
-    storage.close()
+    seed_db(db, design_snapshot(time.time() - 30, sources=sources))
 
 
 def real_wsgi(db: Path) -> object:

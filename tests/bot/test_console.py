@@ -11,30 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.market.snapshot import Network, Quote, Snapshot
-from storage import audit, snapshots
+from storage import audit
 from storage.db import Storage
-from storage.migrations import migrate
+from tests.fakes import snapshots as fake_snapshots
+from tests.fakes.snapshots import design_snapshot
 
 
 def seed(db_path: Path) -> None:
-    storage = Storage(db_path)
-    migrate(storage.db)
-    taken = time.time() - 42
-    net = Network(
-        difficulty=152e12,
-        hashrate_hs=152e12 * 2**32 / 600,
-        tip_height=925_000,
-        fees_per_block_btc=0.02,
-        next_adjustment_percent=1.25,
-        next_adjustment_at=taken + 7 * 86_400,
-        next_adjustment_blocks=1_000,
-        source="mempool",
-    )
-    sources = ("coinbase", "kraken")
-    quotes = tuple(Quote(s, 91_000.0, None, 10.0) for s in sources)
-    snapshots.insert(storage.db, Snapshot(taken, quotes, 91_000.0, True, sources, net))
-    storage.close()
+    fake_snapshots.seed(db_path, design_snapshot(time.time() - 42, sources=("coinbase", "kraken")))
 
 
 def console(db_path: Path, stdin: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -14,12 +14,13 @@ import pytest
 
 import commands
 from bot import economics as econ
-from bot.market.snapshot import Network, Quote, Snapshot
+from bot.market.snapshot import Quote, Snapshot
 from bot.service import Hashfloor
 from bot.settings import Settings
 from bot.slack.blocks import Reply
 from commands.context import Ctx, Roles
 from storage import audit, costs, snapshots, workspaces
+from tests.fakes import snapshots as snapshots_fake
 
 NOW = 1_764_000_000.0  # 2025-11-24 16:00:00 UTC
 TAKEN = NOW - 42
@@ -33,18 +34,9 @@ NOTE = (
 
 
 def design_snapshot(taken_at: float = TAKEN, price: float = 91_000.0) -> Snapshot:
-    network = Network(
-        difficulty=152e12,
-        hashrate_hs=152e12 * 2**32 / 600,
-        tip_height=925_000,
-        fees_per_block_btc=0.02,
-        next_adjustment_percent=1.25,
-        next_adjustment_at=NOW + 7 * 86_400,
-        next_adjustment_blocks=1_000,
-        source="mempool",
+    return snapshots_fake.design_snapshot(
+        taken_at, price, SOURCES, adjustment_at=NOW + 7 * 86_400, latency_ms=12.0
     )
-    quotes = tuple(Quote(s, price, None, 12.0) for s in SOURCES)
-    return Snapshot(taken_at, quotes, price, True, SOURCES, network)
 
 
 def make_service(tmp_path: Path, snapshot: Snapshot | None) -> Hashfloor:

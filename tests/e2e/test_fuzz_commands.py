@@ -17,7 +17,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import commands
-from bot.market.snapshot import Network, Quote, Snapshot
 from bot.service import Hashfloor
 from bot.settings import Settings
 from bot.slack.blocks import Reply
@@ -25,6 +24,7 @@ from commands.context import Ctx, Roles
 from storage import snapshots
 from tests.e2e.test_http_e2e import TEAM, Bot, kill, listening_market, start_bot
 from tests.fakes.slack import FakeSlack
+from tests.fakes.snapshots import design_snapshot
 
 NOW = 1_764_000_000.0
 APOLOGY = "Something went wrong on our side"
@@ -64,22 +64,6 @@ TEXTS = st.one_of(
 ROLES = st.sampled_from(
     [Roles(is_admin=True), Roles(), Roles(is_guest=True), Roles(is_stranger=True)]
 )
-
-
-def design_snapshot(taken_at: float) -> Snapshot:
-    net = Network(
-        difficulty=152e12,
-        hashrate_hs=152e12 * 2**32 / 600,
-        tip_height=925_000,
-        fees_per_block_btc=0.02,
-        next_adjustment_percent=1.25,
-        next_adjustment_at=taken_at + 7 * 86_400,
-        next_adjustment_blocks=1_000,
-        source="mempool",
-    )
-    sources = ("coinbase", "kraken", "bitstamp")
-    quotes = tuple(Quote(s, 91_000.0, None, 10.0) for s in sources)
-    return Snapshot(taken_at, quotes, 91_000.0, True, sources, net)
 
 
 def check_message(message: dict[str, Any]) -> None:

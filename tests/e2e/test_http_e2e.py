@@ -25,13 +25,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.market.snapshot import Network, Quote, Snapshot
-from storage import snapshots
-from storage.db import Storage
-from storage.migrations import migrate
 from tests.fakes.market import NETWORK_ROUTES, PRICE_SOURCES, FakeMarket
 from tests.fakes.signing import slack_headers
 from tests.fakes.slack import FakeSlack
+from tests.fakes.snapshots import design_snapshot, seed
 
 pytestmark = pytest.mark.e2e
 
@@ -473,22 +470,7 @@ def test_a_retried_event_has_no_second_side_effect(bot: Bot, fresh_slack: FakeSl
 
 
 def seed_snapshot(db: Path, taken_at: float) -> None:
-    storage = Storage(db)
-    migrate(storage.db)
-    net = Network(
-        difficulty=152e12,
-        hashrate_hs=152e12 * 2**32 / 600,
-        tip_height=925_000,
-        fees_per_block_btc=0.02,
-        next_adjustment_percent=1.25,
-        next_adjustment_at=taken_at + 7 * 86_400,
-        next_adjustment_blocks=1_000,
-        source="mempool",
-    )
-    sources = ("coinbase", "kraken", "bitstamp")
-    quotes = tuple(Quote(s, 91_000.0, None, 10.0) for s in sources)
-    snapshots.insert(storage.db, Snapshot(taken_at, quotes, 91_000.0, True, sources, net))
-    storage.close()
+    seed(db, design_snapshot(taken_at))
 
 
 def test_every_source_hanging_breakeven_answers_from_the_last_good_data(

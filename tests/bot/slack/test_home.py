@@ -16,7 +16,7 @@ from slack_bolt import BoltRequest
 from bot.alerts.rules import RuleState
 from bot.digest.schedule import DigestSchedule
 from bot.lines import CostLine
-from bot.market.snapshot import Network, Quote, Snapshot
+from bot.market.snapshot import Snapshot
 from bot.market.view import build_view
 from bot.service import Hashfloor
 from bot.settings import Settings
@@ -25,6 +25,7 @@ from bot.slack.home import DigestEntry, Subscription, home_view
 from storage import alerts, digests, snapshots, workspaces
 from storage.workspaces import Fleet
 from tests.fakes.slack import HOME_BLOCKS_MAX, FakeSlack
+from tests.fakes.snapshots import design_snapshot
 
 NOW = 1_764_000_000.0  # Mon 24 Nov 2025 16:00 UTC
 SECRET = "home-signing-secret"
@@ -36,19 +37,7 @@ OWN = CostLine("cost:3", "Acme <b> & co", 120_000.0)
 
 
 def snapshot(taken_at: float = NOW - 42, price: float = 91_000.0) -> Snapshot:
-    net = Network(
-        difficulty=152e12,
-        hashrate_hs=152e12 * 2**32 / 600,
-        tip_height=925_000,
-        fees_per_block_btc=0.02,
-        next_adjustment_percent=1.25,
-        next_adjustment_at=NOW + 7 * 86_400,
-        next_adjustment_blocks=1_000,
-        source="mempool",
-    )
-    sources = ("coinbase", "kraken")
-    quotes = tuple(Quote(s, price, None, 10.0) for s in sources)
-    return Snapshot(taken_at, quotes, price, True, sources, net)
+    return design_snapshot(taken_at, price, ("coinbase", "kraken"), adjustment_at=NOW + 7 * 86_400)
 
 
 def texts(view: dict[str, Any]) -> str:

@@ -21,7 +21,6 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk.signature import SignatureVerifier
 from waitress.server import create_server
 
-from bot.market.snapshot import Network, Quote, Snapshot
 from bot.service import Hashfloor
 from bot.settings import Settings
 from bot.slack.app import build_app
@@ -29,28 +28,13 @@ from bot.slack.http import WsgiApp
 from storage import audit, costs, seen_events, snapshots, workspaces
 from tests.fakes.signing import slack_headers
 from tests.fakes.slack import FakeSlack
+from tests.fakes.snapshots import design_snapshot
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TOKEN = "xoxb-1111-2222-listener"
 TEAM = "T0HASHFLR"
 LISTED = "U0LISTED"  # in HASHFLOOR_ADMINS
 NOW = 1_764_000_000.0
-
-
-def design_snapshot(taken_at: float) -> Snapshot:
-    net = Network(
-        difficulty=152e12,
-        hashrate_hs=152e12 * 2**32 / 600,
-        tip_height=925_000,
-        fees_per_block_btc=0.02,
-        next_adjustment_percent=1.25,
-        next_adjustment_at=taken_at + 7 * 86_400,
-        next_adjustment_blocks=1_000,
-        source="mempool",
-    )
-    sources = ("coinbase", "kraken", "bitstamp")
-    quotes = tuple(Quote(s, 91_000.0, None, 10.0) for s in sources)
-    return Snapshot(taken_at, quotes, 91_000.0, True, sources, net)
 
 
 @pytest.fixture
