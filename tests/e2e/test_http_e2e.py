@@ -28,6 +28,7 @@ import pytest
 from tests.fakes.market import NETWORK_ROUTES, PRICE_SOURCES, FakeMarket
 from tests.fakes.signing import slack_headers
 from tests.fakes.slack import FakeSlack
+from tests.fakes.slash_commands import command_fields
 from tests.fakes.snapshots import design_snapshot, seed
 
 pytestmark = pytest.mark.e2e
@@ -52,23 +53,7 @@ def sign(body: bytes, timestamp: int | None = None, secret: str = SECRET) -> dic
 def command_form(
     command: str, text: str, response_url: str, user: str = "U0MEMBER", channel: str = "C0MINING"
 ) -> bytes:
-    return urlencode(
-        {
-            "token": "verification-token-unused",
-            "team_id": TEAM,
-            "team_domain": "hashfloor-test",
-            "channel_id": channel,
-            "channel_name": "mining",
-            "user_id": user,
-            "user_name": user.lower(),
-            "command": command,
-            "text": text,
-            "api_app_id": "A0HASHAPP",
-            "is_enterprise_install": "false",
-            "response_url": response_url,
-            "trigger_id": "13345224609.738474920.8088930838d88f008e0",
-        }
-    ).encode()
+    return urlencode(command_fields(command, text, response_url, user, channel, TEAM)).encode()
 
 
 @dataclass

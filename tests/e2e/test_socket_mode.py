@@ -14,6 +14,7 @@ import pytest
 from tests.e2e.test_http_e2e import TEAM, TOKEN, Bot, kill, listening_market, start_bot
 from tests.fakes.market import FakeMarket
 from tests.fakes.slack import FakeSlack
+from tests.fakes.slash_commands import command_fields
 from tests.fakes.socket_mode import FakeSocketMode
 
 pytestmark = pytest.mark.e2e
@@ -25,21 +26,7 @@ def command_payload(
     slack: FakeSlack, command: str, text: str, user: str = "U0MEMBER", reply_to: str = "r"
 ) -> dict[str, Any]:
     # Socket Mode sends the same fields as the HTTP form, as JSON
-    return {
-        "token": "verification-token-unused",
-        "team_id": TEAM,
-        "team_domain": "hashfloor-test",
-        "channel_id": "C0MINING",
-        "channel_name": "mining",
-        "user_id": user,
-        "user_name": user.lower(),
-        "command": command,
-        "text": text,
-        "api_app_id": "A0HASHAPP",
-        "is_enterprise_install": "false",
-        "response_url": slack.response_url(reply_to),
-        "trigger_id": "13345224609.738474920.8088930838d88f008e0",
-    }
+    return command_fields(command, text, slack.response_url(reply_to), user, team=TEAM)
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from bot.slack.http import WsgiApp
 from storage import audit, costs, seen_events, snapshots, workspaces
 from tests.fakes.signing import slack_headers
 from tests.fakes.slack import FakeSlack
+from tests.fakes.slash_commands import command_fields
 from tests.fakes.snapshots import design_snapshot
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -74,23 +75,7 @@ def sign(body: str, timestamp: int | None = None, secret: str = SECRET) -> dict[
 def command_body(
     slack: FakeSlack, command: str, text: str, user: str = "U0MEMBER", reply_to: str = "r"
 ) -> str:
-    return urlencode(
-        {
-            "token": "verification-token-unused",
-            "team_id": TEAM,
-            "team_domain": "hashfloor-test",
-            "channel_id": "C0MINING",
-            "channel_name": "mining",
-            "user_id": user,
-            "user_name": user.lower(),
-            "command": command,
-            "text": text,
-            "api_app_id": "A0HASHAPP",
-            "is_enterprise_install": "false",
-            "response_url": slack.response_url(reply_to),
-            "trigger_id": "13345224609.738474920.8088930838d88f008e0",
-        }
-    )
+    return urlencode(command_fields(command, text, slack.response_url(reply_to), user, team=TEAM))
 
 
 def form_headers(body: str, **kw: Any) -> dict[str, str]:
