@@ -26,15 +26,12 @@ class WsgiApp:
             "HEAD",
         ):
             status, body = health(self.service, self.delivery_pending)
-            data = json.dumps(body).encode()
-            start_response(
-                "200 OK" if status == 200 else "503 Service Unavailable",
-                [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
-            )
-            return [data]
+            line = "200 OK" if status == 200 else "503 Service Unavailable"
+            return _respond(start_response, line, "application/json", json.dumps(body).encode())
         if not _timestamp_ok(environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")):
             # slack_sdk's verifier calls int() on it: Bolt would answer 500 and log a traceback.
-            return _plain(start_response, "401 Unauthorized", b"Unauthorized")
+            plain = "text/plain;charset=utf-8"
+            return _respond(start_response, "401 Unauthorized", plain, b"Unauthorized")
         return self.slack(environ, start_response)
 
 
@@ -49,8 +46,8 @@ def _timestamp_ok(value: str | None) -> bool:
     return True
 
 
-def _plain(start_response: StartResponse, status: str, body: bytes) -> Iterable[bytes]:
-    start_response(
-        status, [("Content-Type", "text/plain;charset=utf-8"), ("Content-Length", str(len(body)))]
-    )
+def _respond(
+    start_response: StartResponse, status: str, content_type: str, body: bytes
+) -> Iterable[bytes]:
+    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
     return [body]
