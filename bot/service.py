@@ -12,6 +12,7 @@ from bot.lines import CostLine
 from bot.market.poll import MarketPoller
 from bot.market.snapshot import Snapshot
 from bot.market.view import MarketView, build_view
+from bot.metrics import Metrics
 from bot.settings import Settings
 from storage import costs, snapshots, workspaces
 from storage.db import Storage
@@ -40,6 +41,7 @@ class Hashfloor:
         self.clock = clock
         self.reads = ReadCache(self.storage)
         self.poller = poller or MarketPoller(settings, clock=clock)
+        self.metrics = Metrics(sources=tuple(settings.price_sources))
         # Work that follows each stored poll (alert rules); each hook runs even if another fails.
         self.after_poll: list[AfterPoll] = []
 
@@ -49,6 +51,7 @@ class Hashfloor:
     def poll_once(self) -> Snapshot:
         snap = self.poller.poll()
         snapshots.insert(self.storage.db, snap)
+        self.metrics.observe_poll(snap)
         ok = [q.source for q in snap.quotes if q.error is None]
         log.info(
             "poll: price=%s fresh=%s sources=%s network=%s",
