@@ -1,6 +1,6 @@
 """A fake of the market APIs: one loopback HTTP server answering every source on its real path.
 
-Bodies have the real shapes (see ../shared/fixtures/market/); the values are whatever the test sets.
+Bodies have the real shapes (see tests/fixtures/market/); the values are whatever the test sets.
 Per source, a test can replace the answer (status, body) or add a delay, to play a source that fails,
 hangs, rate-limits or lies.
 

@@ -19,7 +19,7 @@ from storage.db import Storage
 from storage.migrations import migrate
 from tests.fakes.mempool_history import FakeMempoolHistory
 
-FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "market"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "market"
 DAY = 86_400
 T0 = 1_735_689_600  # 2025-01-01 00:00 UTC
 

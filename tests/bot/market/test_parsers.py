@@ -18,14 +18,11 @@ from hypothesis import strategies as st
 from bot.market import parsers
 from bot.market.parsers import SourceError
 
-FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "market"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "market"
 
 
 def fixture(name: str) -> bytes:
-    path = FIXTURES / name
-    if not path.is_file():
-        pytest.skip(f"shared fixture {path} is absent")
-    return path.read_bytes()
+    return (FIXTURES / name).read_bytes()
 
 
 def source_error(parse: Callable[[int, bytes], Any], status: int, body: bytes | str) -> str:
