@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import backtest, check, costs, db, digest, run
+from bot.cli import backtest, check, costs, db, digest, doctor, run
 
 app = typer.Typer(
     name="hashfloor",
@@ -16,6 +16,7 @@ app = typer.Typer(
 
 run.register(app)
 check.register(app)
+doctor.register(app)
 backtest.register(app)
 app.add_typer(costs.app, name="costs")
 app.add_typer(db.app, name="db")

@@ -66,6 +66,7 @@ class FakeMarket:
         self.adjustment_at = adjustment_at
         self.remaining_blocks = remaining_blocks
         self.overrides: dict[str, Override] = {}
+        self.date_offset_s = 0.0  # how far this "server's" clock is from the real one
         self.hits: Counter[str] = Counter()
         self._stopping = threading.Event()
         # One poll opens 10 connections at once; the default backlog of 5 drops some for 1 s.
@@ -198,6 +199,11 @@ class FakeMarket:
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args: object) -> None:
                 pass
+
+            def date_time_string(self, timestamp: float | None = None) -> str:
+                # The Date header, as a server whose clock is `date_offset_s` off would send it.
+                now = time.time() if timestamp is None else timestamp
+                return super().date_time_string(now + fake.date_offset_s)
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
                 route = ROUTES.get(urlsplit(self.path).path)

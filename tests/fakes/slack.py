@@ -132,6 +132,8 @@ class FakeSlack:
         self.channels: dict[str, dict[str, Any]] = {}  # conversations.info, by channel id
         self.auth: dict[str, dict[str, Any]] = {}  # auth.test, by token (multi-workspace)
         self.oauth_response: dict[str, Any] | None = None  # oauth.v2.access body; None: default
+        # Sent as `x-oauth-scopes` with every answer to a call that carried a token, as Slack does.
+        self.scopes = "commands,chat:write,files:write,users:read"
         # Slack's own state, kept by reset(): messages posted, so chat.update can find them.
         self._posted: dict[tuple[str, str], dict[str, Any]] = {}
         self._ts_count = 0
@@ -340,6 +342,8 @@ class FakeSlack:
                     status, answer = 200, self._answer(method, args, token)
                 except Exception as exc:  # a bug in the fake: say so to the caller, not a reset
                     status, answer = 500, _error(f"fake_slack_failed: {exc!r}")
+            if token:
+                extra["x-oauth-scopes"] = self.scopes
             self._calls.append(Call(method, args, token, headers, time.time(), status, answer))
             self._changed.notify_all()
         if delay:
