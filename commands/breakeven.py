@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from bot import economics as econ
 from bot import fmt
+from bot.machines import Machine
 from bot.market.view import MarketView
 from bot.slack import blocks as bk
 from bot.slack.blocks import Reply
-from commands import parsing
+from commands import machines, parsing
 from commands.context import Ctx
 from storage import workspaces
 
 NAME = "/breakeven"
-USAGE = "`/breakeven` · `/breakeven <J/TH> <$/kWh> [pool fee %]` e.g. `/breakeven 17.5 0.05 2` · `/breakeven share …`"
+USAGE = "`/breakeven` · `/breakeven <model|J/TH> <$/kWh> [pool fee %]` e.g. `/breakeven S21 0.05 2` or `/breakeven 17.5 0.05 2` · `/breakeven share …`"
 
 
 def is_change(text: str) -> bool:
@@ -73,7 +74,9 @@ def market_reply(view: MarketView, fleet: workspaces.Fleet | None) -> Reply:
     return Reply(text=text, blocks=blocks)
 
 
-def fleet_reply(view: MarketView, eff: float, power: float, fee: float) -> Reply:
+def fleet_reply(
+    view: MarketView, eff: float, power: float, fee: float, model: Machine | None = None
+) -> Reply:
     if view.price_usd is None or not view.has_network:
         return no_data_reply()
     fe = econ.fleet_economics(
@@ -85,7 +88,8 @@ def fleet_reply(view: MarketView, eff: float, power: float, fee: float) -> Reply
         fees_per_block_btc=view.fees_per_block_btc,
         price_usd=view.price_usd,
     )
-    fleet = f"{eff:g} J/TH at ${power:g}/kWh, pool fee {fee * 100:g}%"
+    machine = machines.describe(model) if model else f"{eff:g} J/TH"
+    fleet = f"{machine} at ${power:g}/kWh, pool fee {fee * 100:g}%"
     verdict = "profitable" if fe.daily_margin_usd_per_ph >= 0 else "losing money"
     text = (
         f"{fleet}: breakeven BTC price {fmt.usd(fe.breakeven_price_usd)}, "
@@ -115,14 +119,16 @@ def handle(ctx: Ctx, text: str) -> Reply:
     view, fleet = ctx.service.view_and_fleet(ctx.team, ctx.now)
     if not toks:
         reply = market_reply(view, fleet)
-    elif len(toks) in (2, 3):
-        eff = parsing.efficiency_j_per_th(toks[0])
-        power = parsing.power_usd_per_kwh(toks[1])
-        fee = parsing.pool_fee(toks[2]) if len(toks) == 3 else 0.0
-        reply = fleet_reply(view, eff, power, fee)
     else:
-        raise parsing.ParseError(
-            text, "give nothing, or efficiency and power price, e.g. `/breakeven 17.5 0.05 2`"
-        )
+        eff, model, rest = machines.efficiency(ctx, toks)
+        if len(rest) not in (1, 2):
+            raise parsing.ParseError(
+                text,
+                "give nothing, or a model or efficiency and a power price, "
+                "e.g. `/breakeven S21 0.05 2` or `/breakeven 17.5 0.05 2`",
+            )
+        power = parsing.power_usd_per_kwh(rest[0])
+        fee = parsing.pool_fee(rest[1]) if len(rest) == 2 else 0.0
+        reply = fleet_reply(view, eff, power, fee, model)
     reply.in_channel = share
     return reply

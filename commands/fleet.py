@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from bot import economics as econ
 from bot import fmt
+from bot.machines import Machine
 from bot.slack import blocks as bk
 from bot.slack.blocks import Reply
-from commands import parsing
+from commands import machines, parsing
 from commands.context import Ctx
 from storage import workspaces
 
-USAGE = "`/hashfloor fleet <J/TH> <$/kWh> [fee %] [hashrate <PH/s>]` · `/hashfloor fleet off`"
+USAGE = "`/hashfloor fleet <model|J/TH> <$/kWh> [fee %] [hashrate <PH/s>]` · `/hashfloor fleet off`"
 
 
 def describe(fleet: workspaces.Fleet) -> str:
@@ -21,7 +22,9 @@ def describe(fleet: workspaces.Fleet) -> str:
     )
 
 
-def parse(toks: list[str]) -> workspaces.Fleet:
+def parse(toks: list[str], ctx: Ctx | None = None) -> tuple[workspaces.Fleet, Machine | None]:
+    """The fleet, and the catalogue model its efficiency came from (None for a J/TH number)."""
+    model = None
     rate = None
     if "hashrate" in [t.lower() for t in toks]:
         i = [t.lower() for t in toks].index("hashrate")
@@ -29,14 +32,19 @@ def parse(toks: list[str]) -> workspaces.Fleet:
             raise parsing.ParseError("hashrate", "a hashrate after the word: `hashrate 350`")
         rate = parsing.hashrate_ph(toks[i + 1])
         toks = toks[:i] + toks[i + 2 :]
-    if len(toks) not in (2, 3):
+    if ctx is not None and toks and toks[0][:1].isalpha():
+        eff, model, rest = machines.efficiency(ctx, toks)  # a model name: `S21 XP 0.045`
+    elif toks:
+        eff, rest = parsing.efficiency_j_per_th(toks[0]), toks[1:]
+    if not toks or len(rest) not in (1, 2):
         raise parsing.ParseError(" ".join(toks) or "(nothing)", f"try {USAGE}")
-    return workspaces.Fleet(
-        parsing.efficiency_j_per_th(toks[0]),
-        parsing.power_usd_per_kwh(toks[1]),
-        parsing.pool_fee(toks[2]) if len(toks) == 3 else 0.0,
+    fleet = workspaces.Fleet(
+        eff,
+        parsing.power_usd_per_kwh(rest[0]),
+        parsing.pool_fee(rest[1]) if len(rest) == 2 else 0.0,
         rate,
     )
+    return fleet, model
 
 
 def handle(ctx: Ctx, toks: list[str]) -> Reply:
@@ -52,12 +60,13 @@ def handle(ctx: Ctx, toks: list[str]) -> Reply:
             ctx.audit("fleet.off")
         msg = "Fleet removed: its breakeven line is no longer shown or watched."
         return Reply(text=msg, blocks=[bk.section(msg)])
-    fleet = parse(toks)
+    fleet, model = parse(toks, ctx)
     ctx.require_admin()
     with ctx.service.storage.transaction():
         workspaces.set_fleet(db, ctx.team_id, fleet, ctx.user_id, ctx.now)
         ctx.audit("fleet.set", **fleet.__dict__)
-    msg = f"Fleet set: {describe(fleet)}."
+    used = f" ({model.model}'s {model.efficiency_j_th:g} J/TH from the catalogue)" if model else ""
+    msg = f"Fleet set: {describe(fleet)}{used}."
     view = ctx.service.view(ctx.team, ctx.now)
     if view.hashvalue_btc_per_th_day and view.price_usd:
         be = econ.fleet_breakeven_price_usd(

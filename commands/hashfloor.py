@@ -7,18 +7,19 @@ from collections.abc import Callable
 from bot.fmt import escape
 from bot.slack import blocks as bk
 from bot.slack.blocks import Reply
-from commands import digest, fleet, mute, parsing, status, subscribe
+from commands import digest, fleet, machines, mute, parsing, status, subscribe
 from commands.context import Ctx
 
 NAME = "/hashfloor"
 
 HELP = """*Hashfloor* — BTC price against the cost of mining it.
-`/breakeven` — price vs every cost line · `/breakeven 17.5 0.05 2` — a fleet's breakeven (J/TH, $/kWh, pool fee %)
+`/breakeven` — price vs every cost line · `/breakeven S21 0.05 2` — a fleet's breakeven (model or J/TH, $/kWh, pool fee %)
 `/hashprice` — hashprice, difficulty, next adjustment, halving
 `/costs` — cost benchmarks · `/costs add "Acme" cash=61000 allin=98000 period=2025-Q3` · `/costs remove <id>`
 `/hashfloor subscribe [cash|allin|all|<cost id>|fleet|below <usd>]` — alerts in this channel (`unsubscribe` the same)
 `/hashfloor digest <mon..sun> <HH:MM> [<zone>]` · `digest off` · `digest preview` — the weekly digest
-`/hashfloor fleet <J/TH> <$/kWh> [fee %] [hashrate <PH/s>]` · `fleet off` — your fleet's line
+`/hashfloor fleet <model|J/TH> <$/kWh> [fee %] [hashrate <PH/s>]` · `fleet off` — your fleet's line
+`/hashfloor machines [filter]` — the machine catalogue; a model works wherever a J/TH does (`/breakeven S21 0.05 2`)
 `/hashfloor mute <30m|4h|1d>` · `unmute` · `/hashfloor status`
 Add `share` after `/breakeven` or `/hashprice` to post the answer in the channel."""
 
@@ -49,9 +50,10 @@ SUBCOMMANDS: dict[str, Sub] = {
     "subscribe": subscribe.subscribe,
     "unsubscribe": subscribe.unsubscribe,
     "digest": digest.handle,
+    "machines": machines.handle,
 }
 # Reading these changes nothing; every other subcommand may write.
-READ_ONLY = {"help", "status"}
+READ_ONLY = {"help", "status", "machines"}
 
 
 def is_change(text: str) -> bool:

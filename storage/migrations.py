@@ -12,6 +12,7 @@ from storage import (
     digests,
     history,
     installations,
+    machines,
     seen_events,
     snapshots,
     workspaces,
@@ -28,6 +29,7 @@ MIGRATION_SETS: list[Migrations] = [
     installations.migrations,
     digests.migrations,
     history.migrations,
+    machines.migrations,
 ]
 
 
@@ -41,4 +43,5 @@ def migrate(db: Database) -> list[str]:
     for m in MIGRATION_SETS:
         m.apply(db)
     costs.seed(db)
+    machines.seed(db)
     return todo

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import backtest, check, costs, db, digest, doctor, run
+from bot.cli import backtest, check, costs, db, digest, doctor, machines, run
 
 app = typer.Typer(
     name="hashfloor",
@@ -21,6 +21,7 @@ backtest.register(app)
 app.add_typer(costs.app, name="costs")
 app.add_typer(db.app, name="db")
 app.add_typer(digest.app, name="digest")
+machines.register(app)
 
 
 def main() -> None:
