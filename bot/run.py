@@ -9,8 +9,10 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from bot.scheduler import SchedulerGuard
+from bot.scheduler_lock import SchedulerLock
 from bot.service import Hashfloor
 from bot.settings import Settings
+from storage.db import database_files, readable_by_others
 
 if TYPE_CHECKING:
     from bot.slack.http import WsgiApp
@@ -45,6 +47,24 @@ def missing_credentials(settings: Settings) -> list[str]:
         "http": ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"],
     }[m]
     return [name for name in need if not getattr(settings, name.lower())]
+
+
+def shared_files_warning(settings: Settings) -> str | None:
+    """One line naming the bot's files that other users of the machine can read, if any.
+
+    New files are created 0600; a database made by an older release, copied in, or restored by a
+    tool that ignores modes keeps what it had, and only its owner can say whether that was meant.
+    """
+    paths = [*database_files(settings.hashfloor_db), SchedulerLock(settings.hashfloor_db).path]
+    loose = readable_by_others(paths)
+    if not loose:
+        return None
+    listed = ", ".join(f"{path} ({mode:o})" for path, mode in loose)
+    names = " ".join(str(path) for path, _ in loose)
+    return (
+        f"other users of this machine can read {listed}, which hold the workspaces' data: "
+        f"chmod 600 {names}"
+    )
 
 
 AFTER_ACK_GRACE_S = 10.0
@@ -85,6 +105,8 @@ class Runner:
         applied = self.service.migrate()
         if applied:
             log.info("database %s migrated: %s", self.settings.hashfloor_db, ", ".join(applied))
+        if warning := shared_files_warning(self.settings):
+            log.warning(warning)
         from bot.slack.app import build_app
         from bot.slack.http import WsgiApp
 

@@ -9,6 +9,8 @@ import fcntl
 import os
 from pathlib import Path
 
+from storage.db import PRIVATE_MODE
+
 
 class SchedulerLock:
     def __init__(self, db_path: str | Path) -> None:
@@ -17,7 +19,7 @@ class SchedulerLock:
 
     def acquire(self) -> bool:
         """True when this process now holds the lock; False when another one does."""
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, PRIVATE_MODE)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -10,6 +10,23 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PRICE_SOURCES = ("coinbase", "kraken", "bitstamp", "coingecko", "mempool")
 
+# HASHFLOOR_SECRET_KEY seals the stored Slack tokens: a short one can be guessed offline by
+# anyone who gets a copy of the database file.
+SECRET_KEY_MIN_CHARS = 32
+SECRET_KEY_HOWTO = (
+    "generate one with `python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+)
+
+
+def secret_key_problem(value: str, name: str = "HASHFLOOR_SECRET_KEY") -> str | None:
+    """Why `value` cannot be a secret key, in one line that never shows the value; None if it can."""
+    if len(value) < SECRET_KEY_MIN_CHARS:
+        return (
+            f"{name}: must be at least {SECRET_KEY_MIN_CHARS} characters "
+            f"(it has {len(value)}); {SECRET_KEY_HOWTO}"
+        )
+    return None
+
 
 class SettingsError(Exception):
     """A setting has a bad value; the message names the variable."""
@@ -61,6 +78,13 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"HASHFLOOR_POLL_SECONDS: must be at least 15 (got {self.hashfloor_poll_seconds})"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _secret_key_length(self) -> Settings:
+        # Checked here, not in a field validator: the error must not quote the value.
+        if self.hashfloor_secret_key and (problem := secret_key_problem(self.hashfloor_secret_key)):
+            raise ValueError(problem)
         return self
 
     @field_validator("hashfloor_price_sources")

@@ -250,11 +250,6 @@ def pause_team(db: Database, team_id: str, reason: str, now: float) -> int:
     ).rowcount
 
 
-def forget_team(db: Database, team_id: str) -> None:
-    db.execute("DELETE FROM rules WHERE team_id = ?", [team_id])
-    db.execute("DELETE FROM outbox WHERE team_id = ? AND status = 'pending'", [team_id])
-
-
 # --- outbox ---------------------------------------------------------------------------------
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -12,10 +13,46 @@ from typing import Any
 import sqlite_utils
 
 BUSY_TIMEOUT_MS = 10_000
+# The file holds workspace tokens (encrypted), cost lines and sent messages: owner only.
+PRIVATE_MODE = 0o600
+# Read or write for the group or for others.
+SHARED_BITS = 0o066
+
+
+def create_private(path: str | Path) -> None:
+    """Create `path`, empty and owner-only (0600), unless it exists already.
+
+    SQLite creates a new database file 0644, and gives its -wal, -shm and journal the main
+    file's mode: creating the main file 0600 first makes all of them private.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
+def database_files(path: str | Path) -> list[Path]:
+    """The database file and the two SQLite keeps beside it in WAL mode."""
+    return [Path(path), Path(f"{path}-wal"), Path(f"{path}-shm")]
+
+
+def readable_by_others(paths: Iterable[str | Path]) -> list[tuple[Path, int]]:
+    """(path, mode) of each existing file that the group or other users may read or write."""
+    found = []
+    for p in map(Path, paths):
+        try:
+            mode = p.stat().st_mode & 0o777
+        except FileNotFoundError:
+            continue
+        if mode & SHARED_BITS:
+            found.append((p, mode))
+    return found
 
 
 def connect(path: str | Path) -> sqlite_utils.Database:
     """Open the file with the pragmas every connection needs."""
+    create_private(path)
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
     # Autocommit at the driver level: every transaction is an explicit `atomic()`/`transaction()`.
     conn.isolation_level = None
@@ -130,6 +167,7 @@ class Storage:
     def backup(self, target: str | Path) -> Path:
         """Copy the live database with SQLite's online backup API."""
         target = Path(target)
+        create_private(target)  # a copy holds the same tokens
         dest = sqlite3.connect(str(target))
         try:
             self.db.conn.backup(dest)

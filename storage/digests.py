@@ -184,8 +184,3 @@ def record_error(
         "UPDATE digests SET last_error = ?, last_error_at = ? WHERE channel_id = ?",
         [error, now, channel_id],
     )
-
-
-def forget_team(db: Database, team_id: str) -> None:
-    """An uninstalled workspace leaves nothing behind."""
-    db.execute("DELETE FROM digests WHERE team_id = ?", [team_id])

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import base64
 import logging
-import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
+from dataclasses import dataclass
 from logging import Logger
 from typing import Any
 
@@ -21,12 +21,11 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from slack_sdk.oauth.installation_store import Bot, Installation, InstallationStore
-from slack_sdk.oauth.state_store import OAuthStateStore
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from storage import alerts, digests, workspaces
-from storage.db import Storage, select
+from storage import forget
+from storage.db import Storage, select, select_one
 
 migrations = Migrations("hashfloor.installations")
 
@@ -38,12 +37,11 @@ KEY_INFO = b"fernet key for slack tokens"
 
 WRONG_KEY = "HASHFLOOR_SECRET_KEY does not decrypt the stored tokens"
 
-# Called with (db, team_id) when a workspace uninstalls, inside the same transaction as the
-# workspace's own rows; table families that keep per-workspace data (subscriptions…) append here.
-ON_FORGET: list[Callable[[Database, str], None]] = []
-
-_BOT_SECRETS = ("bot_token", "bot_refresh_token")
-_INSTALLATION_SECRETS = ("user_token", "user_refresh_token", "incoming_webhook_url")
+# The sealed columns of each table.
+SEALED = {
+    "slack_bots": ("bot_token", "bot_refresh_token"),
+    "slack_installations": ("user_token", "user_refresh_token", "incoming_webhook_url"),
+}
 
 
 @migrations()
@@ -107,15 +105,37 @@ def m001_installations(db: Database) -> None:
     )
 
 
+@migrations()
+def m002_token_leases(db: Database) -> None:
+    # OAuth states are signed now (bot.slack.oauth_state): an install link writes nothing.
+    db.execute("DROP TABLE IF EXISTS slack_oauth_states")
+    # One token refresh at a time per workspace, across every thread and process on the file.
+    db.execute(
+        """
+        CREATE TABLE token_leases (
+            enterprise_id TEXT NOT NULL DEFAULT '',
+            team_id TEXT NOT NULL DEFAULT '',
+            holder TEXT NOT NULL,
+            expires_at REAL NOT NULL,
+            PRIMARY KEY (enterprise_id, team_id)
+        )
+        """
+    )
+
+
 class SecretKeyError(Exception):
     """The configured HASHFLOOR_SECRET_KEY is not the one the stored tokens were encrypted with."""
 
 
-def derive_key(secret_key: str) -> bytes:
-    """A Fernet key from any non-empty string (HKDF-SHA256 with Hashfloor's fixed salt)."""
+def derive_key(secret_key: str, info: bytes = KEY_INFO) -> bytes:
+    """A key from any non-empty string (HKDF-SHA256 with Hashfloor's fixed salt), base64url.
+
+    `info` separates uses of the same secret: the Fernet key of the tokens is not the HMAC key
+    of the OAuth states.
+    """
     if not secret_key:
         raise ValueError("HASHFLOOR_SECRET_KEY is empty")
-    raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=KEY_SALT, info=KEY_INFO).derive(
+    raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=KEY_SALT, info=info).derive(
         secret_key.encode("utf-8")
     )
     return base64.urlsafe_b64encode(raw)
@@ -141,6 +161,65 @@ class TokenCipher:
                 f"{WRONG_KEY}: they were saved with another key. Set the key they were saved "
                 "with, or have every workspace reinstall the app."
             ) from None
+
+
+@dataclass(frozen=True)
+class KeyCheck:
+    """How many stored tokens the key opens; `workspaces` names those it does not."""
+
+    tokens: int
+    failed: int
+    workspaces: tuple[str, ...]
+
+    @property
+    def problem(self) -> str | None:
+        """One line: how many failed and what to do; None when every token decrypts."""
+        if not self.failed:
+            return None
+        shown = ", ".join(self.workspaces[:5])
+        if len(self.workspaces) > 5:
+            shown += f" and {len(self.workspaces) - 5} more"
+        if self.failed == self.tokens:
+            return (
+                f"{WRONG_KEY}: none of the {self.tokens} stored tokens decrypts (workspaces "
+                f"{shown}). Set the key they were saved with (after `hashfloor db rekey`, the "
+                "new one), or have every workspace reinstall the app."
+            )
+        return (
+            f"{WRONG_KEY} for {self.failed} of {self.tokens} stored tokens (workspaces {shown}): "
+            "they were saved with another key; those workspaces must reinstall the app, the "
+            "others work."
+        )
+
+
+def _sealed_values(db: Database) -> Iterator[tuple[str, int, str, str, str]]:
+    """(table, rowid, column, workspace, ciphertext) of every stored token."""
+    for table, columns in SEALED.items():
+        rows = select(
+            db, f"SELECT rowid AS rid, enterprise_id, team_id, {', '.join(columns)} FROM {table}"
+        )
+        for row in rows:
+            who = row["team_id"] or row["enterprise_id"] or "?"
+            for column in columns:
+                if row[column] is not None:
+                    yield table, row["rid"], column, who, row[column]
+
+
+def rekey(storage: Storage, old_key: str, new_key: str) -> int:
+    """Re-encrypt every stored token under `new_key`, all or nothing; returns how many.
+
+    A token the old key does not open raises SecretKeyError and nothing is changed.
+    """
+    old, new = TokenCipher(old_key), TokenCipher(new_key)
+    count = 0
+    with storage.transaction() as db:
+        for table, rowid, column, _, value in list(_sealed_values(db)):
+            plain = old.decrypt(value)
+            db.execute(
+                f"UPDATE {table} SET {column} = ? WHERE rowid = ?", [new.encrypt(plain), rowid]
+            )
+            count += 1
+    return count
 
 
 def _key(enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool | None):
@@ -311,15 +390,29 @@ class EncryptedInstallationStore(InstallationStore):
             installed_at=row["installed_at"],
         )
 
-    def verify_key(self) -> None:
-        """Raise SecretKeyError now, at start-up, rather than on the first event or alert."""
-        db = self.storage.db
-        for sql in (
-            "SELECT bot_token FROM slack_bots LIMIT 1",
-            "SELECT user_token FROM slack_installations WHERE user_token IS NOT NULL LIMIT 1",
-        ):
-            for row in db.execute(sql).fetchall():
-                self._cipher.decrypt(row[0])
+    def check_key(self) -> KeyCheck:
+        """Try the key on every stored token, not only the first."""
+        tokens, failed, who = 0, 0, set()
+        with self.storage.reading() as db:
+            for _, _, _, workspace, value in _sealed_values(db):
+                tokens += 1
+                try:
+                    self._cipher.decrypt(value)
+                except SecretKeyError:
+                    failed += 1
+                    who.add(workspace)
+        return KeyCheck(tokens, failed, tuple(sorted(who)))
+
+    def verify_key(self) -> KeyCheck:
+        """At start-up: raise SecretKeyError when the key opens none of the stored tokens.
+
+        When it opens some, the others' workspaces are named in `problem` for a warning: the bot
+        serves the rest, and those workspaces can reinstall.
+        """
+        check = self.check_key()
+        if check.tokens and check.failed == check.tokens:
+            raise SecretKeyError(check.problem)
+        return check
 
     # -- delete (tokens_revoked, app_uninstalled) ------------------------------------------------
 
@@ -346,14 +439,16 @@ class EncryptedInstallationStore(InstallationStore):
         with self.storage.transaction():
             self.delete_bot(enterprise_id=enterprise_id, team_id=team_id)
             self.delete_installation(enterprise_id=enterprise_id, team_id=team_id)
+        deleted: dict[str, int] = {}
         if team_id:
             with self.storage.transaction() as db:
-                workspaces.forget_team(db, team_id)
-                alerts.forget_team(db, team_id)
-                digests.forget_team(db, team_id)
-                for forget in ON_FORGET:
-                    forget(db, team_id)
-        log.info("workspace uninstalled: enterprise=%s team=%s", enterprise_id, team_id)
+                deleted = forget.forget_team(db, team_id, time.time())
+        log.info(
+            "workspace uninstalled: enterprise=%s team=%s; deleted %d rows",
+            enterprise_id,
+            team_id,
+            sum(deleted.values()),
+        )
 
 
 def installed_teams(storage: Storage) -> list[tuple[str | None, str | None]]:
@@ -364,40 +459,56 @@ def installed_teams(storage: Storage) -> list[tuple[str | None, str | None]]:
     return [(e or None, t or None) for e, t in rows]
 
 
-class SQLiteOAuthStateStore(OAuthStateStore):
-    """OAuth `state` values in the Hashfloor file: each one works once, and only until it expires."""
+# -- one token refresh at a time -------------------------------------------------------------------
 
-    def __init__(
-        self,
-        storage: Storage,
-        expiration_seconds: int,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.storage = storage
-        self.expiration_seconds = expiration_seconds
-        self.clock = clock
 
-    @property
-    def logger(self) -> Logger:
-        return log
+def take_lease(
+    storage: Storage,
+    enterprise_id: str | None,
+    team_id: str | None,
+    holder: str,
+    now: float,
+    seconds: float,
+) -> bool:
+    """Hold the workspace's refresh lease for `seconds`; False while someone else holds it.
 
-    def issue(self, *args: Any, **kwargs: Any) -> str:
-        state = secrets.token_urlsafe(24)
-        now = self.clock()
-        with self.storage.transaction() as db:
-            # Abandoned installs leave states behind; sweep them as new ones come in.
-            db.execute("DELETE FROM slack_oauth_states WHERE expires_at <= ?", [now])
+    BEGIN IMMEDIATE makes the read and the write one step for every process on the file.
+    """
+    key = list(_key(enterprise_id, team_id, False))
+    with storage.transaction() as db:
+        row = select_one(
+            db,
+            "SELECT holder, expires_at FROM token_leases WHERE enterprise_id = ? AND team_id = ?",
+            key,
+        )
+        if row is not None and row["expires_at"] > now and row["holder"] != holder:
+            return False
+        db.execute(
+            "INSERT OR REPLACE INTO token_leases (enterprise_id, team_id, holder, expires_at)"
+            " VALUES (?, ?, ?, ?)",
+            [*key, holder, now + seconds],
+        )
+    return True
+
+
+def end_lease(
+    storage: Storage,
+    enterprise_id: str | None,
+    team_id: str | None,
+    holder: str,
+    hold_off_until: float | None = None,
+) -> None:
+    """Give the lease back; with `hold_off_until`, nobody takes it before then (after a failure)."""
+    key = list(_key(enterprise_id, team_id, False))
+    with storage.transaction() as db:
+        if hold_off_until is None:
             db.execute(
-                "INSERT INTO slack_oauth_states (state, expires_at) VALUES (?, ?)",
-                [state, now + self.expiration_seconds],
+                "DELETE FROM token_leases WHERE enterprise_id = ? AND team_id = ? AND holder = ?",
+                [*key, holder],
             )
-        return state
-
-    def consume(self, state: str) -> bool:
-        # One DELETE decides: two callbacks racing with the same state cannot both win.
-        with self.storage.transaction() as db:
-            cursor = db.execute(
-                "DELETE FROM slack_oauth_states WHERE state = ? AND expires_at > ?",
-                [state, self.clock()],
+        else:
+            db.execute(
+                "UPDATE token_leases SET holder = '', expires_at = ?"
+                " WHERE enterprise_id = ? AND team_id = ? AND holder = ?",
+                [hold_off_until, *key, holder],
             )
-            return cursor.rowcount == 1

@@ -97,9 +97,3 @@ def set_muted_until(
         },
         pk="channel_id",
     )
-
-
-def forget_team(db: Database, team_id: str) -> None:
-    """An uninstalled workspace leaves nothing behind."""
-    db.execute("DELETE FROM fleets WHERE team_id = ?", [team_id])
-    db.execute("DELETE FROM channels WHERE team_id = ?", [team_id])

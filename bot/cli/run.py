@@ -36,11 +36,13 @@ def register(app: typer.Typer) -> None:
                 svc = Hashfloor(settings)
                 svc.migrate()
                 # A wrong key must stop the bot now, not fail every request later.
-                installation_store(settings, svc.storage).verify_key()
+                check = installation_store(settings, svc.storage).verify_key()
                 svc.close()
             except Exception as exc:
                 err.print(f"hashfloor: {exc}", highlight=False)
                 raise typer.Exit(2) from None
+            if check.problem:  # some tokens only: the others' workspaces are served
+                err.print(f"hashfloor: {check.problem}", highlight=False)
         logs.setup(settings.hashfloor_log_format, logging.INFO)
         Runner(settings).run()
 

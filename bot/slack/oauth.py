@@ -2,15 +2,14 @@
 
 `oauth_settings` wires Bolt's install flow to the encrypted store in the Hashfloor file;
 `BotTokens` hands scheduled work (alerts, digests) a valid bot token for a workspace, rotating it
-first when Slack's token rotation is on and the token is about to expire.
+first when Slack's token rotation is on and the token is about to expire; Bolt's authorize does
+the same through the same single-flight rotator (bot.slack.token_rotation).
 """
 
 from __future__ import annotations
 
 import html
 import logging
-import threading
-import time
 from urllib.parse import urlsplit, urlunsplit
 
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
@@ -19,13 +18,13 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackTokenRotationError
-from slack_sdk.oauth.installation_store import Bot
-from slack_sdk.oauth.token_rotation import TokenRotator
 
-from bot.settings import Settings, SettingsError
+from bot.settings import SECRET_KEY_HOWTO, Settings, SettingsError
 from bot.slack.client import make_client
+from bot.slack.oauth_state import SignedStateStore
+from bot.slack.token_rotation import ROTATE_MINUTES_BEFORE_EXPIRY, SharedTokenRotator
 from storage.db import Storage
-from storage.installations import EncryptedInstallationStore, SQLiteOAuthStateStore
+from storage.installations import EncryptedInstallationStore
 
 log = logging.getLogger("hashfloor.oauth")
 
@@ -33,13 +32,10 @@ SCOPES = ["commands", "chat:write", "files:write", "users:read"]
 INSTALL_PATH = "/slack/install"
 REDIRECT_URI_PATH = "/slack/oauth_redirect"
 STATE_EXPIRATION_SECONDS = 10 * 60
-# Slack's rotating tokens live 12 hours; renewing 2 hours ahead keeps a slow digest run safe.
-ROTATE_MINUTES_BEFORE_EXPIRY = 120
 
 SECRET_KEY_REQUIRED = (
     "HASHFLOOR_SECRET_KEY: required when SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are set: it encrypts "
-    "the stored workspace tokens; generate one with "
-    "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+    f"the stored workspace tokens; {SECRET_KEY_HOWTO}"
 )
 
 # Bolt's failure reasons, and Slack's `error` on the redirect, in words an installer can act on.
@@ -172,12 +168,25 @@ def _on_failure(args: FailureArgs) -> BoltResponse:
     )
 
 
+def token_rotator(
+    settings: Settings, store: EncryptedInstallationStore, client: WebClient | None = None
+) -> SharedTokenRotator:
+    """The one rotator of the process: Bolt's authorize and BotTokens share its lease."""
+    return SharedTokenRotator(
+        client_id=settings.slack_client_id or "",
+        client_secret=settings.slack_client_secret or "",
+        client=client or make_client(settings),
+        store=store,
+    )
+
+
 def oauth_settings(settings: Settings, storage: Storage) -> OAuthSettings:
     if not (settings.slack_client_id and settings.slack_client_secret):
         raise SettingsError(
             "SLACK_CLIENT_ID, SLACK_CLIENT_SECRET: both are needed for multi-workspace mode"
         )
     store = installation_store(settings, storage)
+    key = require_secret_key(settings) or ""
     result = OAuthSettings(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret,
@@ -191,11 +200,11 @@ def oauth_settings(settings: Settings, storage: Storage) -> OAuthSettings:
         authorization_url=authorization_url(settings.api_url),
         installation_store=store,
         token_rotation_expiration_minutes=ROTATE_MINUTES_BEFORE_EXPIRY,
-        state_store=SQLiteOAuthStateStore(storage, STATE_EXPIRATION_SECONDS),
+        # Signed, not stored: an unauthenticated GET /slack/install writes nothing.
+        state_store=SignedStateStore(key, STATE_EXPIRATION_SECONDS),
         state_expiration_seconds=STATE_EXPIRATION_SECONDS,
         logger=log,
     )
-    # Bolt's default authorize rotates tokens with a client on slack.com; ours honours SLACK_API_URL.
     result.authorize = InstallationStoreAuthorize(
         logger=log,
         installation_store=store,
@@ -204,6 +213,9 @@ def oauth_settings(settings: Settings, storage: Storage) -> OAuthSettings:
         token_rotation_expiration_minutes=ROTATE_MINUTES_BEFORE_EXPIRY,
         client=make_client(settings),
     )
+    # Bolt's own rotator refreshes on every request in the window and gives up ("reinstall")
+    # on a failed refresh; ours refreshes once across processes and keeps a valid token.
+    result.authorize.token_rotator = token_rotator(settings, store)
     return result
 
 
@@ -213,56 +225,27 @@ class BotTokens:
     def __init__(self, settings: Settings, storage: Storage, client: WebClient | None = None):
         self.settings = settings
         self._store: EncryptedInstallationStore | None = None
-        self._rotator: TokenRotator | None = None
+        self._rotator: SharedTokenRotator | None = None
         if settings.multi_workspace:
             self._store = installation_store(settings, storage)
-            self._rotator = TokenRotator(
-                client_id=settings.slack_client_id or "",
-                client_secret=settings.slack_client_secret or "",
-                client=client or make_client(settings),
-            )
-        # Two jobs of this process must not both spend the same refresh token.
-        self._lock = threading.Lock()
+            self._rotator = token_rotator(settings, self._store, client)
 
     def for_team(self, team_id: str | None, enterprise_id: str | None = None) -> str | None:
         """The bot token to use now; None when the workspace has no (usable) installation."""
-        if self._store is None:
+        if self._store is None or self._rotator is None:
             return self.settings.slack_bot_token
-        with self._lock:
-            bot = self._store.find_bot(enterprise_id=enterprise_id, team_id=team_id)
-            if bot is None and enterprise_id:
-                # An org-wide install serves every workspace of the org.
-                bot = self._store.find_bot(
-                    enterprise_id=enterprise_id, team_id=None, is_enterprise_install=True
-                )
-            if bot is None:
-                return None
-            return self._rotated(bot)
-
-    def _rotated(self, bot: Bot) -> str | None:
-        if not bot.bot_refresh_token or bot.bot_token_expires_at is None:
-            return bot.bot_token  # token rotation is off for this app: the token does not expire
-        assert self._rotator is not None and self._store is not None
+        bot = self._store.find_bot(enterprise_id=enterprise_id, team_id=team_id)
+        if bot is None and enterprise_id:
+            # An org-wide install serves every workspace of the org.
+            bot = self._store.find_bot(
+                enterprise_id=enterprise_id, team_id=None, is_enterprise_install=True
+            )
+        if bot is None:
+            return None
         try:
             fresh = self._rotator.perform_bot_token_rotation(
                 bot=bot, minutes_before_expiration=ROTATE_MINUTES_BEFORE_EXPIRY
             )
-        except (SlackTokenRotationError, OSError) as exc:
-            reason = (
-                exc.api_error.response.get("error")
-                if isinstance(exc, SlackTokenRotationError)
-                else repr(exc)
-            )
-            log.error(
-                "token rotation failed for enterprise=%s team=%s: %s",
-                bot.enterprise_id,
-                bot.team_id,
-                reason,
-            )
-            # Until it expires the old token still works; after that there is nothing to use.
-            return bot.bot_token if bot.bot_token_expires_at > time.time() else None
-        if fresh is None:
-            return bot.bot_token
-        self._store.save_bot(fresh)
-        log.info("bot token rotated for enterprise=%s team=%s", bot.enterprise_id, bot.team_id)
-        return fresh.bot_token
+        except SlackTokenRotationError:
+            return None  # expired and not renewed (the rotator said why): nothing to use
+        return (fresh or bot).bot_token

@@ -197,3 +197,14 @@ def test_guard_in_a_second_process_refuses_and_says_why(
         assert guard.lock.acquire()  # stop() let go of the lock
         guard.lock.release()
         svc.close()
+
+
+def test_the_lock_file_is_owner_only(tmp_path: Path) -> None:
+    old_umask = os.umask(0o022)
+    try:
+        lock = SchedulerLock(tmp_path / "hashfloor.db")
+        assert lock.acquire()
+        assert lock.path.stat().st_mode & 0o777 == 0o600
+        lock.release()
+    finally:
+        os.umask(old_umask)

@@ -203,3 +203,19 @@ def test_a_bad_env_file_stops_every_command(tmp_path: Path) -> None:
         assert "at least 15" in line
         assert "Traceback" not in got.stdout + got.stderr
     assert not (tmp_path / "hashfloor.db").exists()  # nothing was created
+
+
+@pytest.mark.parametrize("key", ["Q", "x" * 31, "correct horse battery staple"])
+def test_a_short_secret_key_is_refused_without_showing_it(key: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_settings(hashfloor_secret_key=key)
+    message = str(raised.value)
+    assert message.startswith("HASHFLOOR_SECRET_KEY: must be at least 32 characters")
+    assert f"(it has {len(key)})" in message
+    assert "secrets.token_urlsafe(32)" in message
+    assert key not in message
+
+
+@pytest.mark.parametrize("key", ["x" * 32, "a long passphrase of many words, well past 32"])
+def test_a_secret_key_of_32_characters_or_more_is_accepted(key: str) -> None:
+    assert load_settings(hashfloor_secret_key=key).hashfloor_secret_key == key

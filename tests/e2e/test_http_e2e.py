@@ -560,3 +560,27 @@ def test_run_without_credentials_exits_2_naming_what_is_missing(
         assert name not in first
     assert "manifest.yml" in out.stderr
     assert not (tmp_path / "x.db").exists()  # nothing was started
+
+
+def test_database_files_are_private_and_older_ones_are_named_at_start(
+    tmp_path: Path, market: FakeMarket, slack: FakeSlack
+) -> None:
+    fresh = start_bot(tmp_path / "fresh", market, slack)
+    try:
+        files = [fresh.db, Path(f"{fresh.db}-wal"), Path(f"{fresh.db}-shm")]
+        files.append(Path(f"{fresh.db}.scheduler.lock"))
+        assert {p.name: p.stat().st_mode & 0o777 for p in files} == {p.name: 0o600 for p in files}
+        assert "other users of this machine can read" not in fresh.stderr()
+    finally:
+        kill(fresh)
+    # A database made before this release, with SQLite's default mode.
+    older = tmp_path / "older"
+    older.mkdir()
+    sqlite3.connect(older / "hashfloor.db").close()
+    (older / "hashfloor.db").chmod(0o644)
+    bot = start_bot(older, market, slack)
+    try:
+        [line] = [x for x in bot.stderr().splitlines() if "other users" in x]
+        assert f"{bot.db} (644)" in line and f"chmod 600 {bot.db}" in line
+    finally:
+        kill(bot)

@@ -134,8 +134,12 @@ class FakeSlack:
         self.oauth_response: dict[str, Any] | None = None  # oauth.v2.access body; None: default
         # Sent as `x-oauth-scopes` with every answer to a call that carried a token, as Slack does.
         self.scopes = "commands,chat:write,files:write,users:read"
+        # Token rotation, as Slack does it: each refresh token works once and brings the next.
+        self.refresh_tokens: dict[str, str] = {}  # refresh token -> team id, still unspent
         # Slack's own state, kept by reset(): messages posted, so chat.update can find them.
         self._posted: dict[tuple[str, str], dict[str, Any]] = {}
+        self._spent_codes: set[str] = set()  # an authorization code works once
+        self._refreshes = 0
         self._ts_count = 0
         self._file_count = 0
         self._view_count = 0
@@ -578,9 +582,16 @@ class FakeSlack:
         return {"ok": True, "channel": channel | self.channels.get(channel_id, {})}
 
     def _oauth_v2_access(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        code = args.get("code")
+        if code:
+            if code in self._spent_codes:
+                return _error("invalid_code")
+            self._spent_codes.add(code)
         if self.oauth_response is not None:
             return dict(self.oauth_response)
-        if not args.get("code"):
+        if args.get("grant_type") == "refresh_token":
+            return self._refresh_token(args)
+        if not code:
             return _error("invalid_code")
         return {
             "ok": True,
@@ -593,6 +604,21 @@ class FakeSlack:
             "team": {"id": self.team_id, "name": self.team_name},
             "enterprise": None,
             "is_enterprise_install": False,
+        }
+
+    def _refresh_token(self, args: dict[str, Any]) -> dict[str, Any]:
+        team_id = self.refresh_tokens.pop(str(args.get("refresh_token")), None)
+        if team_id is None:  # unknown, or spent by an earlier refresh
+            return _error("invalid_refresh_token")
+        self._refreshes += 1
+        n = self._refreshes
+        self.refresh_tokens[f"xoxe-1-{team_id}-r{n}"] = team_id
+        return {
+            "ok": True,
+            "token_type": "bot",
+            "access_token": f"xoxe.xoxb-{team_id}-r{n}",
+            "refresh_token": f"xoxe-1-{team_id}-r{n}",
+            "expires_in": 12 * 3600,
         }
 
     def _files_get_upload_url(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:

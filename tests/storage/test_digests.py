@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.digest.schedule import DEFAULT_SCHEDULE, DigestSchedule
-from storage import digests
+from storage import digests, forget
 from storage.db import Storage
 from storage.migrations import MIGRATION_SETS, migrate
 
@@ -98,5 +98,5 @@ def test_team_rows_and_forget(storage: Storage) -> None:
     digests.set_schedule(db, "T1", "C1", BERLIN, "U1", 1.0)
     digests.set_schedule(db, "T2", "C9", BERLIN, "U1", 1.0)
     assert [r.channel_id for r in digests.team_rows(db, "T1")] == ["C1", "C2"]
-    digests.forget_team(db, "T1")
+    forget.forget_team(db, "T1", 2.0)
     assert [r.channel_id for r in digests.all_rows(db)] == ["C9"]

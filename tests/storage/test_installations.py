@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 from slack_sdk.oauth.installation_store import Bot, Installation
 
-from storage import installations, workspaces
+from storage import forget, workspaces
 from storage.db import Storage
 from storage.installations import (
     WRONG_KEY,
     EncryptedInstallationStore,
     SecretKeyError,
-    SQLiteOAuthStateStore,
     derive_key,
     installed_teams,
+    rekey,
 )
 from storage.migrations import migrate
 
@@ -242,9 +242,7 @@ def test_key_derivation_is_stable_and_separates_secrets():
     assert len({derive_key(s) for s in ("k", "K", "k ", "kk")}) == 4
 
 
-def test_delete_all_forgets_the_workspace_and_only_it(storage, store, monkeypatch):
-    forgotten: list[str] = []
-    monkeypatch.setattr(installations, "ON_FORGET", [lambda db, team: forgotten.append(team)])
+def test_delete_all_forgets_the_workspace_and_only_it(storage, store):
     fleet = workspaces.Fleet(17.5, 0.05, 0.02)
     for team in ("T1", "T2"):
         store.save(installation(team_id=team))
@@ -258,7 +256,6 @@ def test_delete_all_forgets_the_workspace_and_only_it(storage, store, monkeypatc
     assert store.find_bot(enterprise_id=None, team_id="T1") is None
     assert workspaces.get_fleet(db, "T1") is None
     assert workspaces.channel(db, "C-T1") is None
-    assert forgotten == ["T1"]
     # The other workspace keeps everything.
     assert store.find_bot(enterprise_id=None, team_id="T2") is not None
     assert workspaces.get_fleet(db, "T2") == fleet
@@ -266,11 +263,11 @@ def test_delete_all_forgets_the_workspace_and_only_it(storage, store, monkeypatc
     assert installed_teams(storage) == [(None, "T2")]
 
 
-def test_delete_all_removes_the_tokens_even_when_a_forget_hook_fails(storage, store, monkeypatch):
-    def broken(db, team):
+def test_delete_all_removes_the_tokens_even_when_forgetting_fails(storage, store, monkeypatch):
+    def broken(db, team, now):
         raise RuntimeError("subscriptions table is gone")
 
-    monkeypatch.setattr(installations, "ON_FORGET", [broken])
+    monkeypatch.setattr(forget, "forget_team", broken)
     store.save(installation())
     workspaces.set_fleet(storage.db, "T1", workspaces.Fleet(20.0, 0.06, 0.0), "U1", T0)
 
@@ -334,36 +331,74 @@ def test_installed_teams_lists_each_bot_once_oldest_first(store):
     ]
 
 
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
+# -- the key: every token checked, and rotated ------------------------------------------------
 
-    def __call__(self) -> float:
-        return self.now
+NEW_KEY = "a new key of well over thirty-two characters"
 
 
-@pytest.mark.parametrize(
-    ("age_s", "valid"),
-    [(0, True), (599, True), (600, False), (3600, False)],
-)
-def test_oauth_state_works_once_and_only_until_it_expires(storage, age_s, valid):
-    clock = Clock(T0)
-    states = SQLiteOAuthStateStore(storage, expiration_seconds=600, clock=clock)
-    state = states.issue()
-
-    clock.now = T0 + age_s
-    assert states.consume(state) is valid
-    assert states.consume(state) is False
+def sealed_values(storage: Storage) -> list[str]:
+    rows = storage.db.execute(
+        "SELECT bot_token, bot_refresh_token FROM slack_bots UNION ALL "
+        "SELECT user_token, user_refresh_token FROM slack_installations"
+    ).fetchall()
+    hooks = storage.db.execute("SELECT incoming_webhook_url FROM slack_installations").fetchall()
+    return [v for row in [*rows, *hooks] for v in row if v is not None]
 
 
-def test_oauth_states_are_unguessable_and_expired_ones_are_swept(storage):
-    clock = Clock(T0)
-    states = SQLiteOAuthStateStore(storage, expiration_seconds=600, clock=clock)
-    issued = {states.issue() for _ in range(20)}
-    assert len(issued) == 20 and all(len(s) >= 32 for s in issued)
-    assert states.consume("not-a-state") is False
+def test_check_key_tries_every_token_not_only_the_first(storage, store):
+    store.save(installation(team_id="T1"))
+    store.save(installation(team_id="T2", installed_at=T0 + 1))
+    # T3's tokens were sealed with another key (a restored backup, a half-done migration).
+    EncryptedInstallationStore(storage, "some other key").save(installation(team_id="T3"))
 
-    clock.now = T0 + 601
-    fresh = states.issue()
-    left = [r[0] for r in storage.db.execute("SELECT state FROM slack_oauth_states")]
-    assert left == [fresh]
+    check = store.verify_key()  # some open: no exception, the bot serves T1 and T2
+
+    assert (check.tokens, check.failed, check.workspaces) == (15, 5, ("T3",))
+    assert check.problem.startswith(f"{WRONG_KEY} for 5 of 15 stored tokens (workspaces T3)")
+    assert "must reinstall" in check.problem
+    assert "\n" not in check.problem
+
+
+def test_verify_key_refuses_when_no_token_opens(storage, store):
+    store.save(installation(team_id="T1"))
+    store.save(installation(team_id="T2"))
+
+    with pytest.raises(SecretKeyError) as raised:
+        EncryptedInstallationStore(storage, "some other key").verify_key()
+
+    message = str(raised.value)
+    assert "none of the 10 stored tokens decrypts (workspaces T1, T2)" in message
+    assert "Set the key they were saved with" in message
+    assert store.check_key().problem is None
+
+
+def test_rekey_reseals_every_token_under_the_new_key(storage, store):
+    for team in ("T1", "T2"):
+        store.save(installation(team_id=team))
+    store.save(installation(team_id=None, enterprise_id="E1", is_enterprise_install=True))
+    before = sealed_values(storage)
+
+    assert rekey(storage, KEY, NEW_KEY) == len(before) == 15
+
+    after = sealed_values(storage)
+    assert not set(before) & set(after)
+    new, old = EncryptedInstallationStore(storage, NEW_KEY), store
+    assert (new.check_key().tokens, new.check_key().failed) == (15, 0)
+    assert old.check_key().failed == 15
+    for team in ("T1", "T2"):
+        found = new.find_installation(enterprise_id=None, team_id=team)
+        assert {k: getattr(found, k) for k in SECRETS} == SECRETS
+    org = new.find_bot(enterprise_id="E1", team_id=None, is_enterprise_install=True)
+    assert org.bot_token == SECRETS["bot_token"]
+
+
+def test_rekey_is_all_or_nothing(storage, store):
+    store.save(installation(team_id="T1"))
+    EncryptedInstallationStore(storage, "some other key").save(installation(team_id="T2"))
+    before = sealed_values(storage)
+
+    with pytest.raises(SecretKeyError):
+        rekey(storage, KEY, NEW_KEY)
+
+    assert sealed_values(storage) == before
+    assert store.find_bot(enterprise_id=None, team_id="T1").bot_token == SECRETS["bot_token"]

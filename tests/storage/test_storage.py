@@ -17,7 +17,7 @@ import pytest
 from bot.lines import CostLine
 from bot.market.snapshot import Network, Quote, Snapshot
 from storage import costs, snapshots
-from storage.db import BUSY_TIMEOUT_MS, Storage
+from storage.db import BUSY_TIMEOUT_MS, Storage, database_files, readable_by_others
 from storage.migrations import MIGRATION_SETS, migrate, pending
 
 REPO = Path(__file__).resolve().parents[2]
@@ -385,3 +385,37 @@ def test_online_backup_is_a_readable_copy(storage: Storage, tmp_path: Path) -> N
     assert migrate(copy.db) == []
     assert snapshots.latest(copy.db) == snap(100.0)
     copy.close()
+
+
+# --- at rest: owner-only files ---------------------------------------------------------------
+
+
+def test_a_new_database_and_its_wal_and_shm_are_owner_only(tmp_path: Path) -> None:
+    old_umask = os.umask(0o022)  # the usual umask, which gives SQLite's own default 0644
+    try:
+        st = Storage(tmp_path / "new.db")
+        migrate(st.db)  # writes: the -wal and -shm files exist now
+        files = database_files(st.path)
+        assert all(p.exists() for p in files)
+        assert {p.name: p.stat().st_mode & 0o777 for p in files} == {
+            "new.db": 0o600,
+            "new.db-wal": 0o600,
+            "new.db-shm": 0o600,
+        }
+        assert readable_by_others(files) == []
+        st.close()
+    finally:
+        os.umask(old_umask)
+
+
+def test_files_other_users_can_read_are_found(tmp_path: Path) -> None:
+    shared = tmp_path / "old.db"
+    sqlite3.connect(shared).execute("CREATE TABLE t (x)").connection.close()
+    shared.chmod(0o644)
+    private = tmp_path / "private.db"
+    Storage(private).db.execute("SELECT 1")
+
+    assert readable_by_others([shared, private, tmp_path / "missing.db"]) == [(shared, 0o644)]
+    # An existing file keeps its mode: the operator decides, the bot warns at start.
+    Storage(shared).db.execute("SELECT 1")
+    assert shared.stat().st_mode & 0o777 == 0o644

@@ -343,3 +343,103 @@ def test_costs_and_db_through_the_console_script(tmp_path: Path, env: dict) -> N
     exported = hashfloor(tmp_path, "costs", "export", "-w", "T1", env={"HASHFLOOR_DB": str(target)})
     no_traceback(exported)
     assert workspace_rows(exported.stdout, "T1") == [("Acme", "cash", 65_000.0, "", "")]
+
+
+# --- the key of the stored tokens -------------------------------------------------------------
+
+OLD_KEY = "the key the tokens were saved with, 32+"
+NEW_KEY = "the key they are sealed with from now on"
+
+
+def seal_tokens(db_path: Path, key: str, teams: tuple[str, ...]) -> None:
+    from slack_sdk.oauth.installation_store import Installation
+
+    from storage.db import Storage
+    from storage.installations import EncryptedInstallationStore
+    from storage.migrations import migrate
+
+    storage = Storage(db_path)
+    migrate(storage.db)
+    for team in teams:
+        EncryptedInstallationStore(storage, key).save(
+            Installation(
+                app_id="A1",
+                team_id=team,
+                user_id="U1",
+                bot_token=f"xoxb-{team}-bot",
+                bot_id="B1",
+                bot_user_id="UBOT",
+                bot_refresh_token=f"xoxe-1-{team}",
+                installed_at=1.0,
+            )
+        )
+    storage.close()
+
+
+def opens(db_path: Path, key: str) -> tuple[int, int]:
+    """(tokens stored, tokens `key` opens)."""
+    from storage.db import Storage
+    from storage.installations import EncryptedInstallationStore
+
+    storage = Storage(db_path)
+    try:
+        check = EncryptedInstallationStore(storage, key).check_key()
+    finally:
+        storage.close()
+    return check.tokens, check.tokens - check.failed
+
+
+def test_db_rekey_reseals_every_token(cli: Callable[..., Result], db_path: Path) -> None:
+    seal_tokens(db_path, OLD_KEY, ("T1", "T2", "T3"))
+
+    got = cli(
+        "db",
+        "rekey",
+        env={"HASHFLOOR_SECRET_KEY": OLD_KEY, "HASHFLOOR_NEW_SECRET_KEY": NEW_KEY},
+    )
+
+    assert got.exit_code == 0, got.output
+    assert "re-encrypted 6 stored tokens" in got.stdout
+    assert "Set HASHFLOOR_SECRET_KEY to it" in got.stdout
+    assert opens(db_path, NEW_KEY) == (6, 6)
+    assert opens(db_path, OLD_KEY) == (6, 0)
+    assert NEW_KEY not in got.output and OLD_KEY not in got.output
+
+
+def test_db_rekey_takes_the_new_key_as_an_option(cli: Callable[..., Result], db_path: Path):
+    seal_tokens(db_path, OLD_KEY, ("T1",))
+    got = cli("db", "rekey", "--new-key", NEW_KEY, env={"HASHFLOOR_SECRET_KEY": OLD_KEY})
+    assert got.exit_code == 0, got.output
+    assert opens(db_path, NEW_KEY) == (2, 2)
+
+
+@pytest.mark.parametrize(
+    ("env", "words"),
+    [
+        ({"HASHFLOOR_NEW_SECRET_KEY": NEW_KEY}, "HASHFLOOR_SECRET_KEY (the current key) is not"),
+        (
+            {"HASHFLOOR_SECRET_KEY": OLD_KEY, "HASHFLOOR_NEW_SECRET_KEY": "short"},
+            "the new key: must be at least 32 characters (it has 5)",
+        ),
+        (
+            {"HASHFLOOR_SECRET_KEY": "x" * 40, "HASHFLOOR_NEW_SECRET_KEY": NEW_KEY},
+            "none of the 4 stored tokens decrypts",
+        ),
+    ],
+)
+def test_db_rekey_refuses_and_changes_nothing(
+    cli: Callable[..., Result], db_path: Path, env: dict[str, str], words: str
+) -> None:
+    seal_tokens(db_path, OLD_KEY, ("T1", "T2"))
+
+    got = cli("db", "rekey", env=env)
+
+    assert got.exit_code == 2
+    assert words in " ".join(got.output.split())
+    assert opens(db_path, OLD_KEY) == (4, 4)
+
+
+def test_db_backup_is_readable_by_its_owner_only(cli: Callable[..., Result], tmp_path: Path):
+    target = tmp_path / "private-backup.db"
+    assert cli("db", "backup", str(target)).exit_code == 0
+    assert target.stat().st_mode & 0o777 == 0o600
