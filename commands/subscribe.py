@@ -15,6 +15,7 @@ from storage import alerts, workspaces
 USAGE = (
     "`/hashfloor subscribe [cash|allin|all|<cost id>|fleet|below <usd>]` (default: cash and allin)"
 )
+UNDELIVERED_SHOWN_S = 7 * 86_400  # how far back status lists messages that were given up on
 
 
 def parse_keys(toks: list[str]) -> list[str]:
@@ -130,4 +131,11 @@ def status_section(ctx: Ctx) -> list[Block]:
                 f"`{fmt.escape(r['paused_reason'])}` — invite the bot or subscribe again to resume"
             )
         out.append(entry)
+    # Messages given up on (a code final for that message, or an unknown one past its retries):
+    # never a silent drop.
+    for f in alerts.undelivered(db, ctx.channel_id, ctx.now - UNDELIVERED_SHOWN_S):
+        out.append(
+            f":warning: not delivered: the {f['kind']} of {fmt.when(f['created_at'])} "
+            f"({f['attempts']} tries) — Slack said `{fmt.escape(f['last_error'] or '?')}`"
+        )
     return [bk.section("*Alerts in this channel*\n" + "\n".join(out))]

@@ -90,6 +90,12 @@ def m001_rules_outbox(db: Database) -> None:
     db["outbox"].create_index(["status", "channel_id", "id"])
 
 
+@migrations()
+def m002_outbox_unknown_errors(db: Database) -> None:
+    # Answers with an error code Hashfloor does not know: retried, but only so many times.
+    db["outbox"].add_column("unknown_errors", int, not_null_default=0)
+
+
 # --- rules ----------------------------------------------------------------------------------
 
 
@@ -288,14 +294,32 @@ def enqueue(
     return cur.lastrowid if cur.rowcount else None
 
 
-def due(db: Database, now: float, limit: int = 500) -> list[dict[str, Any]]:
-    """The oldest pending row of each channel whose time has come: per-channel order is kept."""
+def due(
+    db: Database, now: float, horizon: float | None = None, limit: int = 500
+) -> list[dict[str, Any]]:
+    """The oldest pending row of each channel whose time has come: per-channel order is kept.
+
+    `horizon`: the longest wait a row is ever given. A `not_before` further ahead than that was
+    set before the wall clock stepped back, and is due now rather than hours from now.
+    """
+    late = "" if horizon is None else " OR o.not_before > ?"
+    params = [now] if horizon is None else [now, now + horizon]
     return select(
         db,
         "SELECT o.* FROM outbox o JOIN (SELECT channel_id, MIN(id) AS id FROM outbox"
         " WHERE status = 'pending' GROUP BY channel_id) head ON o.id = head.id"
-        " WHERE o.not_before <= ? ORDER BY o.id LIMIT ?",
-        [now, limit],
+        f" WHERE (o.not_before <= ?{late}) ORDER BY o.id LIMIT ?",
+        [*params, limit],
+    )
+
+
+def undelivered(db: Database, channel_id: str, since: float, limit: int = 3) -> list[dict]:
+    """The channel's latest rows that were given up on (failed) since `since`, newest first."""
+    return select(
+        db,
+        "SELECT kind, created_at, sent_at, attempts, last_error FROM outbox"
+        " WHERE channel_id = ? AND status = 'failed' AND sent_at >= ? ORDER BY id DESC LIMIT ?",
+        [channel_id, since, limit],
     )
 
 
@@ -320,10 +344,14 @@ def mark_sent(db: Database, row: dict[str, Any], ts: str | None, now: float) -> 
         )
 
 
-def retry_later(db: Database, outbox_id: int, not_before: float, error: str) -> None:
+def retry_later(
+    db: Database, outbox_id: int, not_before: float, error: str, unknown: bool = False
+) -> None:
+    """Try again at `not_before`; `unknown`: Slack answered an error code Hashfloor does not know."""
     db.execute(
-        "UPDATE outbox SET not_before = ?, attempts = attempts + 1, last_error = ? WHERE id = ?",
-        [not_before, error, outbox_id],
+        "UPDATE outbox SET not_before = ?, attempts = attempts + 1, last_error = ?,"
+        " unknown_errors = unknown_errors + ? WHERE id = ?",
+        [not_before, error, int(unknown), outbox_id],
     )
 
 

@@ -1,15 +1,18 @@
 """The delivery worker: sends outbox rows to Slack, in order, exactly as DESIGN §5 says.
 
 - per channel, rows go in id order, at most one message per second;
-- HTTP 429 waits out Retry-After; 5xx and network errors back off and retry;
+- HTTP 429 waits out Retry-After; 5xx, network errors and answers that are not Slack's JSON back
+  off and retry; an unknown error code is retried a bounded number of times;
 - a row is marked sent only after Slack accepted it (a crash in between resends, never loses);
-- permanent errors pause the channel's (or the workspace's) rules and are logged.
+- permanent errors pause the channel's (or the workspace's) rules and are logged; a code final
+  for one message ends its row, shown in /hashfloor status.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +23,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.alerts import messages
 from storage import alerts
 from storage.db import Storage
 
@@ -27,6 +31,60 @@ log = logging.getLogger("hashfloor.delivery")
 
 PER_CHANNEL_INTERVAL_S = 1.0
 BACKOFF_S = (1, 2, 5, 15, 30, 60, 120, 300)
+# The longest a row ever waits (a Retry-After is capped to it too); see alerts.due's horizon.
+MAX_WAIT_S = float(BACKOFF_S[-1])
+# An error code Hashfloor does not know is retried this many times (about 10 minutes of
+# backoff), then the row is marked failed and /hashfloor status shows it.
+UNKNOWN_ERROR_TRIES = 8
+
+# Codes Slack documents for chat.postMessage that no retry can change for this message: the row
+# ends (failed, shown in /hashfloor status). Codes that pause the channel or the workspace are
+# alerts.PERMANENT_ERRORS and alerts.TEAM_ERRORS.
+FINAL_ERRORS = frozenset(
+    {
+        "msg_too_long",
+        "no_text",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "too_many_attachments",
+        "invalid_attachments",
+        "invalid_arguments",
+        "invalid_arg_name",
+        "invalid_array_arg",
+        "invalid_charset",
+        "invalid_form_data",
+        "invalid_post_type",
+        "missing_post_type",
+        "invalid_json",
+        "json_not_object",
+        "invalid_metadata_format",
+        "invalid_metadata_schema",
+        "metadata_too_large",
+        "cannot_reply_to_message",
+        "restricted_action",
+        "restricted_action_read_only_channel",
+        "restricted_action_thread_only_channel",
+        "restricted_action_non_threadable_channel",
+        "missing_scope",
+        "not_allowed_token_type",
+        "no_permission",
+        "ekm_access_denied",
+    }
+)
+# Codes Slack documents as temporary: retried with backoff, without limit.
+TRANSIENT_ERRORS = frozenset(
+    {
+        "ratelimited",
+        "rate_limited",
+        "message_limit_exceeded",
+        "service_unavailable",
+        "fatal_error",
+        "internal_error",
+        "request_timeout",
+        "team_added_to_org",
+    }
+)
+_CODE = re.compile(r"[a-z][a-z0-9_]{1,80}")
 
 ClientFor = Callable[[str, str | None], WebClient | None]
 
@@ -36,32 +94,67 @@ class Outcome:
     kind: str  # sent | retry | permanent | failed
     detail: str = ""
     retry_after: float = 0.0
+    unknown: bool = False  # Slack answered an error code Hashfloor does not know
 
 
-def classify_error(exc: Exception, attempts: int) -> Outcome:
-    """What a failed send means: wait, retry with backoff, pause, or give up on this row."""
-    if isinstance(exc, SlackApiError):
-        resp = exc.response
-        status = getattr(resp, "status_code", 200)
-        error = (resp.get("error") if hasattr(resp, "get") else None) or f"HTTP {status}"
-        if status == 429:
-            try:
-                wait = float(resp.headers.get("Retry-After", resp.headers.get("retry-after", 1)))
-            except (TypeError, ValueError, AttributeError):
-                wait = 1.0
-            return Outcome("retry", "rate limited (429)", max(wait, 1.0))
-        if status >= 500:
-            return Outcome("retry", f"HTTP {status}", BACKOFF_S[min(attempts, len(BACKOFF_S) - 1)])
-        if error in alerts.PERMANENT_ERRORS or error in alerts.TEAM_ERRORS:
-            return Outcome("permanent", error)
-        if error in ("ratelimited", "service_unavailable", "fatal_error", "internal_error"):
-            return Outcome("retry", error, BACKOFF_S[min(attempts, len(BACKOFF_S) - 1)])
-        return Outcome("failed", error)
-    # Network errors, timeouts, a non-JSON answer: the message may or may not have arrived, but
-    # losing an alert is worse than a rare duplicate.
-    return Outcome(
-        "retry", f"{type(exc).__name__}: {exc}"[:200], BACKOFF_S[min(attempts, len(BACKOFF_S) - 1)]
-    )
+def backoff(attempts: int) -> float:
+    return float(BACKOFF_S[min(attempts, len(BACKOFF_S) - 1)])
+
+
+def error_code(resp: Any) -> str | None:
+    """The `error` of an answer that is Slack's JSON, or None for anything else.
+
+    slack_sdk turns a body that is not JSON (a proxy's HTML page, an empty or a truncated body)
+    into an `error` of its own ("Received a response in a non-JSON format: …"); that is not a
+    code, and neither is a JSON body that is not an object.
+    """
+    data = getattr(resp, "data", resp)
+    error = data.get("error") if isinstance(data, dict) else None
+    return error if isinstance(error, str) and _CODE.fullmatch(error) else None
+
+
+def _unreadable(resp: Any, status: int) -> str:
+    """A short description of an answer that is not Slack's JSON, for logs and status."""
+    headers = getattr(resp, "headers", None) or {}
+    ctype = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    kind = ctype.split(";")[0].strip() or "no content type"
+    return f"HTTP {status}, not a Slack answer ({kind})"
+
+
+def classify_error(exc: Exception, attempts: int, unknown_errors: int = 0) -> Outcome:
+    """What a failed send means: wait, retry with backoff, pause, or give up on this row.
+
+    DESIGN §5: only an explicit Slack error code known to be final ends a row; every other
+    answer — HTML, an empty or truncated body, a 5xx, a timeout — is retried with backoff; an
+    unknown code is retried UNKNOWN_ERROR_TRIES times (`unknown_errors`: how many so far).
+    """
+    if not isinstance(exc, SlackApiError):
+        # Network errors, timeouts: the message may or may not have arrived, but losing an alert
+        # is worse than a rare duplicate.
+        return Outcome("retry", f"{type(exc).__name__}: {exc}"[:200], backoff(attempts))
+    resp = exc.response
+    status = getattr(resp, "status_code", None) or 200
+    code = error_code(resp)
+    if status == 429 or code in ("ratelimited", "rate_limited"):
+        headers = getattr(resp, "headers", None) or {}
+        try:
+            wait = float(headers.get("Retry-After", headers.get("retry-after", 1)))
+        except (TypeError, ValueError):
+            wait = 1.0
+        return Outcome("retry", f"rate limited ({status})", min(max(wait, 1.0), MAX_WAIT_S))
+    if code in alerts.PERMANENT_ERRORS or code in alerts.TEAM_ERRORS:
+        return Outcome("permanent", code)
+    if code in FINAL_ERRORS:
+        return Outcome("failed", code)
+    if code is None:
+        return Outcome("retry", _unreadable(resp, status), backoff(attempts))
+    if code in TRANSIENT_ERRORS or status >= 500:
+        return Outcome("retry", f"{code} (HTTP {status})", backoff(attempts))
+    if unknown_errors + 1 >= UNKNOWN_ERROR_TRIES:
+        return Outcome(
+            "failed", f"{code} (not a code Hashfloor knows; tried {unknown_errors + 1} times)"
+        )
+    return Outcome("retry", code, backoff(attempts), unknown=True)
 
 
 class DeliveryWorker:
@@ -88,12 +181,18 @@ class DeliveryWorker:
         now = self.clock()
         rows = [
             r
-            for r in alerts.due(self.storage.db, now)
-            if now - self._last_sent.get(r["channel_id"], 0.0) >= PER_CHANNEL_INTERVAL_S
+            for r in alerts.due(self.storage.db, now, horizon=MAX_WAIT_S + 60)
+            if self._may_send(r["channel_id"], now)
         ]
         if not rows:
             return 0
         return sum(self._pool.map(self._send, rows))
+
+    def _may_send(self, channel: str, now: float) -> bool:
+        """One message per second per channel. A last send "in the future" means the wall clock
+        went back: the pace is long over, not hours away."""
+        elapsed = now - self._last_sent.get(channel, float("-inf"))
+        return elapsed < 0 or elapsed >= PER_CHANNEL_INTERVAL_S
 
     def _send(self, row: dict[str, Any]) -> int:
         db = self.storage.db
@@ -102,6 +201,7 @@ class DeliveryWorker:
             self._pause(row, "no token for this workspace (uninstalled?)")
             return 0
         thread_ts = None
+        text, blocks = row["text"], json.loads(row["blocks"] or "[]")
         if row["thread_of"]:
             parent = alerts.get(db, row["thread_of"])
             if parent and parent["status"] == "pending":
@@ -109,20 +209,34 @@ class DeliveryWorker:
                 alerts.retry_later(db, row["id"], self.clock() + 1, "waiting for the alert")
                 return 0
             thread_ts = parent["ts"] if parent and parent["status"] == "sent" else None
+            if parent and parent["status"] == "sent" and not thread_ts:
+                # Slack accepted the alert without telling its ts: the recovery goes top-level
+                # and says which alert it ends.
+                text, blocks = messages.unthreaded(text, blocks, parent["sent_at"])
         self._last_sent[row["channel_id"]] = self.clock()
         try:
             resp = client.chat_postMessage(
                 channel=row["channel_id"],
-                text=row["text"],
-                blocks=json.loads(row["blocks"] or "[]") or None,
+                text=text,
+                blocks=blocks or None,
                 thread_ts=thread_ts,
                 unfurl_links=False,
                 unfurl_media=False,
             )
         except Exception as exc:
-            return self._failed(row, classify_error(exc, row["attempts"] or 0))
+            out = classify_error(exc, row["attempts"] or 0, row.get("unknown_errors") or 0)
+            return self._failed(row, out)
+        ts = resp.get("ts") if isinstance(resp.data, dict) else None
         with self.storage.transaction():  # the row and its rule's "last message" together
-            alerts.mark_sent(db, row, resp.get("ts"), self.clock())
+            alerts.mark_sent(db, row, ts, self.clock())
+        if not ts:
+            # Accepted: sending again would post it twice. Marked sent without its ts; a
+            # recovery of it is posted top-level with a note instead of in its thread.
+            log.warning(
+                "Slack accepted %s for %s without its ts: a reply cannot go in its thread",
+                row["key"],
+                row["channel_id"],
+            )
         log.info("sent %s %s to %s", row["kind"], row["key"], row["channel_id"])
         return 1
 
@@ -137,7 +251,7 @@ class DeliveryWorker:
                 out.detail,
                 out.retry_after,
             )
-            alerts.retry_later(db, row["id"], now + out.retry_after, out.detail)
+            alerts.retry_later(db, row["id"], now + out.retry_after, out.detail, out.unknown)
         elif out.kind == "permanent":
             self._pause(row, out.detail)
         else:

@@ -81,3 +81,13 @@ def where_it_stands(
         bk.section(":bell: *Subscribed* — this is not an alert" + note),
         bk.section("\n".join(rows)),
     ]
+
+
+def unthreaded(
+    text: str, blocks: list[dict[str, Any]], alert_sent_at: float | None
+) -> tuple[str, list[dict[str, Any]]]:
+    """A recovery posted top-level because Slack accepted its alert without returning the alert's
+    ts (so there is no thread to reply in): the message says which alert it ends."""
+    when = fmt.when(alert_sent_at) if alert_sent_at else "earlier"
+    note = f"This ends the alert posted {when} (Slack did not return its id, so not in its thread)."
+    return f"{text} ({note})", [*blocks, bk.context(note)]

@@ -195,6 +195,27 @@ def test_three_429s_in_a_row_still_give_exactly_one_message(
     assert row["status"] == "sent" and row["attempts"] == 4
 
 
+@pytest.mark.parametrize(
+    ("shape", "status"), [("html", 200), ("html", 502), ("empty", 200), ("truncated", 200)]
+)
+def test_answers_that_are_not_slacks_json_are_retried_until_exactly_one_message(
+    bot: BotProcess, market: FakeMarket, slack: FakeSlack, shape: str, status: int
+) -> None:
+    """DESIGN §5: a proxy's HTML page, an empty or a truncated body is transient, never final."""
+    started(bot)
+    bot.subscribe("C0PROXY")
+    slack.fail("chat.postMessage", times=2, shape=shape, status=status)
+    market.set_price(BELOW)
+    # Backoff 1 s, then 2 s after the two bad answers.
+    slack.wait_for(lambda _: accepted_posts(slack), timeout=TWO_POLLS + 3 + 5)
+    bot.wait_polls(3)
+    assert [c.status for c in slack.calls_to("chat.postMessage")] == [status, status, 200]
+    assert len(slack.messages("C0PROXY")) == 1
+    (row,) = bot.db.outbox()
+    assert row["status"] == "sent" and row["attempts"] == 3
+    assert row["ts"] == accepted_posts(slack)[0].response["ts"]
+
+
 def test_an_archived_channel_pauses_its_subscription_and_status_says_so(
     bot: BotProcess, market: FakeMarket, slack: FakeSlack
 ) -> None:

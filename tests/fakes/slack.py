@@ -7,6 +7,7 @@ refuse or stall any method.
 
     with FakeSlack() as slack:
         slack.fail("chat.postMessage", times=1, status=429, retry_after=1)
+        slack.fail("chat.postMessage", times=2, shape="html", status=502)  # a proxy's error page
         ...  # run the bot with SLACK_API_URL=slack.url
         slack.wait_for(lambda calls: any(c.method == "chat.postMessage" and c.ok for c in calls))
 """
@@ -56,6 +57,18 @@ class Call:
         return self.status == 200 and bool(self.response.get("ok"))
 
 
+# Answers that are not Slack's JSON (DESIGN §5: "every other answer from Slack is transient").
+# html, empty and truncated come from something between the bot and Slack (a proxy, a cut
+# connection): the request never reached Slack, so nothing is posted. no_ts is Slack accepting the
+# message but answering only {"ok": true}: the message is posted, its ts is not returned.
+SHAPES = ("html", "empty", "truncated", "no_ts")
+_HTML_PAGE = (
+    b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
+    b"<body><h1>Bad Gateway</h1><p>The proxy could not reach slack.com.</p></body></html>"
+)
+_TRUNCATED = b'{"ok": true, "channel": "C0'
+
+
 @dataclass
 class _Fault:
     times: int | None  # None: until reset()
@@ -63,6 +76,7 @@ class _Fault:
     error: str
     retry_after: int
     channel: str | None
+    shape: str | None = None  # one of SHAPES: answer that instead of {"ok": false, "error": …}
 
 
 class _Server(ThreadingHTTPServer):
@@ -269,15 +283,25 @@ class FakeSlack:
         error: str | None = None,
         retry_after: int = 1,
         channel: str | None = None,
+        shape: str | None = None,
     ) -> None:
         """Answer the next `times` calls of `method` (all of them if None) with a failure.
 
         status=429 answers HTTP 429 with Retry-After; status=5xx an HTTP server error; error=...
-        alone answers HTTP 200 {"ok": false, "error": error}. With channel, only calls aimed at
-        that channel fail. Faults queue up: a second fail() on a method acts after the first.
+        alone answers HTTP 200 {"ok": false, "error": error}. shape= one of SHAPES answers that
+        (HTTP 200 unless status says otherwise). With channel, only calls aimed at that channel
+        fail. Faults queue up: a second fail() on a method acts after the first.
         """
         if times is not None and times < 1:
             raise ValueError("times must be at least 1, or None for every call")
+        if shape is not None:
+            if shape not in SHAPES:
+                raise ValueError(f"shape must be one of {SHAPES}")
+            with self._changed:
+                self._faults.setdefault(method, []).append(
+                    _Fault(times, status or 200, "", retry_after, channel, shape)
+                )
+            return
         if status is None:
             if error is None:
                 raise ValueError("fail() needs a status, an error, or both")
@@ -298,6 +322,14 @@ class FakeSlack:
                 self._delays[method] = seconds
             else:
                 self._delays.pop(method, None)
+
+    def clear_faults(self, method: str | None = None) -> None:
+        """Remove the faults of `method` (of every method if None); calls and delays stay."""
+        with self._changed:
+            if method is None:
+                self._faults.clear()
+            else:
+                self._faults.pop(method, None)
 
     def reset(self) -> None:
         """Forget calls, uploads, responses and revoked tokens; remove faults and delays."""
@@ -332,10 +364,13 @@ class FakeSlack:
             args = {"_body": body.decode("utf-8", "replace")}
         token = _token_of(headers, args)
         extra: dict[str, str] = {}
+        raw: tuple[bytes, str] | None = None  # a body that is not Slack's JSON, and its type
         with self._changed:
             fault = self._take_fault(method, args)
             delay = self._delays.get(method, 0.0)
-            if fault is not None:
+            if fault is not None and fault.shape is not None:
+                status, answer, raw = self._shaped(fault, method, args, token)
+            elif fault is not None:
                 status, answer = fault.status, {"ok": False, "error": fault.error}
                 if fault.status == 429:
                     extra["Retry-After"] = str(fault.retry_after)
@@ -352,8 +387,28 @@ class FakeSlack:
             self._changed.notify_all()
         if delay:
             self._closing.wait(delay)
+        if raw is not None:
+            request.answer(status, *raw)
+            return
         payload = json.dumps(answer).encode()
         request.answer(status, payload, "application/json; charset=utf-8", extra)
+
+    def _shaped(
+        self, fault: _Fault, method: str, args: dict[str, Any], token: str | None
+    ) -> tuple[int, dict[str, Any], tuple[bytes, str] | None]:
+        """(status, the JSON recorded as the answer, the raw body if not JSON) of a shaped fault."""
+        json_type = "application/json; charset=utf-8"
+        if fault.shape == "html":
+            return fault.status, {}, (_HTML_PAGE, "text/html; charset=utf-8")
+        if fault.shape == "empty":
+            return fault.status, {}, (b"", json_type)
+        if fault.shape == "truncated":
+            return fault.status, {}, (_TRUNCATED, json_type)
+        # no_ts: Slack accepts (the message is posted) but the answer carries no ts.
+        answer = self._answer(method, args, token)
+        if answer.get("ok"):
+            answer = {"ok": True}
+        return fault.status, answer, None
 
     def _serve_upload(self, request: _Handler, file_id: str, body: bytes) -> None:
         content_type = request.headers.get("Content-Type", "")

@@ -22,7 +22,7 @@ from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
 import commands
-from bot.alerts.delivery import BACKOFF_S, DeliveryWorker
+from bot.alerts.delivery import BACKOFF_S, UNKNOWN_ERROR_TRIES, DeliveryWorker, classify_error
 from bot.alerts.engine import AlertEngine
 from bot.alerts.messages import BREAKEVEN_ACTION, SNOOZE_ACTION
 from bot.market.snapshot import Network, Quote, Snapshot
@@ -221,6 +221,146 @@ def test_a_network_error_is_retried_later_and_nothing_is_lost(rig: Rig) -> None:
     assert rig.pass_at(t + 1) == 1
     assert [m["text"] for m in rig.slack.messages("C1")] == ["first", "second"]
     assert {alerts.get(rig.db, i)["status"] for i in (first, second)} == {"sent"}
+
+
+# --- answers that are not Slack's JSON, unknown codes, final codes ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("shape", "status"),
+    [("html", 200), ("html", 502), ("html", 403), ("empty", 200), ("truncated", 200)],
+)
+def test_an_answer_that_is_not_slacks_json_is_retried_until_one_message(
+    rig: Rig, shape: str, status: int
+) -> None:
+    (row,) = rig.crossing("C1")
+    rig.slack.fail("chat.postMessage", times=3, shape=shape, status=status)
+    t = rig.clock.t
+    for n in range(3):
+        assert rig.pass_at(t) == 0
+        pending = alerts.get(rig.db, row["id"])
+        assert pending["status"] == "pending", pending["last_error"]
+        assert f"HTTP {status}, not a Slack answer" in pending["last_error"]
+        assert pending["not_before"] == t + BACKOFF_S[n]
+        t = pending["not_before"]
+    assert rig.slack.messages() == []
+    assert rig.pass_at(t) == 1
+    (message,) = rig.slack.messages("C1")
+    sent = alerts.get(rig.db, row["id"])
+    assert sent["status"] == "sent" and sent["attempts"] == 4
+    assert sent["ts"] == rig.posts()[-1].response["ts"]
+    assert rig.pass_at(t + 600) == 0 and len(rig.slack.messages()) == 1
+
+
+def test_a_json_body_that_is_not_an_object_is_retried() -> None:
+    from slack_sdk.errors import SlackApiError
+    from slack_sdk.web import SlackResponse
+
+    for data in (None, [], "ok", {"ok": False}, {"ok": False, "error": ["x"]}):
+        resp = SlackResponse(
+            client=None,
+            http_verb="POST",
+            api_url="",
+            req_args={},
+            data=data,
+            headers={},
+            status_code=200,
+        )
+        out = classify_error(SlackApiError("bad answer", resp), 0)
+        assert out.kind == "retry" and out.retry_after == BACKOFF_S[0], data
+
+
+def test_an_unknown_error_code_is_retried_a_bounded_number_of_times_then_shown(rig: Rig) -> None:
+    (row,) = rig.crossing("C1")
+    rig.slack.fail("chat.postMessage", error="brand_new_error", times=None)
+    t = rig.clock.t
+    for _ in range(UNKNOWN_ERROR_TRIES - 1):
+        assert rig.pass_at(t) == 0
+        pending = alerts.get(rig.db, row["id"])
+        assert pending["status"] == "pending" and pending["last_error"] == "brand_new_error"
+        t = pending["not_before"]
+    assert rig.pass_at(t) == 0
+    failed = alerts.get(rig.db, row["id"])
+    assert failed["status"] == "failed" and "brand_new_error" in failed["last_error"]
+    assert len(rig.posts()) == UNKNOWN_ERROR_TRIES
+    # Not a pause (the channel may be fine), but never a silent drop: status says so.
+    assert alerts.channel_rules(rig.db, "C1")[0]["paused_reason"] is None
+    shown = status_blocks(rig, "C1")
+    assert "not delivered" in shown and "brand_new_error" in shown
+    assert "not delivered" in rig.command("C1", "status").text
+
+
+def test_an_unknown_code_then_a_proper_answer_gives_one_message(rig: Rig) -> None:
+    (row,) = rig.crossing("C1")
+    rig.slack.fail("chat.postMessage", error="brand_new_error", times=2)
+    t = rig.clock.t
+    assert rig.pass_at(t) == 0
+    assert rig.pass_at(t + BACKOFF_S[0]) == 0
+    assert rig.pass_at(t + BACKOFF_S[0] + BACKOFF_S[1]) == 1
+    assert len(rig.slack.messages("C1")) == 1
+    assert alerts.get(rig.db, row["id"])["status"] == "sent"
+    assert "not delivered" not in status_blocks(rig, "C1")
+
+
+@pytest.mark.parametrize("error", ["msg_too_long", "invalid_blocks"])
+def test_a_code_final_for_one_message_ends_its_row_only(rig: Rig, error: str) -> None:
+    rig.crossing("C1")
+    rig.slack.fail("chat.postMessage", error=error, times=1)
+    assert rig.pass_at(rig.clock.t) == 0
+    assert [r["status"] for r in rig.outbox()] == ["failed"]
+    assert len(rig.posts()) == 1
+    assert alerts.channel_rules(rig.db, "C1")[0]["paused_reason"] is None
+    assert error in status_blocks(rig, "C1") and "not delivered" in status_blocks(rig, "C1")
+    # The channel still gets the next message.
+    rig.poll(91_000)
+    rig.poll(91_000)
+    assert rig.pass_at(rig.clock.t) == 1
+    assert len(rig.slack.messages("C1")) == 1
+
+
+def test_a_timeout_is_retried(rig: Rig) -> None:
+    (row,) = rig.crossing("C1")
+    client_for = rig.client_for
+
+    def impatient(team: str, enterprise: str | None = None) -> WebClient | None:
+        client = client_for(team, enterprise)
+        if client is not None:
+            client.timeout = 0.3
+        return client
+
+    rig.worker.client_for = impatient
+    rig.slack.delay("chat.postMessage", 1.0)
+    t = rig.clock.t
+    assert rig.pass_at(t) == 0
+    pending = alerts.get(rig.db, row["id"])
+    assert pending["status"] == "pending" and "timed out" in pending["last_error"].lower()
+    rig.slack.delay("chat.postMessage", 0)
+    assert rig.pass_at(pending["not_before"]) == 1
+    sent = alerts.get(rig.db, row["id"])
+    assert sent["status"] == "sent" and sent["ts"] == rig.posts()[-1].response["ts"]
+    # Slack had accepted the timed-out post: the one duplicate the design accepts over a loss.
+    assert len(rig.slack.messages("C1")) == 2
+
+
+def test_accepted_without_a_ts_is_sent_once_and_its_recovery_says_which_alert_it_ends(
+    rig: Rig,
+) -> None:
+    (alert,) = rig.crossing("C1")
+    rig.slack.fail("chat.postMessage", times=1, shape="no_ts")
+    assert rig.pass_at(rig.clock.t) == 1
+    sent = alerts.get(rig.db, alert["id"])
+    assert sent["status"] == "sent" and sent["ts"] is None
+    assert rig.pass_at(rig.clock.t + 600) == 0  # accepted: never sent again
+    assert len(rig.slack.messages("C1")) == 1
+    rig.poll(91_000)
+    rig.poll(91_000)
+    assert rig.pass_at(rig.clock.t) == 1
+    first, recovery = rig.slack.messages("C1")
+    assert "thread_ts" not in recovery
+    assert "ends the alert posted" in recovery["text"]
+    assert "ends the alert posted" in json.dumps(recovery["blocks"])
+    assert recovery["text"].startswith(json.loads(json.dumps(rig.outbox()[1]["text"])))
+    assert {r["status"] for r in rig.outbox()} == {"sent"}
 
 
 # --- permanent errors ---------------------------------------------------------------------------
