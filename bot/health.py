@@ -32,5 +32,6 @@ def health(
         "price_usd": good.price_usd if good else None,
         "pending_deliveries": pending() if pending else 0,
         "stale_after_s": STALE_AFTER_S,
+        "role": service.role,
     }
     return (503 if stale else 200), body

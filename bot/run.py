@@ -116,8 +116,11 @@ class Runner:
         from bot.background import Background
 
         background = Background(self.service)
-        if self.guard.start(background.interval_jobs):
-            background.start()
+        # Holder or standby: a standby takes over polling, alerts, delivery and digests when the
+        # holder exits (DESIGN §10, fail-over); delivery stops before the lock is let go.
+        self.guard.start(
+            background.interval_jobs, on_start=background.start, on_stop=background.stop
+        )
         wsgi = WsgiApp(app, self.service, background.delivery.pending)
         try:
             if mode(self.settings) == "socket":
@@ -127,7 +130,6 @@ class Runner:
         finally:
             _finish_after_ack_work(app)
             self.guard.stop()
-            background.stop()
             self.service.close()
             log.info("stopped")
 

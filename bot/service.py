@@ -44,6 +44,8 @@ class Hashfloor:
         self.metrics = Metrics(sources=tuple(settings.price_sources))
         # Work that follows each stored poll (alert rules); each hook runs even if another fails.
         self.after_poll: list[AfterPoll] = []
+        # "scheduler" while this process holds the scheduler lock (bot.scheduler.SchedulerGuard).
+        self.role = "standby"
 
     def migrate(self) -> list[str]:
         return migrate(self.storage.db)

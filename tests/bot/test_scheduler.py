@@ -8,13 +8,14 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.scheduler import SchedulerGuard, build_scheduler
+from bot.scheduler import SchedulerGuard, build_scheduler, retry_seconds
 from bot.scheduler_lock import SchedulerLock
 from bot.service import Hashfloor
 from bot.settings import Settings, load_settings
@@ -208,3 +209,44 @@ def test_the_lock_file_is_owner_only(tmp_path: Path) -> None:
         lock.release()
     finally:
         os.umask(old_umask)
+
+
+def test_a_standby_takes_over_when_the_holder_dies(db_path: Path, children: list) -> None:
+    """Fail-over (DESIGN §10): the lock is retried, and the take-over starts the workers."""
+    with FakeMarket() as market:
+        env = {**market.env(), "HASHFLOOR_DB": str(db_path)}
+        first = spawn(GUARDED, env=env)
+        children.append(first)
+        assert first_line(first) == "True"
+
+        settings = settings_for(
+            market, db_path, hashfloor_poll_seconds=2, hashfloor_allow_fast_poll=True
+        )
+        svc = Hashfloor(settings)
+        svc.migrate()
+        guard = SchedulerGuard(svc)
+        assert guard.retry_s == 1.0  # half a poll interval: a take-over within two
+        started, stopped = threading.Event(), threading.Event()
+        try:
+            assert guard.start([], on_start=started.set, on_stop=stopped.set) is False
+            assert guard.role == svc.role == "standby"
+            assert not started.wait(2 * guard.retry_s)  # the holder is alive: still standing by
+
+            first.send_signal(signal.SIGTERM)
+            first.wait(timeout=30)
+            assert started.wait(30), "the standby never took over"
+            assert guard.role == svc.role == "scheduler"
+            assert guard.scheduler is not None and guard.scheduler.get_job("poll") is not None
+            assert guard.lock.holder() == str(os.getpid())
+        finally:
+            guard.stop()
+        assert stopped.is_set()  # the workers stop before the lock is let go
+        assert guard.lock.acquire()
+        guard.lock.release()
+        svc.close()
+
+
+def test_retry_interval() -> None:
+    assert retry_seconds(1) == 0.5
+    assert retry_seconds(15) == 5.0
+    assert retry_seconds(60) == 5.0
