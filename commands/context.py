@@ -16,6 +16,7 @@ class Roles:
     is_guest: bool = False  # restricted or ultra-restricted
     is_stranger: bool = False  # from another organisation (Slack Connect)
     is_unknown: bool = False  # Slack did not say who this is (users.info failed)
+    token_refused: bool = False  # ...because Slack refused the bot's token: retrying will not help
 
 
 class PermissionDenied(Exception):
@@ -41,6 +42,11 @@ class Ctx:
         """Guests and people from other organisations cannot change anything."""
         r = self.roles()
         if r.is_unknown and not r.is_admin:
+            if r.token_refused:
+                raise PermissionDenied(
+                    "Slack refused the bot's token — ask whoever installed Hashfloor to "
+                    "reinstall it or to check SLACK_BOT_TOKEN."
+                )
             raise PermissionDenied(
                 "Hashfloor could not check who you are with Slack just now; try again in a minute."
             )

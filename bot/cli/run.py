@@ -27,7 +27,20 @@ def register(app: typer.Typer) -> None:
                 highlight=False,
             )
             raise typer.Exit(2)
-        if mode(settings) == "oauth":
+        from bot.slack.token_check import check_bot_token, placeholder_problem
+
+        problem = placeholder_problem(settings)
+        if problem:
+            err.print(f"hashfloor run: {problem}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2)
+        token_check = None
+        if mode(settings) != "oauth":
+            # DESIGN §10: a refused token stops the bot now; Slack unreachable only warns.
+            token_check = check_bot_token(settings)
+            if token_check.fatal:
+                err.print(f"hashfloor run: {token_check.line}", highlight=False, soft_wrap=True)
+                raise typer.Exit(2)
+        else:
             from bot.service import Hashfloor
             from bot.slack.oauth import installation_store, require_secret_key
 
@@ -44,6 +57,9 @@ def register(app: typer.Typer) -> None:
             if check.problem:  # some tokens only: the others' workspaces are served
                 err.print(f"hashfloor: {check.problem}", highlight=False)
         logs.setup(settings.hashfloor_log_format, logging.INFO)
+        if token_check is not None:
+            level = logging.WARNING if token_check.warn else logging.INFO
+            logging.getLogger("hashfloor.run").log(level, "%s", token_check.line)
         Runner(settings).run()
 
     @app.command()

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.slack.token_check import TOKEN_REFUSED
 from commands.context import Roles
 
 log = logging.getLogger("hashfloor.users")
@@ -41,8 +42,13 @@ class UserRoles:
             user = client.users_info(user=user_id)["user"]
         except SlackApiError as exc:
             # Unknown means no rights: a change refused is safer than one allowed by mistake.
-            log.warning("users.info %s failed: %s", user_id, exc.response.get("error"))
-            return Roles(is_admin=user_id in self.admins, is_unknown=True)
+            error = exc.response.get("error")
+            refused = error in TOKEN_REFUSED
+            if refused:
+                log.error("users.info %s: Slack refused the bot token (%s)", user_id, error)
+            else:
+                log.warning("users.info %s failed: %s", user_id, error)
+            return Roles(is_admin=user_id in self.admins, is_unknown=True, token_refused=refused)
         roles = Roles(
             is_admin=bool(user.get("is_admin") or user.get("is_owner")) or user_id in self.admins,
             is_guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),

@@ -61,6 +61,9 @@ def bot(
     )
     try:
         socket_mode.wait_connected()
+        # the start-up check of the bot token (DESIGN §10); the tests count what comes after it
+        assert [c.token for c in slack.calls_to("auth.test")] == [TOKEN]
+        slack.reset()
         yield running
     finally:
         kill(running)

@@ -384,6 +384,20 @@ def test_when_slack_cannot_say_who_someone_is_nothing_changes(
     assert audit_rows(service) == [(TEAM, LISTED, "costs.add")]
 
 
+@pytest.mark.parametrize("error", ["invalid_auth", "token_revoked", "account_inactive"])
+def test_a_refused_bot_token_is_named_not_try_again_later(
+    app: App, slack: FakeSlack, service: Hashfloor, error: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Retrying cannot help here, so the user learns whom to ask instead of "try again in a minute".
+    slack.fail("users.info", times=None, error=error)
+    command(app, slack, "/hashfloor", "mute 4h", user="U0MEMBER", reply_to="mute")
+    text = reply_at(slack, "mute")["text"]
+    assert "Slack refused the bot's token — ask whoever installed Hashfloor" in text
+    assert "try again" not in text
+    assert audit_rows(service) == []
+    assert f"Slack refused the bot token ({error})" in caplog.text
+
+
 # --- events: a retried delivery has no second side effect ------------------------------------
 
 
