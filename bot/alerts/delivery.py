@@ -3,7 +3,8 @@
 - per channel, rows go in id order, at most one message per second;
 - HTTP 429 waits out Retry-After; 5xx and network errors back off and retry;
 - a row is marked sent only after Slack accepted it (a crash in between resends, never loses);
-- permanent errors pause the channel's (or the workspace's) rules and are logged.
+- permanent errors pause the channel's (or the workspace's) rules and are logged;
+- a recovery whose alert never reached the channel is not posted (see `_unheard`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ log = logging.getLogger("hashfloor.delivery")
 
 PER_CHANNEL_INTERVAL_S = 1.0
 BACKOFF_S = (1, 2, 5, 15, 30, 60, 120, 300)
+
+UNHEARD = "its alert never reached the channel"
 
 ClientFor = Callable[[str, str | None], WebClient | None]
 
@@ -108,6 +111,8 @@ class DeliveryWorker:
                 # The alert is still queued ahead of its recovery; ordering keeps this rare.
                 alerts.retry_later(db, row["id"], self.clock() + 1, "waiting for the alert")
                 return 0
+            if parent and parent["status"] == "failed" and row["kind"] == "recovery":
+                return self._unheard(row)
             thread_ts = parent["ts"] if parent and parent["status"] == "sent" else None
         self._last_sent[row["channel_id"]] = self.clock()
         try:
@@ -125,6 +130,15 @@ class DeliveryWorker:
             alerts.mark_sent(db, row, resp.get("ts"), self.clock())
         log.info("sent %s %s to %s", row["kind"], row["key"], row["channel_id"])
         return 1
+
+    def _unheard(self, row: dict[str, Any]) -> int:
+        """A recovery from an alert that never reached the channel is not posted: the channel was
+        last told the price stood above the line (the subscription's confirmation or the previous
+        recovery), and that is true again, so "recovered" would answer an alert nobody saw. A
+        "where it stands" message instead would repeat what the channel already believes."""
+        alerts.mark_failed(self.storage.db, row["id"], UNHEARD, self.clock())
+        log.warning("%s for %s not posted: %s", row["key"], row["channel_id"], UNHEARD)
+        return 0
 
     def _failed(self, row: dict[str, Any], out: Outcome) -> int:
         db = self.storage.db
