@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from bot.service import Hashfloor
 from storage import audit
@@ -33,6 +34,9 @@ class Ctx:
     # Lazy: looking a user up may need Slack (users.info); reads never call it.
     roles: Callable[[], Roles] = Roles
     channel_name: str | None = None
+    # Posts a message visibly in this channel; returns None when Slack took it, else Slack's
+    # error code. None where there is no Slack (the console). Changes only: it calls Slack.
+    post: Callable[[str, list[dict[str, Any]]], str | None] | None = None
 
     @property
     def team(self) -> str:

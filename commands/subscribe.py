@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from bot import fmt
 from bot.alerts import engine, messages, rules
-from bot.alerts.targets import Target, resolve
+from bot.alerts.targets import Target, resolve, rule_name
 from bot.lines import named_keys
 from bot.slack import blocks as bk
-from bot.slack.blocks import Block, Reply
+from bot.slack.blocks import Block, Reply, line_sections
 from commands import parsing
 from commands.context import Ctx
 from storage import alerts, workspaces
@@ -56,6 +56,32 @@ def _targets(ctx: Ctx, keys: list[str]) -> list[tuple[str, Target]]:
     return out
 
 
+# Slack's answers to a post in a channel the bot cannot post in (DESIGN §5: a subscription
+# must be able to arrive).
+NOT_THERE = ("not_in_channel", "channel_not_found")
+
+
+def _cannot_post(error: str) -> Reply:
+    if error in NOT_THERE:
+        msg = (
+            "Hashfloor is not in this channel, so its alerts could not arrive here. "
+            "Type `/invite @Hashfloor` in the channel, then subscribe again. Nothing was saved."
+        )
+    elif error == "is_archived":
+        msg = "This channel is archived: alerts could not arrive here. Nothing was saved."
+    elif error == "unreachable":
+        msg = (
+            "Hashfloor could not reach Slack to check that it can post here. Nothing was saved; "
+            "try again in a minute."
+        )
+    else:
+        msg = (
+            f"Slack did not let Hashfloor post in this channel (`{fmt.escape(error)}`), so its "
+            "alerts could not arrive here. Nothing was saved."
+        )
+    return Reply(text=msg, blocks=[bk.section(f":no_entry: {msg}")])
+
+
 def subscribe(ctx: Ctx, toks: list[str]) -> Reply:
     if not ctx.channel_id:
         raise parsing.ParseError("subscribe", "run it in the channel that should get the alerts")
@@ -63,10 +89,23 @@ def subscribe(ctx: Ctx, toks: list[str]) -> Reply:
     ctx.require_member()
     db = ctx.service.storage.db
     price, fresh = engine.fresh_price(db, ctx.now)
-    stood = []
-    with ctx.service.storage.transaction():
-        for key, target in targets:
+    existing = {r["line_key"]: r for r in alerts.channel_rules(db, ctx.channel_id)}
+    planned = []
+    for key, target in targets:
+        row = existing.get(key)
+        if row is not None and not row["paused_reason"]:
+            state = alerts.rule_state(row)  # an active rule is kept as it is
+        else:
             state = rules.initial_state(price, fresh, target.line.value_usd, ctx.now)
+        planned.append((key, target, state))
+    stood = [(target.line, state.state) for _, target, state in planned]
+    if ctx.post is not None:
+        # Posted before anything is saved: if the channel cannot get this, it cannot get alerts.
+        text, blocks = messages.where_it_stands(price, stood, fresh, by=ctx.user_id)
+        if refused := ctx.post(text, blocks):
+            return _cannot_post(refused)
+    with ctx.service.storage.transaction():
+        for key, target, state in planned:
             alerts.add_rule(
                 db,
                 ctx.team,
@@ -78,29 +117,59 @@ def subscribe(ctx: Ctx, toks: list[str]) -> Reply:
                 ctx.user_id,
                 ctx.now,
             )
-            existing = next(
-                r for r in alerts.channel_rules(db, ctx.channel_id) if r["line_key"] == key
-            )
-            stood.append((target.line, existing["state"]))
         ctx.audit("subscribe", channel=ctx.channel_id, lines=[k for k, _ in targets])
+    if ctx.post is not None:
+        msg = "Subscribed: the confirmation is posted in this channel, where the alerts will go."
+        return Reply(text=msg, blocks=[bk.section(f":bell: {msg}")])
     text, blocks = messages.where_it_stands(price, stood, fresh)
     return Reply(text=text, blocks=blocks)
 
 
+def _names(ctx: Ctx, keys: list[str]) -> list[str]:
+    """The rules as people wrote them, escaped for mrkdwn."""
+    db = ctx.service.storage.db
+    lines = engine.benchmark_lines(db, ctx.team)
+    fleet = workspaces.get_fleet(db, ctx.team_id)
+    net = engine.network(db)
+    return [fmt.escape(rule_name(k, resolve(k, lines, fleet, net))) for k in keys]
+
+
 def unsubscribe(ctx: Ctx, toks: list[str]) -> Reply:
+    """`all`: every rule of the channel, whatever its kind (DESIGN §5.1); `below` alone: every
+    price level; nothing: the default set, cash and all-in, as `subscribe` adds it."""
     if not ctx.channel_id:
         raise parsing.ParseError("unsubscribe", "run it in the channel")
-    keys = parse_keys(toks)
-    ctx.require_member()
     db = ctx.service.storage.db
+    have = [r["line_key"] for r in alerts.channel_rules(db, ctx.channel_id)]
+    words = [t.lower() for t in toks]
+    if "all" in words:
+        keys = have
+    elif words == ["below"]:
+        keys = [k for k in have if k.startswith("below:")]
+    else:
+        keys = parse_keys(toks)
+    ctx.require_member()
+    names = dict(zip(have, _names(ctx, have), strict=True))
     with ctx.service.storage.transaction():
         gone = [k for k in keys if alerts.remove_rule(db, ctx.channel_id, k)]
         ctx.audit("unsubscribe", channel=ctx.channel_id, lines=gone)
+    left = [names[k] for k in have if k not in gone]
     if not gone:
         msg = "This channel was not subscribed to that."
     else:
-        msg = "Unsubscribed from " + ", ".join(f"`{k}`" for k in gone) + "."
+        msg = "Unsubscribed from " + _and([names[k] for k in gone]) + "."
+    if left:
+        msg += (
+            " Still subscribed here: " + _and(left) + " (`/hashfloor unsubscribe all` removes "
+            "every rule)."
+        )
+    else:
+        msg += " This channel gets no alerts now."
     return Reply(text=msg, blocks=[bk.section(msg)])
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def status_section(ctx: Ctx) -> list[Block]:
@@ -117,11 +186,9 @@ def status_section(ctx: Ctx) -> list[Block]:
     out = []
     for r in rows:
         target = resolve(r["line_key"], lines, fleet, net)
-        name = (
-            f"{fmt.escape(target.line.label)} ({fmt.usd(target.line.value_usd)})"
-            if target
-            else f"`{r['line_key']}` (line no longer exists)"
-        )
+        name = fmt.escape(rule_name(r["line_key"], target))
+        if target is not None and not r["line_key"].startswith("below:"):
+            name += f" ({fmt.usd(target.line.value_usd)})"
         since = f" since {fmt.when(r['since'])}" if r["since"] else ""
         last = f"; last message {fmt.when(r['last_message_at'])}" if r["last_message_at"] else ""
         entry = f"• {name}: *{r['state']}*{since}{last}"
@@ -138,4 +205,7 @@ def status_section(ctx: Ctx) -> list[Block]:
             f":warning: not delivered: the {f['kind']} of {fmt.when(f['created_at'])} "
             f"({f['attempts']} tries) — Slack said `{fmt.escape(f['last_error'] or '?')}`"
         )
-    return [bk.section("*Alerts in this channel*\n" + "\n".join(out))]
+    # Room for the status reply's other sections (heading, settings) within Slack's 50 blocks.
+    return line_sections(
+        ["*Alerts in this channel*", *out], budget=bk.MAX_BLOCKS - 5, more="see the App Home"
+    )

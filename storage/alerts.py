@@ -135,15 +135,25 @@ def add_rule(
     now: float,
     enterprise_id: str | None = None,
 ) -> tuple[int, bool]:
-    """Subscribe; returns (rule id, created). An existing rule is kept as it is (and unpaused)."""
+    """Subscribe; returns (rule id, created). An active rule is kept as it is; a paused one starts
+    afresh from `state`: it was not stepped while paused, and the alert it holds open never
+    reached the channel, so no recovery may follow it."""
     existing = select(
         db, "SELECT * FROM rules WHERE channel_id = ? AND line_key = ?", [channel_id, line_key]
     )
     if existing:
         rid = existing[0]["id"]
         if existing[0]["paused_reason"]:
-            db.execute(
-                "UPDATE rules SET paused_reason = NULL, paused_at = NULL WHERE id = ?", [rid]
+            db["rules"].update(
+                rid,
+                {
+                    "paused_reason": None,
+                    "paused_at": None,
+                    "alert_outbox_id": None,
+                    "last_line_usd": line_usd,
+                    "last_line_version": line_version,
+                    **state_columns(state),
+                },
             )
         return rid, False
     table = db["rules"]

@@ -5,7 +5,8 @@
   off and retry; an unknown error code is retried a bounded number of times;
 - a row is marked sent only after Slack accepted it (a crash in between resends, never loses);
 - permanent errors pause the channel's (or the workspace's) rules and are logged; a code final
-  for one message ends its row, shown in /hashfloor status.
+  for one message ends its row, shown in /hashfloor status;
+- a recovery whose alert never reached the channel is not posted (see `_unheard`).
 """
 
 from __future__ import annotations
@@ -85,6 +86,8 @@ TRANSIENT_ERRORS = frozenset(
     }
 )
 _CODE = re.compile(r"[a-z][a-z0-9_]{1,80}")
+
+UNHEARD = "its alert never reached the channel"
 
 ClientFor = Callable[[str, str | None], WebClient | None]
 
@@ -208,6 +211,8 @@ class DeliveryWorker:
                 # The alert is still queued ahead of its recovery; ordering keeps this rare.
                 alerts.retry_later(db, row["id"], self.clock() + 1, "waiting for the alert")
                 return 0
+            if parent and parent["status"] == "failed" and row["kind"] == "recovery":
+                return self._unheard(row)
             thread_ts = parent["ts"] if parent and parent["status"] == "sent" else None
             if parent and parent["status"] == "sent" and not thread_ts:
                 # Slack accepted the alert without telling its ts: the recovery goes top-level
@@ -239,6 +244,15 @@ class DeliveryWorker:
             )
         log.info("sent %s %s to %s", row["kind"], row["key"], row["channel_id"])
         return 1
+
+    def _unheard(self, row: dict[str, Any]) -> int:
+        """A recovery from an alert that never reached the channel is not posted: the channel was
+        last told the price stood above the line (the subscription's confirmation or the previous
+        recovery), and that is true again, so "recovered" would answer an alert nobody saw. A
+        "where it stands" message instead would repeat what the channel already believes."""
+        alerts.mark_failed(self.storage.db, row["id"], UNHEARD, self.clock())
+        log.warning("%s for %s not posted: %s", row["key"], row["channel_id"], UNHEARD)
+        return 0
 
     def _failed(self, row: dict[str, Any], out: Outcome) -> int:
         db = self.storage.db

@@ -6,6 +6,7 @@ from typing import Any
 
 from bot import economics as econ
 from bot import fmt
+from bot.alerts import rules
 from bot.lines import CostLine
 from bot.slack import blocks as bk
 
@@ -57,29 +58,54 @@ def crossing(
     return text, blocks
 
 
+def expectation(state: str, price_usd: float, line_usd: float) -> str:
+    """What the rule will alert on next, worded from where the price is now and what the rule
+    has confirmed: between two polls (or inside the 1% band) they may differ, and saying
+    "if it falls below" of a price already below would contradict the sentence before it."""
+    below_now = rules.classify(price_usd, line_usd) == "below"
+    if state == "below":
+        if below_now:
+            return "you will be alerted when it recovers above it"
+        recovered = fmt.usd(line_usd * (1 + rules.RECOVERY_BAND))
+        return (
+            f"it has not yet held above {recovered} (the line + 1%) for two polls: "
+            "you will be alerted when it does"
+        )
+    if state == "above":
+        if not below_now:
+            return "you will be alerted if it falls below it"
+        return "it has not yet stayed below it for two polls: you will be alerted if it does"
+    return "the rule takes its state from the next fresh poll, silently; alerts follow from there"
+
+
 def where_it_stands(
-    price_usd: float | None, lines: list[tuple[CostLine, str]], fresh: bool
+    price_usd: float | None,
+    lines: list[tuple[CostLine, str]],
+    fresh: bool,
+    by: str | None = None,
 ) -> tuple[str, list[dict[str, Any]]]:
-    """The subscription confirmation: where the price stands against each new rule's line."""
+    """The subscription confirmation: where the price stands against each new rule's line.
+    `by`: the user who subscribed, when the confirmation is posted in the channel for all."""
+    who = f"<@{by}> subscribed this channel" if by else "Subscribed"
     if price_usd is None:
         head = (
             "No fresh price yet: each rule will take its state from the first good poll, silently."
         )
         body = "\n".join(f"• {_line_name(line)} ({fmt.usd(line.value_usd)})" for line, _ in lines)
-        return head, [bk.section(f":bell: Subscribed. {head}"), bk.section(body)]
+        text = f"{who}. {head}" if by else head
+        return text, [bk.section(f":bell: {who}. {head}"), bk.section(body)]
     rows = []
     for line, state in lines:
         margin = econ.margin_over_line(price_usd, line.value_usd)
-        verb = "falls below" if state != "below" else "recovers above"
         rows.append(
             f"• BTC {fmt.usd(price_usd)} is {fmt.margin_words(margin)} {_line_name(line)} "
-            f"({fmt.usd(line.value_usd)}): you will be alerted if it {verb} it."
+            f"({fmt.usd(line.value_usd)}): {expectation(state, price_usd, line.value_usd)}."
         )
     note = "" if fresh else " (from the last good data; the sources are not fresh right now)"
-    text = "Subscribed. " + " ".join(r.removeprefix("• ") for r in rows)
+    text = f"{who}. " + " ".join(r.removeprefix("• ") for r in rows)
     return text, [
-        bk.section(":bell: *Subscribed* — this is not an alert" + note),
-        bk.section("\n".join(rows)),
+        bk.section(f":bell: *{who}* — this is not an alert" + note),
+        *bk.line_sections(rows),
     ]
 
 

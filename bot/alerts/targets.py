@@ -65,3 +65,22 @@ def resolve(
             return None
     line = benchmark_lines.get(key)
     return Target(line, f"{line.value_usd:.2f}") if line else None
+
+
+def rule_name(key: str, target: Target | None) -> str:
+    """A rule as people wrote it (`below $80,000`, the cost line's name), never its internal key;
+    plain text: escape it where it is shown."""
+    if key.startswith("below:"):
+        try:
+            return f"below {fmt.usd(float(key.removeprefix('below:')))}"
+        except ValueError:
+            return "a price level"
+    if target is not None:
+        return target.line.label
+    if key == "fleet":
+        return "your fleet's breakeven (not available now)"
+    if key.startswith("cost:"):
+        return f"cost line #{key.removeprefix('cost:')} (removed)"
+    return {"cash": "the CoinShares cash cost", "allin": "the CoinShares all-in cost"}.get(
+        key, "a line that no longer exists"
+    )

@@ -19,7 +19,49 @@ Block = dict[str, Any]
 
 
 def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """At most `limit` characters, never ending inside `&…;`, `<…>` or a `*…*` span: half an
+    entity, link or mention shows as garbage, and an unclosed `*` turns the rest bold."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    lt = cut.rfind("<")
+    if lt != -1 and ">" not in cut[lt:]:
+        cut = cut[:lt]
+    if cut.count("*") % 2:
+        cut = cut[: cut.rfind("*")]
+    return cut.rstrip() + "…"
+
+
+def pack_lines(lines: list[str], limit: int = MAX_SECTION_CHARS) -> list[list[str]]:
+    """Lines grouped, in order, into as few texts as fit in `limit` characters each (joined by
+    newlines); a line longer than that is cut on its own."""
+    groups: list[list[str]] = []
+    size = 0
+    for line in lines:
+        line = _cut(line, limit)
+        if groups and size + 1 + len(line) <= limit:
+            groups[-1].append(line)
+            size += 1 + len(line)
+        else:
+            groups.append([line])
+            size = len(line)
+    return groups
+
+
+def line_sections(lines: list[str], budget: int = MAX_BLOCKS, more: str = "") -> list[Block]:
+    """One line per row, spread over sections within Slack's limits instead of cut at 3,000
+    characters. At most `budget` blocks: when the lines need more, the last block counts the
+    lines left out ("…and 12 more: see `/costs`", with `more` after the colon)."""
+    groups = pack_lines(lines)
+    if len(groups) > budget:
+        groups = groups[: max(budget - 1, 0)]
+        left = len(lines) - sum(len(g) for g in groups)
+        note = f"…and {left} more" + (f": {more}" if more else "")
+        return [*(section("\n".join(g)) for g in groups), context(note)]
+    return [section("\n".join(g)) for g in groups]
 
 
 def header(text: str) -> Block:

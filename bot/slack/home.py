@@ -214,14 +214,7 @@ def _digests(entries: Sequence[DigestEntry]) -> list[Block]:
 
 def _pack(rows: list[str]) -> list[str]:
     """Rows joined by newlines into as few section texts as fit in 3,000 characters each."""
-    texts: list[str] = []
-    for row in rows:
-        row = _cut(row, bk.MAX_SECTION_CHARS)
-        if texts and len(texts[-1]) + 1 + len(row) <= bk.MAX_SECTION_CHARS:
-            texts[-1] += "\n" + row
-        else:
-            texts.append(row)
-    return texts
+    return ["\n".join(group) for group in bk.pack_lines(rows)]
 
 
 def _fit(blocks: list[Block]) -> list[Block]:

@@ -143,7 +143,9 @@ class FakeSlack:
         self.app_id = app_id
         # Configuration, kept by reset(): fields merged over the defaults of each answer.
         self.users: dict[str, dict[str, Any]] = {}  # users.info, by user id
-        self.channels: dict[str, dict[str, Any]] = {}  # conversations.info, by channel id
+        # conversations.info, by channel id; `"is_member": False` also makes chat.postMessage and
+        # chat.update there fail as Slack's do: not_in_channel, or channel_not_found when private.
+        self.channels: dict[str, dict[str, Any]] = {}
         self.auth: dict[str, dict[str, Any]] = {}  # auth.test, by token (multi-workspace)
         self.oauth_response: dict[str, Any] | None = None  # oauth.v2.access body; None: default
         # Sent as `x-oauth-scopes` with every answer to a call that carried a token, as Slack does.
@@ -517,12 +519,21 @@ class FakeSlack:
         channel = args.get("channel")
         if not channel:
             return _error("channel_not_found")
+        if refused := self._membership_problem(channel):
+            return _error(refused)
         if problem := _message_problem(args):
             return _error(problem)
         ts = self._next_ts()
         message = self._message(args, ts)
         self._posted[(channel, ts)] = message
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _membership_problem(self, channel: str) -> str | None:
+        """Slack refuses a bot's post in a channel it is not in; a private one it cannot see."""
+        config = self.channels.get(channel, {})
+        if config.get("is_member", True):
+            return None
+        return "channel_not_found" if config.get("is_private") else "not_in_channel"
 
     def _chat_update(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         channel, ts = args.get("channel"), args.get("ts")

@@ -134,6 +134,21 @@ def test_permanent_error_for_one_channel(slack, client):
     assert client.chat_postMessage(channel="C456", text="x")["ok"]
 
 
+def test_a_channel_the_bot_is_not_in_refuses_its_posts(slack, client):
+    slack.channels["C0PUBLIC"] = {"is_member": False}
+    slack.channels["C0SECRET"] = {"is_member": False, "is_private": True}
+
+    public = slack_error(lambda: client.chat_postMessage(channel="C0PUBLIC", text="x"))
+    secret = slack_error(lambda: client.chat_postMessage(channel="C0SECRET", text="x"))
+
+    assert public.response["error"] == "not_in_channel"
+    assert secret.response["error"] == "channel_not_found"
+    assert client.conversations_info(channel="C0PUBLIC")["channel"]["is_member"] is False
+    assert slack.messages() == []
+    slack.channels["C0PUBLIC"]["is_member"] = True  # /invite @Hashfloor
+    assert client.chat_postMessage(channel="C0PUBLIC", text="x")["ok"]
+
+
 def test_faults_queue_in_order(slack, client):
     slack.fail("auth.test", status=429, retry_after=0)
     slack.fail("auth.test", error="account_inactive")

@@ -2,8 +2,9 @@
 
 The app runs with `process_before_response`, so a read is answered in the request's own thread
 with no hand-off to Bolt's worker pool: SQLite only, no network call on this path. A change
-(which may call users.info to check the user's role, then answers at the `response_url`) runs as
-a lazy listener in the worker pool, after the empty ack has gone back to Slack.
+(which may call users.info to check the user's role, `subscribe` posts its confirmation in the
+channel, then answers at the `response_url`) runs as a lazy listener in the worker pool, after the
+empty ack has gone back to Slack.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 import commands
 from bot.service import Hashfloor
@@ -31,6 +33,22 @@ def _is_read(command: dict[str, Any]) -> bool:
     return not _is_change(command)
 
 
+def post_in_channel(
+    client: WebClient, channel: str | None, text: str, blocks: list[dict[str, Any]]
+) -> str | None:
+    """A visible message in the channel; None when Slack accepted it, else why not, in a word."""
+    try:
+        client.chat_postMessage(
+            channel=channel or "", text=text, blocks=blocks, unfurl_links=False, unfurl_media=False
+        )
+    except SlackApiError as exc:
+        return exc.response.get("error") or f"HTTP {exc.response.status_code}"
+    except Exception as exc:  # network: Slack could not be asked
+        log.warning("posting in %s: %s", channel, exc)
+        return "unreachable"
+    return None
+
+
 def register(app: App, service: Hashfloor, roles: UserRoles) -> None:
     def ctx(command: dict[str, Any], client: WebClient) -> Ctx:
         team_id, user_id = command.get("team_id"), command["user_id"]
@@ -42,6 +60,9 @@ def register(app: App, service: Hashfloor, roles: UserRoles) -> None:
             now=service.clock(),
             roles=lambda: roles.lookup(client, team_id, user_id),
             channel_name=command.get("channel_name"),
+            post=lambda text, blocks: post_in_channel(
+                client, command.get("channel_id"), text, blocks
+            ),
         )
 
     def answer_read(ack: Ack, command: dict[str, Any], client: WebClient) -> None:

@@ -15,7 +15,7 @@ from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from bot.alerts import engine
-from bot.alerts.targets import resolve
+from bot.alerts.targets import resolve, rule_name
 from bot.digest import channels
 from bot.service import Hashfloor
 from bot.slack.home import DigestEntry, Subscription, home_view
@@ -40,7 +40,7 @@ def dashboard(service: Hashfloor, team_id: str | None, now: float) -> dict[str, 
         subs.append(
             Subscription(
                 channel_id=r["channel_id"],
-                label=target.line.label if target else r["line_key"],
+                label=rule_name(r["line_key"], target),
                 value_usd=target.line.value_usd if target else None,
                 state=r["state"],
                 since=r["since"],

@@ -398,6 +398,55 @@ def test_a_channel_slack_refuses_pauses_its_rules_and_says_so(
     assert "paused" not in status_blocks(rig, "C1")
 
 
+def test_a_recovery_whose_alert_never_arrived_is_not_posted(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    (alert,) = rig.crossing("C1")
+    rig.slack.fail("chat.postMessage", error="invalid_blocks", channel="C1", times=1)
+    rig.pass_at(rig.clock.t)  # a final refusal that does not pause: the alert is lost
+    assert alerts.get(rig.db, alert["id"])["status"] == "failed"
+    rig.poll(91_000)
+    rig.poll(91_000)
+    recovery = rig.outbox()[-1]
+    assert recovery["kind"] == "recovery" and recovery["thread_of"] == alert["id"]
+    with caplog.at_level(logging.WARNING, logger="hashfloor.delivery"):
+        assert rig.pass_at(rig.clock.t + 5) == 0
+    assert rig.slack.messages("C1") == []
+    row = alerts.get(rig.db, recovery["id"])
+    assert (row["status"], row["last_error"]) == ("failed", "its alert never reached the channel")
+    assert any("never reached" in r.getMessage() for r in caplog.records)
+    # The next episode is told in full: its alert, then its recovery in the alert's thread.
+    rig.poll(70_000)
+    rig.poll(70_000)
+    rig.pass_at(rig.clock.t + 5)
+    rig.poll(91_000)
+    rig.poll(91_000)
+    rig.pass_at(rig.clock.t + 5)
+    alert_post, recovery_post = [c for c in rig.posts() if c.ok]
+    assert "fell below" in alert_post.args["text"] and "recovered" in recovery_post.args["text"]
+    assert recovery_post.args["thread_ts"] == alert_post.response["ts"]
+
+
+def test_resubscribing_after_a_pause_starts_from_the_price_now(rig: Rig) -> None:
+    """The alert was refused (not_in_channel) and the rule paused; the price recovered while the
+    bot was away. Subscribing again takes the state from the price, silently: the channel's
+    first message is not a recovery from an alert it never saw."""
+    rig.crossing("C1")
+    rig.slack.fail("chat.postMessage", error="not_in_channel", channel="C1", times=1)
+    rig.pass_at(rig.clock.t)
+    assert alerts.channel_rules(rig.db, "C1")[0]["paused_reason"] == "not_in_channel"
+    rig.poll(91_000)
+    reply = rig.command("C1", "subscribe cash")
+    assert "22.0% above" in reply.text and "if it falls below it" in reply.text
+    (rule,) = alerts.channel_rules(rig.db, "C1")
+    assert (rule["state"], rule["paused_reason"], rule["alert_outbox_id"]) == ("above", None, None)
+    for _ in range(3):
+        rig.poll(91_000)
+    rig.pass_at(rig.clock.t + 5)
+    assert [r["kind"] for r in rig.outbox()] == ["alert"]
+    assert rig.slack.messages("C1") == []
+
+
 @pytest.mark.parametrize("token", ["not-a-slack-token", "revoked"])
 def test_a_refused_token_pauses_the_whole_workspace(
     rig: Rig, token: str, caplog: pytest.LogCaptureFixture
