@@ -42,7 +42,9 @@ class Background:
     def __init__(self, service: Hashfloor) -> None:
         self.service = service
         self.client_for = client_source(service)
-        self.delivery = DeliveryWorker(service.storage, self.client_for, clock=service.clock)
+        self.delivery = DeliveryWorker(
+            service.storage, self.client_for, clock=service.clock, metrics=service.metrics
+        )
         self.engine = AlertEngine(service.storage, on_queued=self.delivery.wake.set)
         service.after_poll.append(self.engine.evaluate)
         # (callable, seconds): jobs the scheduler runs on an interval, e.g. the digest's minute job.

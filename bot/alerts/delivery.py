@@ -25,6 +25,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.alerts import messages
+from bot.metrics import Metrics
 from storage import alerts
 from storage.db import Storage
 
@@ -98,6 +99,7 @@ class Outcome:
     detail: str = ""
     retry_after: float = 0.0
     unknown: bool = False  # Slack answered an error code Hashfloor does not know
+    code: str = ""  # what /metrics counts it as: a Slack code, or network | bad_response | …
 
 
 def backoff(attempts: int) -> float:
@@ -134,7 +136,9 @@ def classify_error(exc: Exception, attempts: int, unknown_errors: int = 0) -> Ou
     if not isinstance(exc, SlackApiError):
         # Network errors, timeouts: the message may or may not have arrived, but losing an alert
         # is worse than a rare duplicate.
-        return Outcome("retry", f"{type(exc).__name__}: {exc}"[:200], backoff(attempts))
+        return Outcome(
+            "retry", f"{type(exc).__name__}: {exc}"[:200], backoff(attempts), code="network"
+        )
     resp = exc.response
     status = getattr(resp, "status_code", None) or 200
     code = error_code(resp)
@@ -144,20 +148,28 @@ def classify_error(exc: Exception, attempts: int, unknown_errors: int = 0) -> Ou
             wait = float(headers.get("Retry-After", headers.get("retry-after", 1)))
         except (TypeError, ValueError):
             wait = 1.0
-        return Outcome("retry", f"rate limited ({status})", min(max(wait, 1.0), MAX_WAIT_S))
+        return Outcome(
+            "retry",
+            f"rate limited ({status})",
+            min(max(wait, 1.0), MAX_WAIT_S),
+            code="ratelimited",
+        )
     if code in alerts.PERMANENT_ERRORS or code in alerts.TEAM_ERRORS:
-        return Outcome("permanent", code)
+        return Outcome("permanent", code, code=code)
     if code in FINAL_ERRORS:
-        return Outcome("failed", code)
+        return Outcome("failed", code, code=code)
     if code is None:
-        return Outcome("retry", _unreadable(resp, status), backoff(attempts))
+        kind = "server_error" if status >= 500 else "bad_response"
+        return Outcome("retry", _unreadable(resp, status), backoff(attempts), code=kind)
     if code in TRANSIENT_ERRORS or status >= 500:
-        return Outcome("retry", f"{code} (HTTP {status})", backoff(attempts))
+        return Outcome("retry", f"{code} (HTTP {status})", backoff(attempts), code="server_error")
     if unknown_errors + 1 >= UNKNOWN_ERROR_TRIES:
         return Outcome(
-            "failed", f"{code} (not a code Hashfloor knows; tried {unknown_errors + 1} times)"
+            "failed",
+            f"{code} (not a code Hashfloor knows; tried {unknown_errors + 1} times)",
+            code=code,
         )
-    return Outcome("retry", code, backoff(attempts), unknown=True)
+    return Outcome("retry", code, backoff(attempts), unknown=True, code=code)
 
 
 class DeliveryWorker:
@@ -167,8 +179,10 @@ class DeliveryWorker:
         client_for: ClientFor,
         clock: Callable[[], float] = time.time,
         threads: int = 8,
+        metrics: Metrics | None = None,
     ) -> None:
         self.storage = storage
+        self.metrics = metrics
         self.client_for = client_for
         self.clock = clock
         self.wake = threading.Event()
@@ -234,6 +248,8 @@ class DeliveryWorker:
         ts = resp.get("ts") if isinstance(resp.data, dict) else None
         with self.storage.transaction():  # the row and its rule's "last message" together
             alerts.mark_sent(db, row, ts, self.clock())
+        if self.metrics is not None:
+            self.metrics.observe_sent(row["kind"])
         if not ts:
             # Accepted: sending again would post it twice. Marked sent without its ts; a
             # recovery of it is posted top-level with a note instead of in its thread.
@@ -257,6 +273,8 @@ class DeliveryWorker:
     def _failed(self, row: dict[str, Any], out: Outcome) -> int:
         db = self.storage.db
         now = self.clock()
+        if self.metrics is not None:
+            self.metrics.observe_slack_error(out.code)
         if out.kind == "retry":
             log.warning(
                 "delivery of %s to %s: %s; retrying in %.0fs",

@@ -26,6 +26,7 @@ from bot.alerts.delivery import BACKOFF_S, UNKNOWN_ERROR_TRIES, DeliveryWorker, 
 from bot.alerts.engine import AlertEngine
 from bot.alerts.messages import BREAKEVEN_ACTION, SNOOZE_ACTION
 from bot.market.snapshot import Network, Quote, Snapshot
+from bot.metrics import Metrics
 from bot.service import Hashfloor
 from bot.settings import Settings, load_settings
 from bot.slack.app import build_app
@@ -65,7 +66,10 @@ class Rig:
         self.engine = AlertEngine(self.storage)
         # team -> bot token; FakeSlack answers invalid_auth to a token that is not xox…
         self.tokens: dict[str, str] = {TEAM: "xoxb-hashfloor"}
-        self.worker = DeliveryWorker(self.storage, self.client_for, clock=self.clock)
+        self.metrics = Metrics()
+        self.worker = DeliveryWorker(
+            self.storage, self.client_for, clock=self.clock, metrics=self.metrics
+        )
 
     def client_for(self, team_id: str, enterprise_id: str | None = None) -> WebClient | None:
         token = self.tokens.get(team_id)
@@ -607,3 +611,19 @@ def test_a_forged_click_is_refused(rig: Rig, app: Any) -> None:
     headers = signed(payload) | {"x-slack-signature": "v0=" + "0" * 64}
     assert app.dispatch(BoltRequest(body=payload, headers=headers)).status == 401
     assert rig.slack.responses("snooze") == []
+
+
+def test_metrics_count_what_slack_accepted_and_refused(rig: Rig) -> None:
+    """/metrics: messages by kind, Slack's answers by error, no channel or team id in labels."""
+    rig.crossing("C1")
+    rig.slack.fail("chat.postMessage", times=1, shape="html", status=200)
+    rig.slack.fail("chat.postMessage", times=1, status=503, error="service_unavailable")
+    t = rig.clock.t
+    assert rig.pass_at(t) == 0
+    assert rig.pass_at(t + 60) == 0
+    assert rig.pass_at(t + 120) == 1
+    text = rig.metrics.exposition().decode()
+    assert 'hashfloor_messages_sent_total{kind="alert"} 1.0' in text
+    assert 'hashfloor_slack_errors_total{error="bad_response"} 1.0' in text
+    assert 'hashfloor_slack_errors_total{error="server_error"} 1.0' in text
+    assert "C1" not in text and TEAM not in text
