@@ -42,7 +42,13 @@ def register(app: typer.Typer) -> None:
                 err.print(f"hashfloor: {exc}", highlight=False)
                 raise typer.Exit(2) from None
         logs.setup(settings.hashfloor_log_format, logging.INFO)
-        Runner(settings).run()
+        from bot.server import ServeError
+
+        try:
+            Runner(settings).run()
+        except ServeError as exc:
+            err.print(f"hashfloor: {exc}", highlight=False)
+            raise typer.Exit(2) from None
 
     @app.command()
     def console(
