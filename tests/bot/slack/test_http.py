@@ -335,6 +335,26 @@ def test_socket_mode_serves_no_slack_route(
     assert slack.calls == [] and slack.responses("r") == []
 
 
+def test_oauth_install_is_served_to_a_browser_unsigned(tmp_path: Path, slack: FakeSlack) -> None:
+    settings = Settings(
+        hashfloor_db=tmp_path / "oauth.db",
+        slack_client_id="1111.2222",
+        slack_client_secret="client-secret-for-tests",
+        slack_signing_secret=SECRET,
+        hashfloor_secret_key="k" * 40,
+        slack_api_url=slack.url,
+    )
+    svc = Hashfloor(settings)
+    svc.migrate()
+    try:
+        with serving(WsgiApp(build_app(svc), svc)) as server:
+            status, _ = request(server.port, "GET", "/slack/install")
+            assert status == 302  # on to Slack's consent page
+            assert request(server.port, "POST", "/slack/install")[0] == 404
+    finally:
+        svc.close()
+
+
 # --- slow clients ---------------------------------------------------------------------------
 
 
