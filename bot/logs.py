@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 
@@ -39,3 +42,29 @@ def setup(fmt: str = "text", level: int = logging.INFO) -> None:
     # waitress warns "Task queue depth is N" whenever a request waits for a free thread: under a
     # burst of slash commands that is every request, and it says nothing an operator can act on.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+
+
+class Throttle:
+    """At most one log line per `every_s` seconds for one kind of event; the rest are counted.
+
+    A flood of refused requests must not flood the log (or the disk), but the first one must show:
+    `ready()` answers whether to log now and how many were held back since the last line.
+    """
+
+    def __init__(self, every_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.every_s = every_s
+        self.clock = clock
+        self._next = float("-inf")
+        self._held = 0
+        self._lock = threading.Lock()
+
+    def ready(self) -> int | None:
+        """The count held back since the last line when a line is due now; None to stay quiet."""
+        now = self.clock()
+        with self._lock:
+            if now < self._next:
+                self._held += 1
+                return None
+            held, self._held = self._held, 0
+            self._next = now + self.every_s
+            return held

@@ -15,6 +15,7 @@ from bot.settings import Settings
 from storage.db import database_files, readable_by_others
 
 if TYPE_CHECKING:
+    from bot.server import HttpServer
     from bot.slack.http import WsgiApp
 
 log = logging.getLogger("hashfloor.run")
@@ -92,16 +93,21 @@ class Runner:
         self.service = Hashfloor(settings)
         self.guard = SchedulerGuard(self.service)
         self._stop = threading.Event()
-        self._server = None
+        self._server: HttpServer | None = None
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        # Only flags: the server stops itself from its own thread (see bot.server).
         log.info("signal %s: finishing in-flight requests, then stopping", signum)
         self._stop.set()
         if self._server is not None:
-            # waitress: stop accepting; run() returns and in-flight tasks drain in close().
-            self._server.close()
+            self._server.stop()
 
     def run(self) -> None:
+        """Serve until a signal; ServeError (port taken) is raised before anything else starts."""
+        from bot.server import HttpServer
+
+        # Bound first: a port in use is a one-line exit, with nothing started or migrated.
+        self._server = HttpServer(self.settings.hashfloor_host, self.settings.port)
         applied = self.service.migrate()
         if applied:
             log.info("database %s migrated: %s", self.settings.hashfloor_db, ", ".join(applied))
@@ -121,9 +127,11 @@ class Runner:
         self.guard.start(
             background.interval_jobs, on_start=background.start, on_stop=background.stop
         )
-        wsgi = WsgiApp(app, self.service, background.delivery.pending)
+        socket_mode = mode(self.settings) == "socket"
+        # Socket Mode: Slack's requests come over the socket; PORT serves no /slack/ route.
+        wsgi = WsgiApp(app, self.service, background.delivery.pending, slack_routes=not socket_mode)
         try:
-            if mode(self.settings) == "socket":
+            if socket_mode:
                 self._run_socket_mode(app, wsgi)
             else:
                 self._serve_http(wsgi)
@@ -134,33 +142,25 @@ class Runner:
             log.info("stopped")
 
     def _serve_http(self, wsgi: WsgiApp) -> None:
-        from waitress.server import create_server
-
-        self._server = create_server(
-            wsgi, host="0.0.0.0", port=self.settings.port, threads=8, ident="hashfloor"
-        )
+        assert self._server is not None
         log.info(
-            "listening on :%s (%s mode) — /slack/events, /healthz",
-            self.settings.port,
+            "listening on %s:%s (%s mode) — %s",
+            self.settings.hashfloor_host,
+            self._server.port,
             mode(self.settings),
+            "/healthz" if not wsgi.slack_routes else "/slack/events, /healthz",
         )
-        if self._stop.is_set():
-            return
-        try:
-            self._server.run()
-        except (OSError, ValueError):
-            # close() from the signal handler makes the select loop fail on its closed socket.
-            if not self._stop.is_set():
-                raise
+        self._server.serve(wsgi)
 
     def _run_socket_mode(self, app: object, wsgi: WsgiApp) -> None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         handler = SocketModeHandler(app, self.settings.slack_app_token)
         handler.connect()
-        log.info("connected to Slack in Socket Mode; /healthz on :%s", self.settings.port)
+        log.info("connected to Slack in Socket Mode")
         # /healthz still answers on PORT, for the process supervisor.
         health_thread = threading.Thread(target=self._serve_http, args=(wsgi,), daemon=True)
         health_thread.start()
         self._stop.wait()
         handler.close()
+        health_thread.join()

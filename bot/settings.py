@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     hashfloor_db: Path = Path("./hashfloor.db")
     hashfloor_secret_key: str | None = None
     port: int = Field(default=3000, ge=1, le=65535)
+    # The address PORT is bound on: 127.0.0.1 behind a reverse proxy on the same host.
+    hashfloor_host: str = "0.0.0.0"
     hashfloor_poll_seconds: int = Field(default=60, ge=1)
     # Polls under 15 s hammer public APIs; allowed only against local fakes (tests, demos).
     hashfloor_allow_fast_poll: bool = False

@@ -60,7 +60,13 @@ def register(app: typer.Typer) -> None:
         if token_check is not None:
             level = logging.WARNING if token_check.warn else logging.INFO
             logging.getLogger("hashfloor.run").log(level, "%s", token_check.line)
-        Runner(settings).run()
+        from bot.server import ServeError
+
+        try:
+            Runner(settings).run()
+        except ServeError as exc:
+            err.print(f"hashfloor: {exc}", highlight=False)
+            raise typer.Exit(2) from None
 
     @app.command()
     def console(

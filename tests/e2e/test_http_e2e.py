@@ -531,6 +531,30 @@ def test_sigterm_lets_an_acked_change_finish(
     assert "Traceback" not in bot.stderr()
 
 
+def test_a_port_in_use_is_one_line_and_exit_2(
+    tmp_path: Path, market: FakeMarket, fresh_slack: FakeSlack
+) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        env = bot_env(tmp_path / "x.db", port, market, fresh_slack, HASHFLOOR_HOST="127.0.0.1")
+        out = subprocess.run(
+            [sys.executable, "-m", "bot", "run"],
+            env=env | {"COLUMNS": "200"},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert out.returncode == 2
+    assert out.stderr.splitlines() == [
+        f"hashfloor: port {port} is already in use (127.0.0.1:{port}): "
+        "stop the other process or set PORT"
+    ]
+    assert not (tmp_path / "x.db").exists()  # bound first: nothing was migrated or started
+
+
 @pytest.mark.parametrize(
     ("env", "missing"),
     [

@@ -8,11 +8,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
 from tests.e2e.test_http_e2e import TEAM, TOKEN, Bot, kill, listening_market, start_bot
 from tests.fakes.market import FakeMarket
+from tests.fakes.signing import slack_headers
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slash_commands import command_fields
 from tests.fakes.socket_mode import FakeSocketMode
@@ -58,6 +60,7 @@ def bot(
         SLACK_APP_TOKEN=APP_TOKEN,
         SLACK_API_URL=socket_mode.url,
         SLACK_SIGNING_SECRET="",  # Socket Mode needs no signing secret
+        HASHFLOOR_HOST="127.0.0.1",
     )
     try:
         socket_mode.wait_connected()
@@ -73,6 +76,22 @@ def test_connects_with_the_app_token(bot: Bot, socket_mode: FakeSocketMode) -> N
     assert socket_mode.opened == [APP_TOKEN]
     assert "connected to Slack in Socket Mode" in bot.stderr()
     assert bot.healthz().status == 200  # /healthz still served on PORT
+    assert f"listening on 127.0.0.1:{bot.port} (socket mode) — /healthz" in bot.stderr()
+
+
+@pytest.mark.parametrize("secret", ["", "anything"])
+def test_no_slack_route_over_http(bot: Bot, slack: FakeSlack, secret: str) -> None:
+    """A forged command on PORT (signed with the empty secret Socket Mode runs with) is a 404."""
+    slack.users["U0BOSS"] = {"is_admin": True}
+    fields = command_fields("/costs", 'add "Mallory" cash=1', slack.response_url("evil"), "U0BOSS")
+    body = urlencode(fields).encode()
+    form = "application/x-www-form-urlencoded"
+    answer = bot.post_events(body, form, slack_headers(body, secret))
+    assert answer.status == 404
+    assert bot.request("GET", "/slack/install").status == 404
+    time.sleep(0.3)
+    assert slack.calls == [] and slack.responses("evil") == []
+    assert "Traceback" not in bot.stderr()
 
 
 def test_breakeven_answer_comes_back_in_the_ack(

@@ -19,8 +19,8 @@ from urllib.parse import urlencode
 import pytest
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk.signature import SignatureVerifier
-from waitress.server import create_server
 
+from bot.server import HttpServer
 from bot.service import Hashfloor
 from bot.settings import Settings
 from bot.slack.app import build_app
@@ -474,21 +474,11 @@ def test_an_unsigned_event_is_refused_and_not_recorded(app: App, service: Hashfl
 
 @pytest.fixture
 def served(app: App, service: Hashfloor) -> Iterator[int]:
-    server = create_server(WsgiApp(app, service), host="127.0.0.1", port=0, threads=4)
-    closed = threading.Event()
-
-    def serve() -> None:
-        try:
-            server.run()
-        except OSError:  # close() pulls the socket out from under the select loop, as in bot.run
-            if not closed.is_set():
-                raise
-
-    thread = threading.Thread(target=serve, daemon=True)
+    server = HttpServer("127.0.0.1", 0, threads=4)
+    thread = threading.Thread(target=server.serve, args=(WsgiApp(app, service),), daemon=True)
     thread.start()
-    yield server.effective_port
-    closed.set()
-    server.close()
+    yield server.port
+    server.stop()
     thread.join(5)
 
 
