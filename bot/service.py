@@ -12,7 +12,7 @@ from bot.lines import CostLine
 from bot.market.poll import MarketPoller
 from bot.market.snapshot import Snapshot
 from bot.market.view import MarketView, build_view
-from bot.metrics import Metrics
+from bot.metrics import Metrics, StateCollector, database_state
 from bot.settings import Settings
 from storage import costs, snapshots, workspaces
 from storage.db import Storage
@@ -42,6 +42,12 @@ class Hashfloor:
         self.reads = ReadCache(self.storage)
         self.poller = poller or MarketPoller(settings, clock=clock)
         self.metrics = Metrics(sources=tuple(settings.price_sources))
+        self.metrics.add_state(
+            StateCollector(
+                lambda: database_state(self.storage.db, self.clock()),
+                lambda: self.role == "scheduler",
+            )
+        )
         # Work that follows each stored poll (alert rules); each hook runs even if another fails.
         self.after_poll: list[AfterPoll] = []
         # "scheduler" while this process holds the scheduler lock (bot.scheduler.SchedulerGuard).

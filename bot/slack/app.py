@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 
 from slack_bolt import App, BoltContext
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.authorize import Authorize
 from slack_sdk import WebClient
 
+from bot.metrics import Metrics
 from bot.service import Hashfloor
 from bot.slack.client import make_client
 from bot.slack.listeners import actions as action_listeners
@@ -51,6 +54,24 @@ class StaticToken(Authorize):
         )
 
 
+def timed_commands(metrics: Metrics) -> Callable[..., None]:
+    """Counts slash commands and times them up to the ack, which with process_before_response
+    is when the listener returns (/metrics: hashfloor_slash_command_seconds)."""
+
+    def middleware(body: dict, next: Callable[[], None]) -> None:  # noqa: A002 (Bolt's name)
+        command = body.get("command") if isinstance(body, dict) else None
+        if not command:
+            next()
+            return
+        start = time.perf_counter()
+        try:
+            next()
+        finally:
+            metrics.observe_command(command, time.perf_counter() - start)
+
+    return middleware
+
+
 def build_app(service: Hashfloor, client: WebClient | None = None) -> App:
     """The Bolt app; `client`, if given, must carry no token in single-workspace mode.
 
@@ -84,6 +105,7 @@ def build_app(service: Hashfloor, client: WebClient | None = None) -> App:
             process_before_response=True,
         )
     roles = UserRoles(settings.admins)
+    app.use(timed_commands(service.metrics))
     event_listeners.register(app, service)
     command_listeners.register(app, service, roles)
     action_listeners.register(app, service, roles)

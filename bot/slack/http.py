@@ -20,6 +20,7 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot import metrics
 from bot.health import health
 from bot.logs import Throttle
 from bot.slack.signature import MAX_BODY_BYTES, refusal
@@ -69,6 +70,9 @@ class WsgiApp:
             status, body = health(self.service, self.delivery_pending)
             line = "200 OK" if status == 200 else "503 Service Unavailable"
             return _respond(start_response, line, "application/json", json.dumps(body).encode())
+        if path == "/metrics" and method in ("GET", "HEAD"):
+            body = self.service.metrics.exposition()
+            return _respond(start_response, "200 OK", metrics.CONTENT_TYPE, body)
         if not self.slack_routes or not path.startswith("/slack/"):
             return _plain(start_response, 404)
         if method == "GET" and path in self.browser_paths:

@@ -608,3 +608,35 @@ def test_database_files_are_private_and_older_ones_are_named_at_start(
         assert f"{bot.db} (644)" in line and f"chmod 600 {bot.db}" in line
     finally:
         kill(bot)
+
+
+def scrape(bot: Bot) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    answer = bot.request("GET", "/metrics")
+    assert answer.status == 200
+    assert answer.headers["content-type"].startswith("text/plain; version=")
+    text = answer.body.decode()
+    for user_team_channel in ("U0MEMBER", "T0HASHFLR", "C0MINING"):
+        assert user_team_channel not in text
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def test_metrics_in_prometheus_text(bot: Bot, fresh_slack: FakeSlack) -> None:
+    """/metrics (DESIGN §10): parsed with prometheus_client's own parser; no ids as labels."""
+    breakeven = ("hashfloor_slash_commands_total", (("command", "/breakeven"),))
+    timed = ("hashfloor_slash_command_seconds_count", (("command", "/breakeven"),))
+    before = scrape(bot)
+    assert bot.command("/breakeven", "20 0.06 2").status == 200
+    after = scrape(bot)
+    assert after[breakeven] == before[breakeven] + 1
+    assert after[timed] == before.get(timed, 0) + 1
+    assert after[("hashfloor_polls_total", (("result", "fresh"),))] >= 1
+    assert after[("hashfloor_source_requests_total", (("result", "ok"), ("source", "coinbase")))]
+    assert after[("hashfloor_scheduler_holder", ())] == 1
+    assert 0 <= after[("hashfloor_price_age_seconds", ())] < 300
+    assert after[("hashfloor_database_up", ())] == 1
