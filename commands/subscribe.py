@@ -78,7 +78,9 @@ def subscribe(ctx: Ctx, toks: list[str]) -> Reply:
                 ctx.now,
             )
             existing = next(
-                r for r in alerts.channel_rules(db, ctx.channel_id) if r["line_key"] == key
+                r
+                for r in alerts.channel_rules(db, ctx.team, ctx.channel_id)
+                if r["line_key"] == key
             )
             stood.append((target.line, existing["state"]))
         ctx.audit("subscribe", channel=ctx.channel_id, lines=[k for k, _ in targets])
@@ -93,7 +95,7 @@ def unsubscribe(ctx: Ctx, toks: list[str]) -> Reply:
     ctx.require_member()
     db = ctx.service.storage.db
     with ctx.service.storage.transaction():
-        gone = [k for k in keys if alerts.remove_rule(db, ctx.channel_id, k)]
+        gone = [k for k in keys if alerts.remove_rule(db, ctx.team, ctx.channel_id, k)]
         ctx.audit("unsubscribe", channel=ctx.channel_id, lines=gone)
     if not gone:
         msg = "This channel was not subscribed to that."
@@ -107,7 +109,7 @@ def status_section(ctx: Ctx) -> list[Block]:
     if not ctx.channel_id:
         return []
     db = ctx.service.storage.db
-    rows = alerts.channel_rules(db, ctx.channel_id)
+    rows = alerts.channel_rules(db, ctx.team, ctx.channel_id)
     if not rows:
         return [bk.section("*Alerts:* this channel is not subscribed. " + fmt.escape(USAGE))]
     lines = engine.benchmark_lines(db, ctx.team)

@@ -446,7 +446,7 @@ def test_members_may_mute_but_guests_may_not(svc: Hashfloor) -> None:
     assert ask(svc, "/hashfloor", "mute 1h", roles=MEMBER)["text"].startswith("Muted until")
     out = ask(svc, "/hashfloor", "unmute", roles=Roles(is_guest=True))
     assert out["text"].startswith("Guests cannot change")
-    assert workspaces.muted_until(svc.storage.db, "C1", NOW) == NOW + 3600
+    assert workspaces.muted_until(svc.storage.db, "T1", "C1", NOW) == NOW + 3600
 
 
 def test_reads_never_look_up_roles(svc: Hashfloor) -> None:

@@ -348,14 +348,14 @@ def test_guests_and_strangers_cannot_even_mute(
     slack.users[user] = fields
     command(app, slack, "/hashfloor", "mute 4h", user=user, reply_to="mute")
     assert reply_at(slack, "mute")["text"].startswith(why)
-    assert workspaces.muted_until(service.storage.db, "C0MINING", NOW) is None
+    assert workspaces.muted_until(service.storage.db, TEAM, "C0MINING", NOW) is None
     assert audit_rows(service) == []
 
 
 def test_members_may_mute_their_channel(app: App, slack: FakeSlack, service: Hashfloor) -> None:
     command(app, slack, "/hashfloor", "mute 4h", reply_to="mute")
     assert reply_at(slack, "mute")["text"].startswith("Muted until 2025-11-24 20:00 UTC")
-    assert workspaces.muted_until(service.storage.db, "C0MINING", NOW) == NOW + 4 * 3600
+    assert workspaces.muted_until(service.storage.db, TEAM, "C0MINING", NOW) == NOW + 4 * 3600
     assert audit_rows(service) == [(TEAM, "U0MEMBER", "channel.mute")]
 
 
