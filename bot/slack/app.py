@@ -84,7 +84,7 @@ def build_app(service: Hashfloor, client: WebClient | None = None) -> App:
             process_before_response=True,
         )
     roles = UserRoles(settings.admins)
-    event_listeners.register(app, service)
+    event_listeners.register(app, service, roles)
     command_listeners.register(app, service, roles)
     action_listeners.register(app, service, roles)
     home_listeners.register(app, service)

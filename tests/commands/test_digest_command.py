@@ -210,7 +210,7 @@ def test_bad_schedules_get_a_clear_escaped_reply(svc: Hashfloor, text: str, says
     ("roles", "says"),
     [
         (Roles(is_guest=True), "Guests cannot change Hashfloor settings."),
-        (Roles(is_stranger=True), "People from other organisations cannot change Hashfloor here."),
+        (Roles(is_external=True), "People from other organisations cannot change Hashfloor here."),
     ],
 )
 @pytest.mark.parametrize("text", ["digest mon 10:00", "digest off"])

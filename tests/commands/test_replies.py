@@ -424,7 +424,7 @@ def test_unknown_command_is_answered_escaped(svc: Hashfloor) -> None:
         (MEMBER, "Only workspace admins and owners"),
         (Roles(is_guest=True), "Guests cannot change"),
         (Roles(is_guest=True, is_admin=True), "Guests cannot change"),
-        (Roles(is_stranger=True, is_admin=True), "People from other organisations"),
+        (Roles(is_external=True, is_admin=True), "People from other organisations"),
     ],
 )
 def test_refused_changes_say_why_and_change_nothing(svc: Hashfloor, roles: Roles, why: str) -> None:

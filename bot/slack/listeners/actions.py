@@ -22,13 +22,14 @@ log = logging.getLogger("hashfloor.slack")
 def _ctx(body: dict[str, Any], service: Hashfloor, roles: UserRoles, client: WebClient) -> Ctx:
     team_id = (body.get("team") or {}).get("id") or body.get("user", {}).get("team_id")
     user_id = body["user"]["id"]
+    enterprise_id = (body.get("enterprise") or {}).get("id")
     return Ctx(
         service=service,
         user_id=user_id,
         team_id=team_id,
         channel_id=(body.get("channel") or {}).get("id"),
         now=service.clock(),
-        roles=lambda: roles.lookup(client, team_id, user_id),
+        roles=lambda: roles.lookup(client, team_id, user_id, enterprise_id),
     )
 
 

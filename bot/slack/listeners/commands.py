@@ -34,13 +34,14 @@ def _is_read(command: dict[str, Any]) -> bool:
 def register(app: App, service: Hashfloor, roles: UserRoles) -> None:
     def ctx(command: dict[str, Any], client: WebClient) -> Ctx:
         team_id, user_id = command.get("team_id"), command["user_id"]
+        enterprise_id = command.get("enterprise_id") or None
         return Ctx(
             service=service,
             user_id=user_id,
             team_id=team_id,
             channel_id=command.get("channel_id"),
             now=service.clock(),
-            roles=lambda: roles.lookup(client, team_id, user_id),
+            roles=lambda: roles.lookup(client, team_id, user_id, enterprise_id),
             channel_name=command.get("channel_name"),
         )
 
