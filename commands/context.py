@@ -15,7 +15,9 @@ from storage.workspaces import team_key
 class Roles:
     is_admin: bool = False  # workspace admin or owner, or listed in HASHFLOOR_ADMINS
     is_guest: bool = False  # restricted or ultra-restricted
-    is_stranger: bool = False  # from another organisation (Slack Connect)
+    # From another organisation: a Slack Connect partner, whatever role they hold in their own
+    # (bot.slack.users.is_external). Read only.
+    is_external: bool = False
     is_unknown: bool = False  # Slack did not say who this is (users.info failed)
     token_refused: bool = False  # ...because Slack refused the bot's token: retrying will not help
 
@@ -45,6 +47,8 @@ class Ctx:
     def require_member(self) -> None:
         """Guests and people from other organisations cannot change anything."""
         r = self.roles()
+        if r.is_external:
+            raise PermissionDenied("People from other organisations cannot change Hashfloor here.")
         if r.is_unknown and not r.is_admin:
             if r.token_refused:
                 raise PermissionDenied(
@@ -54,8 +58,6 @@ class Ctx:
             raise PermissionDenied(
                 "Hashfloor could not check who you are with Slack just now; try again in a minute."
             )
-        if r.is_stranger:
-            raise PermissionDenied("People from other organisations cannot change Hashfloor here.")
         if r.is_guest:
             raise PermissionDenied("Guests cannot change Hashfloor settings.")
 

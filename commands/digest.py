@@ -28,7 +28,8 @@ def for_channel(ctx: Ctx) -> ChannelDigest | None:
     if not ctx.channel_id:
         return None
     db = ctx.service.storage.db
-    active = [r for r in alerts.channel_rules(db, ctx.channel_id) if not r["paused_reason"]]
+    rules = alerts.channel_rules(db, ctx.team, ctx.channel_id)
+    active = [r for r in rules if not r["paused_reason"]]
     subscription = (
         {
             "channel_id": ctx.channel_id,
@@ -39,7 +40,8 @@ def for_channel(ctx: Ctx) -> ChannelDigest | None:
         if active
         else None
     )
-    return channels.channel_digest(ctx.channel_id, digests.get(db, ctx.channel_id), subscription)
+    row = digests.get(db, ctx.team, ctx.channel_id)
+    return channels.channel_digest(ctx.channel_id, row, subscription)
 
 
 def describe(digest: ChannelDigest | None, now: float) -> str:

@@ -39,7 +39,7 @@ def unmute(ctx: Ctx, toks: list[str]) -> Reply:
         raise parsing.ParseError("unmute", "run it in the channel to unmute")
     ctx.require_member()
     db = ctx.service.storage.db
-    was = workspaces.muted_until(db, ctx.channel_id, ctx.now)
+    was = workspaces.muted_until(db, ctx.team, ctx.channel_id, ctx.now)
     with ctx.service.storage.transaction():
         workspaces.set_muted_until(db, ctx.team_id, ctx.channel_id, None, ctx.now)
         ctx.audit("channel.unmute", channel=ctx.channel_id)

@@ -21,7 +21,9 @@ def handle(ctx: Ctx, toks: list[str]) -> Reply:
     blocks: list[Block] = [bk.section("*Hashfloor status*")]
     for part in SECTIONS:
         blocks.extend(part(ctx))
-    muted = workspaces.muted_until(db, ctx.channel_id, ctx.now) if ctx.channel_id else None
+    muted = (
+        workspaces.muted_until(db, ctx.team, ctx.channel_id, ctx.now) if ctx.channel_id else None
+    )
     fleet = workspaces.get_fleet(db, ctx.team_id)
     last = snapshots.latest(db)
     good = snapshots.latest_fresh(db)

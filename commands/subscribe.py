@@ -89,7 +89,7 @@ def subscribe(ctx: Ctx, toks: list[str]) -> Reply:
     ctx.require_member()
     db = ctx.service.storage.db
     price, fresh = engine.fresh_price(db, ctx.now)
-    existing = {r["line_key"]: r for r in alerts.channel_rules(db, ctx.channel_id)}
+    existing = {r["line_key"]: r for r in alerts.channel_rules(db, ctx.team, ctx.channel_id)}
     planned = []
     for key, target in targets:
         row = existing.get(key)
@@ -140,7 +140,7 @@ def unsubscribe(ctx: Ctx, toks: list[str]) -> Reply:
     if not ctx.channel_id:
         raise parsing.ParseError("unsubscribe", "run it in the channel")
     db = ctx.service.storage.db
-    have = [r["line_key"] for r in alerts.channel_rules(db, ctx.channel_id)]
+    have = [r["line_key"] for r in alerts.channel_rules(db, ctx.team, ctx.channel_id)]
     words = [t.lower() for t in toks]
     if "all" in words:
         keys = have
@@ -151,7 +151,7 @@ def unsubscribe(ctx: Ctx, toks: list[str]) -> Reply:
     ctx.require_member()
     names = dict(zip(have, _names(ctx, have), strict=True))
     with ctx.service.storage.transaction():
-        gone = [k for k in keys if alerts.remove_rule(db, ctx.channel_id, k)]
+        gone = [k for k in keys if alerts.remove_rule(db, ctx.team, ctx.channel_id, k)]
         ctx.audit("unsubscribe", channel=ctx.channel_id, lines=gone)
     left = [names[k] for k in have if k not in gone]
     if not gone:
@@ -177,7 +177,7 @@ def status_section(ctx: Ctx) -> list[Block]:
     if not ctx.channel_id:
         return []
     db = ctx.service.storage.db
-    rows = alerts.channel_rules(db, ctx.channel_id)
+    rows = alerts.channel_rules(db, ctx.team, ctx.channel_id)
     if not rows:
         return [bk.section("*Alerts:* this channel is not subscribed. " + fmt.escape(USAGE))]
     lines = engine.benchmark_lines(db, ctx.team)
@@ -200,7 +200,7 @@ def status_section(ctx: Ctx) -> list[Block]:
         out.append(entry)
     # Messages given up on (a code final for that message, or an unknown one past its retries):
     # never a silent drop.
-    for f in alerts.undelivered(db, ctx.channel_id, ctx.now - UNDELIVERED_SHOWN_S):
+    for f in alerts.undelivered(db, ctx.team, ctx.channel_id, ctx.now - UNDELIVERED_SHOWN_S):
         out.append(
             f":warning: not delivered: the {f['kind']} of {fmt.when(f['created_at'])} "
             f"({f['attempts']} tries) — Slack said `{fmt.escape(f['last_error'] or '?')}`"

@@ -1,5 +1,8 @@
 """Alert rules (one line watched in one channel) and the outbox of messages to send.
 
+Every read and write names the workspace and the channel: a Slack Connect channel has the same
+id in each workspace sharing it, and each workspace's rules there are its own.
+
 A state change and its message are written in one transaction: the outbox row's `key` is unique
 per rule and transition, so evaluating the same poll twice can never queue a second message.
 """
@@ -96,6 +99,15 @@ def m002_outbox_unknown_errors(db: Database) -> None:
     db["outbox"].add_column("unknown_errors", int, not_null_default=0)
 
 
+@migrations()
+def m003_rules_by_workspace(db: Database) -> None:
+    """A rule is unique per (workspace, channel, line), not per (channel, line); the outbox's
+    per-channel queue is per workspace and channel too."""
+    db.execute("DROP INDEX IF EXISTS idx_rules_channel_id_line_key")
+    db["rules"].create_index(["team_id", "channel_id", "line_key"], unique=True)
+    db["outbox"].create_index(["status", "team_id", "channel_id", "id"])
+
+
 # --- rules ----------------------------------------------------------------------------------
 
 
@@ -139,7 +151,9 @@ def add_rule(
     afresh from `state`: it was not stepped while paused, and the alert it holds open never
     reached the channel, so no recovery may follow it."""
     existing = select(
-        db, "SELECT * FROM rules WHERE channel_id = ? AND line_key = ?", [channel_id, line_key]
+        db,
+        "SELECT * FROM rules WHERE team_id = ? AND channel_id = ? AND line_key = ?",
+        [team_id, channel_id, line_key],
     )
     if existing:
         rid = existing[0]["id"]
@@ -174,17 +188,28 @@ def add_rule(
     return table.last_pk, True
 
 
-def remove_rule(db: Database, channel_id: str, line_key: str) -> bool:
+def remove_rule(db: Database, team_id: str, channel_id: str, line_key: str) -> bool:
     return (
         db.execute(
-            "DELETE FROM rules WHERE channel_id = ? AND line_key = ?", [channel_id, line_key]
+            "DELETE FROM rules WHERE team_id = ? AND channel_id = ? AND line_key = ?",
+            [team_id, channel_id, line_key],
         ).rowcount
         > 0
     )
 
 
-def channel_rules(db: Database, channel_id: str) -> list[dict[str, Any]]:
-    return select(db, "SELECT * FROM rules WHERE channel_id = ? ORDER BY id", [channel_id])
+def channel_rules(db: Database, team_id: str, channel_id: str) -> list[dict[str, Any]]:
+    return select(
+        db,
+        "SELECT * FROM rules WHERE team_id = ? AND channel_id = ? ORDER BY id",
+        [team_id, channel_id],
+    )
+
+
+def channel_teams(db: Database, channel_id: str) -> list[str]:
+    """The workspaces with rules in this channel id (several for a Slack Connect channel)."""
+    rows = select(db, "SELECT DISTINCT team_id FROM rules WHERE channel_id = ?", [channel_id])
+    return [r["team_id"] for r in rows]
 
 
 def team_rules(db: Database, team_id: str) -> list[dict[str, Any]]:
@@ -199,7 +224,7 @@ def subscribed_channels(db: Database) -> list[dict[str, Any]]:
     return select(
         db,
         "SELECT channel_id, team_id, enterprise_id, MIN(created_at) AS since FROM rules"
-        " WHERE paused_reason IS NULL GROUP BY channel_id",
+        " WHERE paused_reason IS NULL GROUP BY team_id, channel_id",
     )
 
 
@@ -251,11 +276,11 @@ def save_steps(db: Database, rows: list[dict[str, Any]]) -> None:
     db.conn.executemany(sql, [[row[c] for c in STEP_COLUMNS] + [row["id"]] for row in rows])
 
 
-def pause_channel(db: Database, channel_id: str, reason: str, now: float) -> int:
+def pause_channel(db: Database, team_id: str, channel_id: str, reason: str, now: float) -> int:
     return db.execute(
-        "UPDATE rules SET paused_reason = ?, paused_at = ? WHERE channel_id = ?"
+        "UPDATE rules SET paused_reason = ?, paused_at = ? WHERE team_id = ? AND channel_id = ?"
         " AND paused_reason IS NULL",
-        [reason, now, channel_id],
+        [reason, now, team_id, channel_id],
     ).rowcount
 
 
@@ -307,7 +332,8 @@ def enqueue(
 def due(
     db: Database, now: float, horizon: float | None = None, limit: int = 500
 ) -> list[dict[str, Any]]:
-    """The oldest pending row of each channel whose time has come: per-channel order is kept.
+    """The oldest pending row of each workspace's channel whose time has come: per-channel order
+    is kept.
 
     `horizon`: the longest wait a row is ever given. A `not_before` further ahead than that was
     set before the wall clock stepped back, and is due now rather than hours from now.
@@ -316,20 +342,23 @@ def due(
     params = [now] if horizon is None else [now, now + horizon]
     return select(
         db,
-        "SELECT o.* FROM outbox o JOIN (SELECT channel_id, MIN(id) AS id FROM outbox"
-        " WHERE status = 'pending' GROUP BY channel_id) head ON o.id = head.id"
+        "SELECT o.* FROM outbox o JOIN (SELECT MIN(id) AS id FROM outbox"
+        " WHERE status = 'pending' GROUP BY team_id, channel_id) head ON o.id = head.id"
         f" WHERE (o.not_before <= ?{late}) ORDER BY o.id LIMIT ?",
         [*params, limit],
     )
 
 
-def undelivered(db: Database, channel_id: str, since: float, limit: int = 3) -> list[dict]:
+def undelivered(
+    db: Database, team_id: str, channel_id: str, since: float, limit: int = 3
+) -> list[dict]:
     """The channel's latest rows that were given up on (failed) since `since`, newest first."""
     return select(
         db,
         "SELECT kind, created_at, sent_at, attempts, last_error FROM outbox"
-        " WHERE channel_id = ? AND status = 'failed' AND sent_at >= ? ORDER BY id DESC LIMIT ?",
-        [channel_id, since, limit],
+        " WHERE team_id = ? AND channel_id = ? AND status = 'failed' AND sent_at >= ?"
+        " ORDER BY id DESC LIMIT ?",
+        [team_id, channel_id, since, limit],
     )
 
 
@@ -372,12 +401,14 @@ def mark_failed(db: Database, outbox_id: int, error: str, now: float) -> None:
     )
 
 
-def fail_channel_pending(db: Database, channel_id: str, error: str, now: float) -> int:
+def fail_channel_pending(
+    db: Database, team_id: str, channel_id: str, error: str, now: float
+) -> int:
     """A channel Slack refuses: its queued messages will not go either; keep them, marked."""
     return db.execute(
         "UPDATE outbox SET status = 'failed', last_error = ?, sent_at = ?"
-        " WHERE channel_id = ? AND status = 'pending'",
-        [error, now, channel_id],
+        " WHERE team_id = ? AND channel_id = ? AND status = 'pending'",
+        [error, now, team_id, channel_id],
     ).rowcount
 
 

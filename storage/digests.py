@@ -1,4 +1,4 @@
-"""Weekly digest schedules, one row per channel, and what was last sent (DESIGN §6).
+"""Weekly digest schedules, one row per workspace and channel, and what was last sent (DESIGN §6).
 
 A row is *explicit* when someone set it with `/hashfloor digest …` (a schedule, or `off`). A
 subscribed channel without an explicit row gets the default schedule; the minute job then stores
@@ -47,6 +47,12 @@ def m001_digests(db: Database) -> None:
     db["digests"].create_index(["team_id"])
 
 
+@migrations()
+def m002_digests_by_workspace(db: Database) -> None:
+    """Keyed by (team_id, channel_id): each workspace sharing a channel has its own digest."""
+    db["digests"].transform(pk=("team_id", "channel_id"))
+
+
 @dataclass(frozen=True)
 class DigestRow:
     channel_id: str
@@ -82,13 +88,15 @@ def _from_row(r: dict[str, Any]) -> DigestRow:
     )
 
 
-def get(db: Database, channel_id: str) -> DigestRow | None:
-    rows = select(db, "SELECT * FROM digests WHERE channel_id = ?", [channel_id])
+def get(db: Database, team_id: str, channel_id: str) -> DigestRow | None:
+    rows = select(
+        db, "SELECT * FROM digests WHERE team_id = ? AND channel_id = ?", [team_id, channel_id]
+    )
     return _from_row(rows[0]) if rows else None
 
 
 def all_rows(db: Database) -> list[DigestRow]:
-    return [_from_row(r) for r in select(db, "SELECT * FROM digests ORDER BY channel_id")]
+    return [_from_row(r) for r in select(db, "SELECT * FROM digests ORDER BY team_id, channel_id")]
 
 
 def team_rows(db: Database, team_id: str) -> list[DigestRow]:
@@ -111,13 +119,12 @@ def set_schedule(
     """
     enabled = schedule is not None
     if schedule is None:
-        existing = get(db, channel_id)
+        existing = get(db, team_id, channel_id)
         schedule = existing.schedule if existing else DEFAULT_SCHEDULE
     db.execute(
         "INSERT INTO digests (channel_id, team_id, enterprise_id, weekday, hhmm, tz, enabled,"
         " explicit, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)"
-        " ON CONFLICT (channel_id) DO UPDATE SET team_id = excluded.team_id,"
-        " enterprise_id = excluded.enterprise_id, weekday = excluded.weekday,"
+        " ON CONFLICT (team_id, channel_id) DO UPDATE SET enterprise_id = excluded.enterprise_id, weekday = excluded.weekday,"
         " hhmm = excluded.hhmm, tz = excluded.tz, enabled = excluded.enabled, explicit = 1,"
         " updated_by = excluded.updated_by, updated_at = excluded.updated_at",
         [
@@ -135,7 +142,7 @@ def set_schedule(
 
 
 def _ensure(db: Database, team_id: str, channel_id: str, enterprise_id: str | None) -> None:
-    """An implicit row on the default schedule, unless the channel has a row already."""
+    """An implicit row on the default schedule, unless the workspace's channel has a row."""
     d = DEFAULT_SCHEDULE
     db.execute(
         "INSERT OR IGNORE INTO digests (channel_id, team_id, enterprise_id, weekday, hhmm, tz,"
@@ -165,8 +172,8 @@ def record_week(
         " last_sent_at = CASE WHEN ? THEN ? ELSE last_sent_at END,"
         " last_ts = CASE WHEN ? THEN ? ELSE last_ts END,"
         " last_error = ?, last_error_at = CASE WHEN ? IS NULL THEN NULL ELSE ? END"
-        " WHERE channel_id = ?",
-        [week, sent, now, sent, ts, error, error, now, channel_id],
+        " WHERE team_id = ? AND channel_id = ?",
+        [week, sent, now, sent, ts, error, error, now, team_id, channel_id],
     )
 
 
@@ -181,6 +188,6 @@ def record_error(
     """A failure to retry: the week stays unsent, the reason shows in status and the App Home."""
     _ensure(db, team_id, channel_id, enterprise_id)
     db.execute(
-        "UPDATE digests SET last_error = ?, last_error_at = ? WHERE channel_id = ?",
-        [error, now, channel_id],
+        "UPDATE digests SET last_error = ?, last_error_at = ? WHERE team_id = ? AND channel_id = ?",
+        [error, now, team_id, channel_id],
     )

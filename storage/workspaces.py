@@ -1,4 +1,8 @@
-"""Per-workspace and per-channel settings: the fleet (a workspace's) and mute (a channel's)."""
+"""Per-workspace and per-channel settings: the fleet (a workspace's) and mute (a channel's).
+
+A channel's row is keyed by workspace *and* channel: a Slack Connect channel has the same id in
+every workspace that shares it, and each workspace that installed the bot has its own state there.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Any
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from storage.db import select_one
+from storage.db import select, select_one
 
 migrations = Migrations("hashfloor.workspaces")
 
@@ -34,6 +38,34 @@ def m001_fleets_channels(db: Database) -> None:
         {"channel_id": str, "team_id": str, "muted_until": float, "updated_at": float},
         pk="channel_id",
     )
+
+
+@migrations()
+def m002_channels_by_workspace(db: Database) -> None:
+    """channels: keyed by (team_id, channel_id) instead of channel_id alone; rows carry over."""
+    db.execute("UPDATE channels SET team_id = ? WHERE team_id IS NULL", [LOCAL_TEAM])
+    db["channels"].transform(pk=("team_id", "channel_id"), not_null={"team_id", "channel_id"})
+
+
+@migrations()
+def m003_channel_members(db: Database) -> None:
+    """Who is known to be in which channel: they used Hashfloor there (the App Home names a
+    channel's subscriptions only to them). Seeded from who subscribed or set a digest."""
+    db["channel_members"].create(
+        {"team_id": str, "channel_id": str, "user_id": str, "seen_at": float},
+        pk=("team_id", "channel_id", "user_id"),
+        not_null={"team_id", "channel_id", "user_id"},
+    )
+    for table, column, at in (
+        ("rules", "created_by", "created_at"),
+        ("digests", "updated_by", "updated_at"),
+    ):
+        if table in db.table_names():
+            db.execute(
+                f"INSERT OR IGNORE INTO channel_members (team_id, channel_id, user_id, seen_at)"
+                f" SELECT team_id, channel_id, {column}, MAX({at}) FROM {table}"
+                f" WHERE {column} IS NOT NULL GROUP BY team_id, channel_id, {column}"
+            )
 
 
 @dataclass(frozen=True)
@@ -75,12 +107,16 @@ def set_fleet(
     )
 
 
-def channel(db: Database, channel_id: str) -> dict[str, Any] | None:
-    return select_one(db, "SELECT * FROM channels WHERE channel_id = ?", [channel_id])
+def channel(db: Database, team_id: str | None, channel_id: str) -> dict[str, Any] | None:
+    return select_one(
+        db,
+        "SELECT * FROM channels WHERE team_id = ? AND channel_id = ?",
+        [team_key(team_id), channel_id],
+    )
 
 
-def muted_until(db: Database, channel_id: str, now: float) -> float | None:
-    row = channel(db, channel_id)
+def muted_until(db: Database, team_id: str | None, channel_id: str, now: float) -> float | None:
+    row = channel(db, team_id, channel_id)
     until = row["muted_until"] if row else None
     return until if until and until > now else None
 
@@ -95,5 +131,27 @@ def set_muted_until(
             "muted_until": until,
             "updated_at": now,
         },
-        pk="channel_id",
+        pk=("team_id", "channel_id"),
     )
+
+
+def saw_member(
+    db: Database, team_id: str | None, channel_id: str, user_id: str, now: float
+) -> None:
+    """`user_id` used Hashfloor in `channel_id`, so they are in it (Slack runs a command only
+    where its user may post)."""
+    db.execute(
+        "INSERT INTO channel_members (team_id, channel_id, user_id, seen_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (team_id, channel_id, user_id) DO UPDATE SET seen_at = excluded.seen_at",
+        [team_key(team_id), channel_id, user_id, now],
+    )
+
+
+def channels_of_member(db: Database, team_id: str | None, user_id: str) -> set[str]:
+    """The channels of the workspace where `user_id` is known to be."""
+    rows = select(
+        db,
+        "SELECT channel_id FROM channel_members WHERE team_id = ? AND user_id = ?",
+        [team_key(team_id), user_id],
+    )
+    return {r["channel_id"] for r in rows}

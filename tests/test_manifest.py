@@ -67,6 +67,7 @@ def test_events_interactivity_and_oauth_point_at_the_bot(manifest):
         "app_home_opened",
         "app_uninstalled",
         "tokens_revoked",
+        "user_change",
     ]
     assert settings["interactivity"] == {"is_enabled": True, "request_url": EVENTS_URL}
     assert manifest["oauth_config"]["redirect_urls"] == ["https://YOUR-HOST/slack/oauth_redirect"]

@@ -303,8 +303,8 @@ class DeliveryWorker:
                 alerts.fail_team_pending(db, row["team_id"], reason, now)
                 scope = f"workspace {row['team_id']}"
             else:
-                n = alerts.pause_channel(db, row["channel_id"], reason, now)
-                alerts.fail_channel_pending(db, row["channel_id"], reason, now)
+                n = alerts.pause_channel(db, row["team_id"], row["channel_id"], reason, now)
+                alerts.fail_channel_pending(db, row["team_id"], row["channel_id"], reason, now)
                 scope = f"channel {row['channel_id']}"
         log.error("Slack answered %s: paused %d subscription(s) of %s", reason, n, scope)
 

@@ -95,26 +95,28 @@ class AlertEngine:
         queued = 0
         with self.storage.transaction():
             cache: dict[str, TeamLines] = {}
-            # Channels muted now; a mute that is over counts as none.
+            # Channels muted now, by workspace and channel; a mute that is over counts as none.
             mutes = {
-                r["channel_id"]: r["muted_until"]
+                (r["team_id"], r["channel_id"]): r["muted_until"]
                 for r in select(
-                    db, "SELECT channel_id, muted_until FROM channels WHERE muted_until > ?", [now]
+                    db,
+                    "SELECT team_id, channel_id, muted_until FROM channels WHERE muted_until > ?",
+                    [now],
                 )
             }
-            unmuted: dict[str, list[tuple[dict, Target, str]]] = defaultdict(list)
+            unmuted: dict[tuple[str, str], list[tuple[dict, Target, str]]] = defaultdict(list)
             changed: list[dict[str, Any]] = []
             for row in alerts.rules_to_step(db):
                 target = self._team(cache, row["team_id"]).target(row["line_key"], net)
                 if target is None:
                     continue  # the line is gone (removed benchmark, fleet off): status says so
-                mute = mutes.get(row["channel_id"])
+                mute = mutes.get((row["team_id"], row["channel_id"]))
                 if _untouched(row, target, snap, mute):
                     continue
                 queued += self._step_rule(db, row, target, snap, now, mute, unmuted, changed)
             alerts.save_steps(db, changed)
-            for channel, items in unmuted.items():
-                queued += self._unmute_message(db, channel, items, snap, now)
+            for team_channel, items in unmuted.items():
+                queued += self._unmute_message(db, team_channel, items, snap, now)
         self._last_taken_at = now
         if queued:
             self.on_queued()
@@ -128,7 +130,7 @@ class AlertEngine:
         snap: Snapshot,
         now: float,
         mute: float | None,
-        unmuted: dict[str, list[tuple[dict[str, Any], str, CostLine]]],
+        unmuted: dict[tuple[str, str], list[tuple[dict[str, Any], str, CostLine]]],
         changed: list[dict[str, Any]],
     ) -> int:
         """Step one rule (`mute`: its channel's mute, None when over); a rule that changed is
@@ -179,7 +181,7 @@ class AlertEngine:
             price = snap.price_usd if snap.fresh else None
             new, event = rules.unmute(new, price, target.line.value_usd, now)
             if event:
-                unmuted[row["channel_id"]].append((row, event, target.line))
+                unmuted[(row["team_id"], row["channel_id"])].append((row, event, target.line))
         if new != stored:
             cols.update(alerts.state_columns(new))
         if cols:
@@ -189,7 +191,7 @@ class AlertEngine:
     def _unmute_message(
         self,
         db: Any,
-        channel: str,
+        team_channel: tuple[str, str],
         items: list[tuple[dict[str, Any], str, CostLine]],
         snap: Snapshot,
         now: float,
@@ -197,6 +199,7 @@ class AlertEngine:
         """One message per channel when a mute ends and the price stands elsewhere than last told."""
         if snap.price_usd is None:
             return 0
+        team, channel = team_channel
         first = items[0][0]
         parts = [
             messages.crossing(event, line, snap.price_usd, snap.taken_at, row["id"])
@@ -204,11 +207,11 @@ class AlertEngine:
         ]
         text = " · ".join(t for t, _ in parts)
         blocks = [b for _, bl in parts for b in bl[:2]]
-        key = f"unmute:{channel}:{first['muted_until'] or now:.0f}"
+        key = f"unmute:{team}:{channel}:{first['muted_until'] or now:.0f}"
         outbox_id = alerts.enqueue(
             db,
             key,
-            first["team_id"],
+            team,
             channel,
             "unmute",
             text,

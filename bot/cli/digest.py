@@ -31,6 +31,14 @@ def preview(
     chart_path: Annotated[
         Path, typer.Option("--out", "-o", help="where to write the chart (PNG)")
     ] = Path("hashfloor-digest.png"),
+    workspace: Annotated[
+        str | None,
+        typer.Option(
+            "--workspace",
+            "-w",
+            help="Slack team ID; needed only when two workspaces share the channel",
+        ),
+    ] = None,
 ) -> None:
     """Print this week's digest as it would be posted now, and write its chart."""
     if not chart_path.expanduser().resolve().parent.is_dir():
@@ -42,12 +50,28 @@ def preview(
     team = None
     digest = None
     if channel:
-        subscription = next(
-            (s for s in alerts.subscribed_channels(db) if s["channel_id"] == channel), None
+        # A Slack Connect channel has the same id in each workspace sharing it.
+        teams = sorted(
+            set(alerts.channel_teams(db, channel))
+            | {r.team_id for r in digests.all_rows(db) if r.channel_id == channel}
         )
-        digest = channels.channel_digest(channel, digests.get(db, channel), subscription)
-        rules = alerts.channel_rules(db, channel)
-        team = digest.team_id if digest else (rules[0]["team_id"] if rules else None)
+        if workspace is None and len(teams) > 1:
+            out.print(
+                f"[red]{channel} is shared by workspaces {', '.join(teams)}: choose one with "
+                "--workspace[/red]"
+            )
+            raise typer.Exit(2)
+        team = workspace or (teams[0] if teams else None)
+        if team is not None:
+            subscription = next(
+                (
+                    s
+                    for s in alerts.subscribed_channels(db)
+                    if (s["team_id"], s["channel_id"]) == (team, channel)
+                ),
+                None,
+            )
+            digest = channels.channel_digest(channel, digests.get(db, team, channel), subscription)
         if team is None:
             out.print(
                 f"[yellow]{channel} has no digest or subscription on file: showing the shipped "

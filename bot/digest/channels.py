@@ -82,12 +82,13 @@ def channel_digest(
 def all_channels(
     rows: Iterable[DigestRow], subscriptions: Iterable[Mapping[str, Any]]
 ) -> list[ChannelDigest]:
-    """Every channel with a digest setting or a subscription, on or off, by channel id."""
-    by_row = {r.channel_id: r for r in rows}
-    by_sub = {s["channel_id"]: s for s in subscriptions}
+    """Every workspace's channel with a digest setting or a subscription, on or off, by workspace
+    and channel id (two workspaces sharing a channel each have their own)."""
+    by_row = {(r.team_id, r.channel_id): r for r in rows}
+    by_sub = {(s["team_id"], s["channel_id"]): s for s in subscriptions}
     out = []
-    for channel_id in sorted(by_row.keys() | by_sub.keys()):
-        digest = channel_digest(channel_id, by_row.get(channel_id), by_sub.get(channel_id))
+    for key in sorted(by_row.keys() | by_sub.keys()):
+        digest = channel_digest(key[1], by_row.get(key), by_sub.get(key))
         if digest is not None:
             out.append(digest)
     return out

@@ -180,7 +180,7 @@ class DigestJob:
                 if reason in alerts.TEAM_ERRORS:
                     alerts.pause_team(db, digest.team_id, reason, at)
                 else:
-                    alerts.pause_channel(db, digest.channel_id, reason, at)
+                    alerts.pause_channel(db, digest.team_id, digest.channel_id, reason, at)
         log.error("digest for %s, %s not sent: Slack said %s", digest.channel_id, week, reason)
         return 0
 

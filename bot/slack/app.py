@@ -18,6 +18,7 @@ from bot.slack.listeners import actions as action_listeners
 from bot.slack.listeners import commands as command_listeners
 from bot.slack.listeners import events as event_listeners
 from bot.slack.listeners import home as home_listeners
+from bot.slack.members import KnownMembers
 from bot.slack.users import UserRoles
 
 log = logging.getLogger("hashfloor.slack")
@@ -106,8 +107,9 @@ def build_app(service: Hashfloor, client: WebClient | None = None) -> App:
         )
     roles = UserRoles(settings.admins)
     app.use(timed_commands(service.metrics))
-    event_listeners.register(app, service)
-    command_listeners.register(app, service, roles)
-    action_listeners.register(app, service, roles)
+    members = KnownMembers(service.storage)
+    event_listeners.register(app, service, roles)
+    command_listeners.register(app, service, roles, members)
+    action_listeners.register(app, service, roles, members)
     home_listeners.register(app, service)
     return app

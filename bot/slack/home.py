@@ -1,5 +1,8 @@
 """The App Home tab: the market dashboard and this workspace's subscriptions and digests.
 
+The channels shown are those the viewer is known to be in (bot.slack.listeners.home decides); the
+others are only counted, so a private channel's subscriptions are never named to a non-member.
+
 Pure: a function of the market view, the workspace's subscriptions and digest schedules, and the
 time. Within Slack's limits for a Home view: at most 100 blocks, 3,000 characters a section; many
 subscriptions are packed several to a section, and what still does not fit is counted, not cut.
@@ -52,16 +55,20 @@ def home_view(
     fleet: Fleet | None,
     subscriptions: Sequence[Subscription],
     digests: Sequence[DigestEntry],
+    hidden_channels: int = 0,
 ) -> dict[str, Any]:
-    """The Home tab's view for views.publish."""
+    """The Home tab's view for views.publish; `hidden_channels` counts the workspace's channels
+    with alerts or a digest that are left out because the viewer is not known to be in them."""
     blocks: list[Block] = [bk.header(TITLE)]
     blocks += _market(view, fleet)
     blocks.append(bk.divider())
     blocks.append(bk.header("Alerts in this workspace"))
-    blocks += _subscriptions(subscriptions)
+    blocks += _subscriptions(subscriptions, hidden_channels > 0)
     blocks.append(bk.divider())
     blocks.append(bk.header("Weekly digests"))
-    blocks += _digests(digests)
+    blocks += _digests(digests, hidden_channels > 0)
+    if hidden_channels:
+        blocks.append(bk.context(_hidden_words(hidden_channels)))
     blocks.append(
         bk.context(
             "`/hashfloor subscribe` in a channel for alerts · `/hashfloor digest mon 09:00 "
@@ -160,7 +167,9 @@ def _network_fields(view: MarketView) -> list[str]:
 # --- subscriptions and digests ----------------------------------------------------------------
 
 
-def _subscriptions(subs: Sequence[Subscription]) -> list[Block]:
+def _subscriptions(subs: Sequence[Subscription], others: bool = False) -> list[Block]:
+    if not subs and others:
+        return [bk.section("None of the channels where you have used Hashfloor has alerts.")]
     if not subs:
         return [bk.section("No channel is subscribed yet: `/hashfloor subscribe` in a channel.")]
     rows: list[str] = []
@@ -181,13 +190,24 @@ def _subscriptions(subs: Sequence[Subscription]) -> list[Block]:
     return [bk.section(t) for t in _pack(rows)]
 
 
+def _hidden_words(n: int) -> str:
+    channels = "1 other channel" if n == 1 else f"{n:,} other channels"
+    return (
+        f":lock: {channels} of this workspace {'has' if n == 1 else 'have'} alerts or a digest. "
+        "Only channels where you have used Hashfloor are listed here (one may be private); "
+        "`/hashfloor status` in a channel shows its own."
+    )
+
+
 def _state_words(state: str) -> str:
     return {"above": "price above", "below": "price below", "unknown": "waiting for data"}.get(
         state, state
     )
 
 
-def _digests(entries: Sequence[DigestEntry]) -> list[Block]:
+def _digests(entries: Sequence[DigestEntry], others: bool = False) -> list[Block]:
+    if not entries and others:
+        return [bk.section("None of the channels where you have used Hashfloor gets the digest.")]
     if not entries:
         return [
             bk.section(

@@ -143,7 +143,7 @@ def test_set_a_schedule(svc: Hashfloor, text: str, schedule: DigestSchedule, wor
     out = ask(svc, text)
     assert out["text"] == f"Weekly digest: {words}"
     assert out["blocks"][0]["text"]["text"] == f":calendar: *Weekly digest:* {words}"
-    row = digests.get(svc.storage.db, CHANNEL)
+    row = digests.get(svc.storage.db, TEAM, CHANNEL)
     assert row is not None
     assert (row.schedule, row.enabled, row.explicit) == (schedule, True, True)
     assert (row.team_id, row.updated_by, row.updated_at) == (TEAM, "U1", NOW)
@@ -156,10 +156,10 @@ def test_off_wins_over_a_subscription_and_a_schedule_turns_it_back_on(svc: Hashf
     subscribe(svc)
     off = ask(svc, "digest off")
     assert off["text"] == "Weekly digest off for this channel. Alerts are not affected."
-    row = digests.get(svc.storage.db, CHANNEL)
+    row = digests.get(svc.storage.db, TEAM, CHANNEL)
     assert (row.enabled, row.explicit, row.schedule) == (False, True, DigestSchedule())
     assert digest_line(svc).startswith("*Weekly digest:* off (")
-    assert alerts.channel_rules(svc.storage.db, CHANNEL)  # alerts untouched
+    assert alerts.channel_rules(svc.storage.db, TEAM, CHANNEL)  # alerts untouched
 
     ask(svc, "digest tue 08:00")
     assert (
@@ -174,7 +174,7 @@ def test_changing_the_time_keeps_what_was_sent(svc: Hashfloor) -> None:
     db = svc.storage.db
     digests.record_week(db, TEAM, CHANNEL, "2026-W48", NOW - 3600, ts="1.0")
     ask(svc, "digest fri 09:00")
-    row = digests.get(db, CHANNEL)
+    row = digests.get(db, TEAM, CHANNEL)
     assert row.last_sent_week == "2026-W48"  # this week's went out: the next is next week's
     assert digest_line(svc).startswith(
         "*Weekly digest:* every Friday 09:00 UTC · next: Fri 4 Dec 2026 09:00 UTC"
@@ -203,14 +203,14 @@ def test_bad_schedules_get_a_clear_escaped_reply(svc: Hashfloor, text: str, says
     assert says in out["blocks"][0]["text"]["text"]
     assert "Use: digest &lt;mon..sun&gt; &lt;HH:MM&gt; [&lt;IANA zone&gt;]" in body
     assert "<!channel>" not in body and "<@U0BOSS>" not in body
-    assert digests.get(svc.storage.db, CHANNEL) is None and actions(svc) == []
+    assert digests.get(svc.storage.db, TEAM, CHANNEL) is None and actions(svc) == []
 
 
 @pytest.mark.parametrize(
     ("roles", "says"),
     [
         (Roles(is_guest=True), "Guests cannot change Hashfloor settings."),
-        (Roles(is_stranger=True), "People from other organisations cannot change Hashfloor here."),
+        (Roles(is_external=True), "People from other organisations cannot change Hashfloor here."),
     ],
 )
 @pytest.mark.parametrize("text", ["digest mon 10:00", "digest off"])
@@ -219,7 +219,7 @@ def test_guests_and_strangers_cannot_change_it(
 ) -> None:
     out = ask(svc, text, roles=roles)
     assert out["text"] == says
-    assert digests.get(svc.storage.db, CHANNEL) is None and actions(svc) == []
+    assert digests.get(svc.storage.db, TEAM, CHANNEL) is None and actions(svc) == []
 
 
 @pytest.mark.parametrize("text", ["digest mon 10:00", "digest off"])

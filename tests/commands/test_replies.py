@@ -424,7 +424,7 @@ def test_unknown_command_is_answered_escaped(svc: Hashfloor) -> None:
         (MEMBER, "Only workspace admins and owners"),
         (Roles(is_guest=True), "Guests cannot change"),
         (Roles(is_guest=True, is_admin=True), "Guests cannot change"),
-        (Roles(is_stranger=True, is_admin=True), "People from other organisations"),
+        (Roles(is_external=True, is_admin=True), "People from other organisations"),
     ],
 )
 def test_refused_changes_say_why_and_change_nothing(svc: Hashfloor, roles: Roles, why: str) -> None:
@@ -446,7 +446,7 @@ def test_members_may_mute_but_guests_may_not(svc: Hashfloor) -> None:
     assert ask(svc, "/hashfloor", "mute 1h", roles=MEMBER)["text"].startswith("Muted until")
     out = ask(svc, "/hashfloor", "unmute", roles=Roles(is_guest=True))
     assert out["text"].startswith("Guests cannot change")
-    assert workspaces.muted_until(svc.storage.db, "C1", NOW) == NOW + 3600
+    assert workspaces.muted_until(svc.storage.db, "T1", "C1", NOW) == NOW + 3600
 
 
 def test_reads_never_look_up_roles(svc: Hashfloor) -> None:

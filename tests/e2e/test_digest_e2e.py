@@ -167,7 +167,7 @@ def test_a_due_digest_goes_out_once_with_its_chart(
     svc = Hashfloor(Settings(hashfloor_db=db))
     try:
         for channel in (CHANNEL, SECOND):
-            row = digests.get(svc.storage.db, channel)
+            row = digests.get(svc.storage.db, TEAM, channel)
             assert row is not None and row.last_sent_week == week and row.last_error is None
     finally:
         svc.close()

@@ -62,7 +62,7 @@ TEXTS = st.one_of(
     st.just(""),
 )
 ROLES = st.sampled_from(
-    [Roles(is_admin=True), Roles(), Roles(is_guest=True), Roles(is_stranger=True)]
+    [Roles(is_admin=True), Roles(), Roles(is_guest=True), Roles(is_external=True)]
 )
 
 

@@ -36,6 +36,8 @@ SECTION_FIELD_TEXT_MAX = 2000
 HEADER_TEXT_MAX = 150
 MESSAGE_TEXT_MAX = 40000
 
+PARTNER_TEAM = "T0PARTNER"  # the home team of external (Slack Connect) users
+
 _TS_START = 1_700_000_000 * 1_000_000  # message ts in microseconds: "1700000000.000100", ...
 _TS_STEP = 100
 
@@ -273,6 +275,35 @@ class FakeSlack:
         """JSON bodies POSTed to response_url(name), in order."""
         with self._changed:
             return list(self._responses.get(name, []))
+
+    def external_user(
+        self,
+        user_id: str,
+        team_id: str = PARTNER_TEAM,
+        *,
+        enterprise_id: str | None = None,
+        **flags: Any,
+    ) -> None:
+        """Make users.info answer for `user_id` as Slack does for a Slack Connect partner in a
+        shared channel: their own `team_id` (and enterprise, on Grid), `is_stranger` false (Slack
+        sets it only for users in no shared channel), and whatever role they hold at home
+        (`is_admin=True`: their own organisation's admin)."""
+        user: dict[str, Any] = {
+            "team_id": team_id,
+            "is_stranger": False,
+            **flags,
+        }
+        if enterprise_id:
+            user["enterprise_user"] = {
+                "id": user_id,
+                "enterprise_id": enterprise_id,
+                "enterprise_name": "Partner Org",
+                "is_admin": bool(flags.get("is_admin")),
+                "is_owner": bool(flags.get("is_owner")),
+                "teams": [team_id],
+            }
+        with self._changed:
+            self.users[user_id] = user
 
     # -- faults -----------------------------------------------------------------------------
 

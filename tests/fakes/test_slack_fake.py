@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
-from tests.fakes.slack import Call, FakeSlack
+from tests.fakes.slack import PARTNER_TEAM, Call, FakeSlack
 
 TOKEN = "xoxb-test-token"
 TS = re.compile(r"^\d{10}\.\d{6}$")
@@ -410,3 +410,20 @@ def test_unknown_paths_are_not_found(slack):
         urllib.request.urlopen(f"{slack.root}/nowhere")
 
     assert raised.value.code == 404
+
+
+def test_an_external_user_answers_with_their_own_team_and_no_stranger_flag(slack, client):
+    slack.external_user("U0PARTNER", is_admin=True)
+    slack.external_user("U0GRID", "T0GRIDWS", enterprise_id="E0PARTNER")
+
+    partner = client.users_info(user="U0PARTNER")["user"]
+    grid = client.users_info(user="U0GRID")["user"]
+
+    assert (partner["team_id"], partner["is_stranger"], partner["is_admin"]) == (
+        PARTNER_TEAM,
+        False,
+        True,
+    )
+    assert partner["team_id"] != slack.team_id
+    assert grid["team_id"] == "T0GRIDWS"
+    assert grid["enterprise_user"]["enterprise_id"] == "E0PARTNER"

@@ -31,7 +31,7 @@ def test_the_migration_set_is_registered(storage: Storage) -> None:
 def test_set_change_and_turn_off(storage: Storage) -> None:
     db = storage.db
     digests.set_schedule(db, "T1", "C1", BERLIN, "U1", 100.0)
-    r = digests.get(db, "C1")
+    r = digests.get(db, "T1", "C1")
     assert (r.schedule, r.enabled, r.explicit, r.updated_by, r.updated_at) == (
         BERLIN,
         True,
@@ -41,7 +41,7 @@ def test_set_change_and_turn_off(storage: Storage) -> None:
     )
     digests.record_week(db, "T1", "C1", "2026-W48", 150.0, ts="1700000000.000100")
     digests.set_schedule(db, "T1", "C1", None, "U2", 200.0)  # off keeps the schedule, and the week
-    r = digests.get(db, "C1")
+    r = digests.get(db, "T1", "C1")
     assert (r.schedule, r.enabled, r.updated_by, r.last_sent_week) == (
         BERLIN,
         False,
@@ -49,7 +49,7 @@ def test_set_change_and_turn_off(storage: Storage) -> None:
         "2026-W48",
     )
     digests.set_schedule(db, "T1", "C1", DEFAULT_SCHEDULE, "U3", 300.0)
-    r = digests.get(db, "C1")
+    r = digests.get(db, "T1", "C1")
     assert (r.schedule, r.enabled, r.last_sent_week, r.last_ts) == (
         DEFAULT_SCHEDULE,
         True,
@@ -60,14 +60,14 @@ def test_set_change_and_turn_off(storage: Storage) -> None:
 
 def test_off_without_a_row_stores_the_default_off(storage: Storage) -> None:
     digests.set_schedule(storage.db, "T1", "C1", None, "U1", 1.0)
-    r = digests.get(storage.db, "C1")
+    r = digests.get(storage.db, "T1", "C1")
     assert (r.schedule, r.enabled, r.explicit) == (DEFAULT_SCHEDULE, False, True)
 
 
 def test_recording_creates_an_implicit_row_on_the_default(storage: Storage) -> None:
     db = storage.db
     digests.record_error(db, "T1", "C1", "not sent yet: HTTP 503", 10.0)
-    r = digests.get(db, "C1")
+    r = digests.get(db, "T1", "C1")
     assert (r.explicit, r.schedule, r.last_sent_week, r.last_error) == (
         False,
         DEFAULT_SCHEDULE,
@@ -75,7 +75,7 @@ def test_recording_creates_an_implicit_row_on_the_default(storage: Storage) -> N
         "not sent yet: HTTP 503",
     )
     digests.record_week(db, "T1", "C1", "2026-W48", 20.0, ts="1.000100")
-    r = digests.get(db, "C1")
+    r = digests.get(db, "T1", "C1")
     assert (r.last_sent_week, r.last_sent_at, r.last_ts, r.last_error) == (
         "2026-W48",
         20.0,
@@ -84,12 +84,12 @@ def test_recording_creates_an_implicit_row_on_the_default(storage: Storage) -> N
     )
     # a skip records the week but not a send, and keeps the last message's time and ts
     digests.record_week(db, "T1", "C1", "2026-W49", 30.0, error="2026-W49 skipped: 30 h late")
-    r = digests.get(db, "C1")
+    r = digests.get(db, "T1", "C1")
     assert (r.last_sent_week, r.last_sent_at, r.last_ts) == ("2026-W49", 20.0, "1.000100")
     assert (r.last_error, r.last_error_at) == ("2026-W49 skipped: 30 h late", 30.0)
     # an explicit schedule set later keeps what was sent
     digests.set_schedule(db, "T1", "C1", BERLIN, "U1", 40.0)
-    assert digests.get(db, "C1").last_sent_week == "2026-W49"
+    assert digests.get(db, "T1", "C1").last_sent_week == "2026-W49"
 
 
 def test_team_rows_and_forget(storage: Storage) -> None:

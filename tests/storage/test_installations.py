@@ -255,11 +255,11 @@ def test_delete_all_forgets_the_workspace_and_only_it(storage, store):
     assert store.find_installation(enterprise_id=None, team_id="T1") is None
     assert store.find_bot(enterprise_id=None, team_id="T1") is None
     assert workspaces.get_fleet(db, "T1") is None
-    assert workspaces.channel(db, "C-T1") is None
+    assert workspaces.channel(db, "T1", "C-T1") is None
     # The other workspace keeps everything.
     assert store.find_bot(enterprise_id=None, team_id="T2") is not None
     assert workspaces.get_fleet(db, "T2") == fleet
-    assert workspaces.channel(db, "C-T2") is not None
+    assert workspaces.channel(db, "T2", "C-T2") is not None
     assert installed_teams(storage) == [(None, "T2")]
 
 

@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 import commands
 from bot.service import Hashfloor
 from bot.slack.listeners.ack import just_ack
+from bot.slack.members import KnownMembers
 from bot.slack.users import UserRoles
 from commands.context import Ctx
 
@@ -49,16 +50,19 @@ def post_in_channel(
     return None
 
 
-def register(app: App, service: Hashfloor, roles: UserRoles) -> None:
+def register(app: App, service: Hashfloor, roles: UserRoles, members: KnownMembers) -> None:
     def ctx(command: dict[str, Any], client: WebClient) -> Ctx:
         team_id, user_id = command.get("team_id"), command["user_id"]
+        enterprise_id = command.get("enterprise_id") or None
+        now = service.clock()
+        members.saw(team_id, command.get("channel_id"), user_id, now)
         return Ctx(
             service=service,
             user_id=user_id,
             team_id=team_id,
             channel_id=command.get("channel_id"),
-            now=service.clock(),
-            roles=lambda: roles.lookup(client, team_id, user_id),
+            now=now,
+            roles=lambda: roles.lookup(client, team_id, user_id, enterprise_id),
             channel_name=command.get("channel_name"),
             post=lambda text, blocks: post_in_channel(
                 client, command.get("channel_id"), text, blocks

@@ -1,4 +1,4 @@
-"""Events: a retried event from Slack is handled once; the App Home and uninstall hooks."""
+"""Events: a retried event from Slack is handled once; a role change drops the cached roles."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 
 from bot.service import Hashfloor
+from bot.slack.users import UserRoles
 from storage import seen_events
 
 log = logging.getLogger("hashfloor.events")
 
 
-def register(app: App, service: Hashfloor) -> None:
+def register(app: App, service: Hashfloor, roles: UserRoles) -> None:
     @app.middleware
     def once_per_event(
         body: dict[str, Any], next: Callable[[], BoltResponse]
@@ -24,3 +25,11 @@ def register(app: App, service: Hashfloor) -> None:
             log.info("event %s already handled; Slack retried it", event_id)
             return BoltResponse(status=200, body="")
         return next()
+
+    @app.event("user_change")
+    def role_changed(event: dict[str, Any]) -> None:
+        # Made admin, turned guest, deactivated: the next change this user asks for is checked
+        # against Slack's new answer, not the cached one (DESIGN §9).
+        user_id = (event.get("user") or {}).get("id")
+        if user_id:
+            roles.forget(user_id)

@@ -1,5 +1,10 @@
 """The App Home tab: publish the dashboard when someone opens it.
 
+It names only the channels the viewer is known to be in (they used Hashfloor there: Slack runs a
+command only where its user may post). The bot has no scope to ask Slack which channels are
+private or who is in them (DESIGN §3.3), so every other channel is counted, never named: a private
+channel's subscriptions are not shown to people outside it.
+
 The view is built from SQLite while the request is handled; only views.publish, a call to Slack,
 runs after the ack, in Bolt's worker thread.
 """
@@ -26,10 +31,13 @@ from storage.workspaces import team_key
 log = logging.getLogger("hashfloor.slack")
 
 
-def dashboard(service: Hashfloor, team_id: str | None, now: float) -> dict[str, Any]:
-    """The Home view of a workspace, from SQLite only."""
+def dashboard(
+    service: Hashfloor, team_id: str | None, now: float, viewer: str | None = None
+) -> dict[str, Any]:
+    """The Home view of a workspace for `viewer`, from SQLite only (None: every channel)."""
     db = service.storage.db
     team = team_key(team_id)
+    known = workspaces.channels_of_member(db, team, viewer) if viewer else None
     fleet = workspaces.get_fleet(db, team)
     lines = engine.benchmark_lines(db, team)
     net = engine.network(db)
@@ -60,7 +68,12 @@ def dashboard(service: Hashfloor, team_id: str | None, now: float) -> dict[str, 
         )
         for d in channels.all_channels(digests.team_rows(db, team), active)
     ]
-    return home_view(service.view(team, now), fleet, subs, entries)
+    channels_in_use = {s.channel_id for s in subs} | {e.channel_id for e in entries}
+    if known is not None:
+        subs = [s for s in subs if s.channel_id in known]
+        entries = [e for e in entries if e.channel_id in known]
+    hidden = len(channels_in_use - known) if known is not None else 0
+    return home_view(service.view(team, now), fleet, subs, entries, hidden)
 
 
 def register(app: App, service: Hashfloor) -> None:
@@ -70,7 +83,8 @@ def register(app: App, service: Hashfloor) -> None:
         # SQLite only, in the request: the listener that follows, after the ack, only publishes.
         if event.get("tab") == "home":
             team_id = context.team_id or (event.get("view") or {}).get("team_id")
-            context["home_view"] = dashboard(service, team_id, service.clock())
+            viewer = event.get("user")
+            context["home_view"] = dashboard(service, team_id, service.clock(), viewer)
         return next()
 
     def publish(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:

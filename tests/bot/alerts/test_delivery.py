@@ -164,7 +164,7 @@ def test_a_row_is_marked_sent_with_slacks_ts(rig: Rig) -> None:
     assert sent is not None and sent["status"] == "sent" and sent["ts"] == call.response["ts"]
     assert call.args["text"] == row["text"]
     assert call.args["blocks"] == json.loads(row["blocks"])
-    rule = alerts.channel_rules(rig.db, "C1")[0]
+    rule = alerts.channel_rules(rig.db, TEAM, "C1")[0]
     assert rule["last_message_at"] == rig.clock.t
 
 
@@ -387,7 +387,7 @@ def test_a_channel_slack_refuses_pauses_its_rules_and_says_so(
     rig.slack.fail("chat.postMessage", error=error, channel="C1", times=None)
     with caplog.at_level(logging.ERROR, logger="hashfloor.delivery"):
         assert rig.pass_at(rig.clock.t) == 1  # C2's alert goes; C1's is refused
-    c1, c2 = (alerts.channel_rules(rig.db, c)[0] for c in ("C1", "C2"))
+    c1, c2 = (alerts.channel_rules(rig.db, TEAM, c)[0] for c in ("C1", "C2"))
     assert c1["paused_reason"] == error and c2["paused_reason"] is None
     assert [r["status"] for r in rig.outbox()] == ["failed", "sent"]
     assert any(error in r.getMessage() and "C1" in r.getMessage() for r in caplog.records)
@@ -402,7 +402,7 @@ def test_a_channel_slack_refuses_pauses_its_rules_and_says_so(
     assert sorted(c.args["channel"] for c in rig.posts()) == ["C1", "C2", "C2"]
     # Subscribing again (the bot was invited back) resumes the rule.
     rig.command("C1", "subscribe cash")
-    assert alerts.channel_rules(rig.db, "C1")[0]["paused_reason"] is None
+    assert alerts.channel_rules(rig.db, TEAM, "C1")[0]["paused_reason"] is None
     assert "paused" not in status_blocks(rig, "C1")
 
 
@@ -493,7 +493,7 @@ def test_a_workspace_without_a_token_pauses_instead_of_dropping(rig: Rig) -> Non
     del rig.tokens[TEAM]  # uninstalled
     rig.pass_at(rig.clock.t)
     assert alerts.get(rig.db, row["id"])["status"] == "failed"
-    assert alerts.channel_rules(rig.db, "C1")[0]["paused_reason"].startswith("no token")
+    assert alerts.channel_rules(rig.db, TEAM, "C1")[0]["paused_reason"].startswith("no token")
     assert rig.posts() == []
 
 
@@ -572,13 +572,13 @@ def test_snooze_24h_mutes_the_channel_for_a_day(rig: Rig, app: Any) -> None:
     reply = wait_response(rig.slack, "snooze")
     assert reply["text"].startswith("Muted until")
     assert reply["response_type"] == "ephemeral" and reply["replace_original"] is False
-    until = workspaces.muted_until(rig.db, "C1", rig.clock.t)
+    until = workspaces.muted_until(rig.db, TEAM, "C1", rig.clock.t)
     assert until == rig.clock.t + 24 * 3600
     # Muted: the recovery is tracked but not posted.
     rig.poll(91_000)
     rig.poll(91_000)
     assert rig.outbox()[-1]["kind"] == "alert"
-    assert alerts.channel_rules(rig.db, "C1")[0]["state"] == "above"
+    assert alerts.channel_rules(rig.db, TEAM, "C1")[0]["state"] == "above"
 
 
 def test_a_guest_cannot_snooze(rig: Rig, app: Any) -> None:
@@ -588,7 +588,7 @@ def test_a_guest_cannot_snooze(rig: Rig, app: Any) -> None:
     (message,) = rig.slack.messages("C1")
     assert click(rig, app, message, SNOOZE_ACTION, "guest") == 200
     assert "Guests cannot" in wait_response(rig.slack, "guest")["text"]
-    assert workspaces.muted_until(rig.db, "C1", rig.clock.t) is None
+    assert workspaces.muted_until(rig.db, TEAM, "C1", rig.clock.t) is None
 
 
 def test_breakeven_answers_with_the_margins(rig: Rig, app: Any) -> None:
@@ -600,7 +600,7 @@ def test_breakeven_answers_with_the_margins(rig: Rig, app: Any) -> None:
     shown = reply["text"] + json.dumps(reply["blocks"])
     assert "$70,000" in shown and "CoinShares cash cost" in shown and "below" in shown
     assert reply["response_type"] == "ephemeral" and reply["replace_original"] is False
-    assert workspaces.muted_until(rig.db, "C1", rig.clock.t) is None
+    assert workspaces.muted_until(rig.db, TEAM, "C1", rig.clock.t) is None
 
 
 def test_a_forged_click_is_refused(rig: Rig, app: Any) -> None:

@@ -86,9 +86,9 @@ class Rig:
     def outbox(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM outbox ORDER BY id"))
 
-    def rules(self, channel: str | None = None) -> list[dict[str, Any]]:
+    def rules(self, channel: str | None = None, team: str = "T1") -> list[dict[str, Any]]:
         if channel:
-            return alerts.channel_rules(self.db, channel)
+            return alerts.channel_rules(self.db, team, channel)
         return list(self.db.query("SELECT * FROM rules ORDER BY id"))
 
 

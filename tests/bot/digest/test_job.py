@@ -75,7 +75,7 @@ def job(svc: Hashfloor) -> DigestJob:
 
 
 def row(svc: Hashfloor, channel: str = CHANNEL) -> digests.DigestRow | None:
-    return digests.get(svc.storage.db, channel)
+    return digests.get(svc.storage.db, TEAM, channel)
 
 
 UPLOAD_METHODS = ("files.getUploadURLExternal", "files.completeUploadExternal")
@@ -226,7 +226,7 @@ def test_a_permanent_error_records_the_week_and_pauses_the_channel(
         assert job(service).run(NOW + MINUTE) == 0
     assert "not sent: Slack said not_in_channel" in caplog.text
     assert row(service).last_error == "2026-W48 not sent: Slack said not_in_channel"
-    (rule,) = alerts.channel_rules(service.storage.db, CHANNEL)
+    (rule,) = alerts.channel_rules(service.storage.db, TEAM, CHANNEL)
     assert rule["paused_reason"] == "not_in_channel"
     calls = len(slack.calls)
     assert job(service).run(NOW + 2 * MINUTE) == 0  # no retry every minute
@@ -272,7 +272,9 @@ def test_which_channels_get_a_digest(service: Hashfloor, slack: FakeSlack) -> No
     digests.set_schedule(db, TEAM, "C0OFF", None, "U0MEMBER", set_at)  # explicit off wins
     digests.set_schedule(db, TEAM, "C0ONLY", DigestSchedule(0, "09:00", "UTC"), "U0MEMBER", set_at)
     subscribe(service, "C0PAUSED")
-    alerts.pause_channel(db, "C0PAUSED", "channel_not_found", set_at)  # not subscribed any more
+    alerts.pause_channel(
+        db, TEAM, "C0PAUSED", "channel_not_found", set_at
+    )  # not subscribed any more
     subscribe(service, "C0TUESDAY")
     digests.set_schedule(db, TEAM, "C0TUESDAY", DigestSchedule(1, "09:00"), "U0MEMBER", set_at)
 

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from slack_bolt import BoltRequest
@@ -25,6 +26,7 @@ from bot.slack.home import DigestEntry, Subscription, home_view
 from storage import alerts, digests, snapshots, workspaces
 from storage.workspaces import Fleet
 from tests.fakes.slack import HOME_BLOCKS_MAX, FakeSlack
+from tests.fakes.slash_commands import command_fields
 from tests.fakes.snapshots import design_snapshot
 
 NOW = 1_764_000_000.0  # Mon 24 Nov 2025 16:00 UTC
@@ -192,11 +194,16 @@ def service(tmp_path: Path, slack: FakeSlack) -> Iterator[Hashfloor]:
         db, TEAM, "C0MINING", DigestSchedule(2, "08:00", "Asia/Tokyo"), "U1", NOW - 60
     )
     workspaces.set_fleet(db, TEAM, Fleet(20.0, 0.06, 0.02), "U1", NOW - 60)
+    # A private channel the reader is not in: someone else subscribed it and set its digest.
+    alerts.add_rule(db, TEAM, "C0SECRET", "allin", RuleState(), 137_800.0, "v", "U2", NOW - 60)
+    digests.set_schedule(db, TEAM, "C0SECRET", DigestSchedule(4, "17:00", "UTC"), "U2", NOW - 60)
+    # The reader used Hashfloor in #mining, so they are known to be in it.
+    workspaces.saw_member(db, TEAM, "C0MINING", "U0READER", NOW - 30)
     yield svc
     svc.close()
 
 
-def home_opened(app, tab: str, event_id: str) -> int:
+def home_opened(app, tab: str, event_id: str, user: str = "U0READER") -> int:
     body = json.dumps(
         {
             "token": "unused",
@@ -207,7 +214,7 @@ def home_opened(app, tab: str, event_id: str) -> int:
             "event_time": int(time.time()),
             "event": {
                 "type": "app_home_opened",
-                "user": "U0READER",
+                "user": user,
                 "channel": "D0HOME",
                 "tab": tab,
                 "event_ts": f"{time.time():.6f}",
@@ -243,6 +250,56 @@ def test_opening_the_home_tab_publishes_the_dashboard(service: Hashfloor, slack:
     assert (
         "• <#C0MINING>: every Wednesday 08:00 Asia/Tokyo · next Wed 26 Nov 2025 08:00 JST" in body
     )
+    # A channel the reader is not known to be in (it may be private) is counted, never named.
+    assert "C0SECRET" not in body and "all-in" not in body.split("Alerts in this workspace")[1]
+    assert ":lock: 1 other channel of this workspace has alerts or a digest." in body
+
+
+def published(slack: FakeSlack, n: int) -> dict[str, Any]:
+    calls = slack.wait_for(
+        lambda calls: [c for c in calls if c.method == "views.publish"][n - 1 : n] or None
+    )
+    view = calls[0].args["view"]
+    return json.loads(view) if isinstance(view, str) else view
+
+
+def command_in(app, channel: str, user: str, text: str = "status") -> None:
+    body = urlencode(
+        command_fields("/hashfloor", text, "http://127.0.0.1:9/r", user, channel, TEAM)
+    )
+    ts = str(int(time.time()))
+    sig = "v0=" + hmac.new(SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    headers = {
+        "content-type": "application/x-www-form-urlencoded",
+        "x-slack-request-timestamp": ts,
+        "x-slack-signature": sig,
+    }
+    assert app.dispatch(BoltRequest(body=body, headers=headers)).status == 200
+
+
+def test_a_channel_is_named_to_whoever_used_hashfloor_in_it(
+    service: Hashfloor, slack: FakeSlack
+) -> None:
+    app = build_app(service)
+    assert home_opened(app, "home", "Ev0HOME3", user="U0NEWBIE") == 200
+    before = texts(published(slack, 1))
+    assert "C0MINING" not in before and "C0SECRET" not in before
+    assert "None of the channels where you have used Hashfloor has alerts." in before
+    assert ":lock: 2 other channels of this workspace have alerts or a digest." in before
+
+    # Reading the status in the private channel shows they are in it (Slack runs a command only
+    # where its user may post); from then on their App Home names it.
+    command_in(app, "C0SECRET", "U0NEWBIE")
+    deadline = time.monotonic() + 5  # written by the listener's own thread, off the request
+    while "C0SECRET" not in workspaces.channels_of_member(service.storage.db, TEAM, "U0NEWBIE"):
+        assert time.monotonic() < deadline, "the command was not recorded"
+        time.sleep(0.01)
+    assert home_opened(app, "home", "Ev0HOME4", user="U0NEWBIE") == 200
+    after = texts(published(slack, 2))
+    assert "*<#C0SECRET>*\n• CoinShares all-in cost (2025-Q2) $137,800" in after
+    assert "• <#C0SECRET>: every Friday 17:00 UTC" in after
+    assert "C0MINING" not in after
+    assert ":lock: 1 other channel of this workspace has alerts or a digest." in after
 
 
 def test_the_messages_tab_publishes_nothing(service: Hashfloor, slack: FakeSlack) -> None:

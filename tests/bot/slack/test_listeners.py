@@ -25,7 +25,7 @@ from bot.service import Hashfloor
 from bot.settings import Settings
 from bot.slack.app import build_app
 from bot.slack.http import WsgiApp
-from storage import audit, costs, seen_events, snapshots, workspaces
+from storage import alerts, audit, costs, digests, seen_events, snapshots, workspaces
 from tests.fakes.signing import slack_headers
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slash_commands import command_fields
@@ -348,14 +348,14 @@ def test_guests_and_strangers_cannot_even_mute(
     slack.users[user] = fields
     command(app, slack, "/hashfloor", "mute 4h", user=user, reply_to="mute")
     assert reply_at(slack, "mute")["text"].startswith(why)
-    assert workspaces.muted_until(service.storage.db, "C0MINING", NOW) is None
+    assert workspaces.muted_until(service.storage.db, TEAM, "C0MINING", NOW) is None
     assert audit_rows(service) == []
 
 
 def test_members_may_mute_their_channel(app: App, slack: FakeSlack, service: Hashfloor) -> None:
     command(app, slack, "/hashfloor", "mute 4h", reply_to="mute")
     assert reply_at(slack, "mute")["text"].startswith("Muted until 2025-11-24 20:00 UTC")
-    assert workspaces.muted_until(service.storage.db, "C0MINING", NOW) == NOW + 4 * 3600
+    assert workspaces.muted_until(service.storage.db, TEAM, "C0MINING", NOW) == NOW + 4 * 3600
     assert audit_rows(service) == [(TEAM, "U0MEMBER", "channel.mute")]
 
 
@@ -396,6 +396,130 @@ def test_a_refused_bot_token_is_named_not_try_again_later(
     assert "try again" not in text
     assert audit_rows(service) == []
     assert f"Slack refused the bot token ({error})" in caplog.text
+
+
+# --- Slack Connect: people of another organisation read, and change nothing ------------------
+
+# A partner's member in a shared channel: Slack sets is_stranger only for users in *no* shared
+# channel, so only their own team_id (or enterprise on Grid) tells them apart.
+OUTSIDERS = [
+    ("U0PARTNER", {}),
+    ("U0PARTADM", {"is_admin": True}),  # their own organisation's admin
+    ("U0PARTOWN", {"is_owner": True, "is_primary_owner": True}),
+    ("U0GRIDADM", {"enterprise_id": "E0PARTNER", "is_admin": True}),
+]
+OUTSIDER_WHY = "People from other organisations cannot change Hashfloor here."
+
+
+def subscribed(app: App, slack: FakeSlack) -> None:
+    command(app, slack, "/hashfloor", "subscribe cash", reply_to="member-sub")
+    assert reply_at(slack, "member-sub")["text"].startswith("Subscribed")
+
+
+@pytest.mark.parametrize(("user", "fields"), OUTSIDERS)
+@pytest.mark.parametrize(
+    "text", ["mute 4h", "unmute", "subscribe allin", "unsubscribe cash", "digest off"]
+)
+def test_a_partner_in_a_shared_channel_changes_nothing_of_the_channel(
+    app: App, slack: FakeSlack, service: Hashfloor, user: str, fields: dict[str, Any], text: str
+) -> None:
+    subscribed(app, slack)
+    slack.external_user(user, **fields)
+    command(app, slack, "/hashfloor", text, user=user, reply_to="outsider")
+    posted = reply_at(slack, "outsider")
+    assert posted["text"] == OUTSIDER_WHY
+    db = service.storage.db
+    assert [r["line_key"] for r in alerts.channel_rules(db, TEAM, "C0MINING")] == ["cash"]
+    assert workspaces.muted_until(db, TEAM, "C0MINING", NOW) is None
+    assert digests.get(db, TEAM, "C0MINING") is None
+    assert [a for _, who, a in audit_rows(service) if who == user] == []
+
+
+@pytest.mark.parametrize(("user", "fields"), OUTSIDERS)
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [("/costs", 'add "Acme" cash=61000'), ("/costs", "remove 10"), ("/hashfloor", "fleet 17 0.05")],
+)
+def test_a_partners_admin_cannot_change_workspace_settings(
+    app: App,
+    slack: FakeSlack,
+    service: Hashfloor,
+    user: str,
+    fields: dict[str, Any],
+    name: str,
+    text: str,
+) -> None:
+    slack.external_user(user, **fields)
+    command(app, slack, name, text, user=user, reply_to="outsider")
+    assert reply_at(slack, "outsider")["text"] == OUTSIDER_WHY
+    assert len(costs.all_rows(service.storage.db, TEAM)) == 9
+    assert workspaces.get_fleet(service.storage.db, TEAM) is None
+    assert audit_rows(service) == []
+
+
+def test_a_partner_still_reads(app: App, slack: FakeSlack) -> None:
+    slack.external_user("U0PARTNER", is_admin=True)
+    for name, text in [("/breakeven", ""), ("/costs", ""), ("/hashfloor", "status")]:
+        resp = command(app, slack, name, text, user="U0PARTNER")
+        assert resp.status == 200 and json.loads(resp.body)["text"]
+        assert OUTSIDER_WHY not in resp.body
+    assert slack.calls_to("users.info") == []  # reads never ask who someone is
+
+
+def test_a_member_of_another_workspace_of_the_same_grid_org_is_not_external(
+    app: App, slack: FakeSlack, service: Hashfloor
+) -> None:
+    """On Enterprise Grid the organisation is the enterprise: a home workspace of the same org
+    is not another organisation."""
+    slack.external_user("U0GRIDMATE", "T0SISTER", enterprise_id="E0HASHFLR", is_admin=True)
+    body = urlencode(
+        command_fields("/hashfloor", "fleet 17 0.05", slack.response_url("grid"), "U0GRIDMATE")
+        | {"enterprise_id": "E0HASHFLR"}
+    )
+    dispatch(app, body, form_headers(body))
+    assert reply_at(slack, "grid")["text"].startswith("Fleet set")
+    # …and a partner on another Grid org is external whatever their team says.
+    slack.external_user("U0OTHERORG", TEAM, enterprise_id="E0PARTNER", is_admin=True)
+    body = urlencode(
+        command_fields("/hashfloor", "fleet off", slack.response_url("other"), "U0OTHERORG")
+        | {"enterprise_id": "E0HASHFLR"}
+    )
+    dispatch(app, body, form_headers(body))
+    assert reply_at(slack, "other")["text"] == OUTSIDER_WHY
+
+
+def user_change_body(user: str, event_id: str, **fields: Any) -> str:
+    return json.dumps(
+        {
+            "token": "verification-token-unused",
+            "team_id": TEAM,
+            "api_app_id": "A0HASHAPP",
+            "event": {
+                "type": "user_change",
+                "user": {"id": user, "team_id": TEAM, **fields},
+                "event_ts": "1764000000.000200",
+                "cache_ts": 1764000000,
+            },
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": 1764000000,
+            "authorizations": [{"team_id": TEAM, "user_id": "U0HASHBOT", "is_bot": True}],
+        }
+    )
+
+
+def test_a_role_change_takes_effect_at_once(app: App, slack: FakeSlack, service: Hashfloor) -> None:
+    slack.users["U0BOSS"] = {"is_admin": True}
+    command(app, slack, "/hashfloor", "fleet 17 0.05", user="U0BOSS", reply_to="before")
+    assert reply_at(slack, "before")["text"].startswith("Fleet set")
+    # Demoted, then made a guest: Slack sends user_change; the cached answer must not outlive it.
+    slack.users["U0BOSS"] = {"is_restricted": True}
+    body = user_change_body("U0BOSS", "Ev0DEMOTED", is_restricted=True)
+    assert dispatch(app, body, event_headers(body)).status == 200
+    command(app, slack, "/hashfloor", "fleet off", user="U0BOSS", reply_to="after")
+    assert reply_at(slack, "after")["text"] == "Guests cannot change Hashfloor settings."
+    assert workspaces.get_fleet(service.storage.db, TEAM) is not None
+    assert [c.args["user"] for c in slack.calls_to("users.info")] == ["U0BOSS", "U0BOSS"]
 
 
 # --- events: a retried delivery has no second side effect ------------------------------------
