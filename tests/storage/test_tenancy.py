@@ -19,7 +19,7 @@ from storage.migrations import MIGRATION_SETS, migrate, pending
 REKEYING = (
     "m002_channels_by_workspace",
     "m003_channel_members",
-    "m002_rules_by_workspace",
+    "m003_rules_by_workspace",
     "m002_digests_by_workspace",
 )
 SHARED = "C0SHARED"  # a Slack Connect channel: the same id in both workspaces

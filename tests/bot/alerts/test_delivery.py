@@ -288,7 +288,7 @@ def test_an_unknown_error_code_is_retried_a_bounded_number_of_times_then_shown(r
     assert failed["status"] == "failed" and "brand_new_error" in failed["last_error"]
     assert len(rig.posts()) == UNKNOWN_ERROR_TRIES
     # Not a pause (the channel may be fine), but never a silent drop: status says so.
-    assert alerts.channel_rules(rig.db, "C1")[0]["paused_reason"] is None
+    assert alerts.channel_rules(rig.db, TEAM, "C1")[0]["paused_reason"] is None
     shown = status_blocks(rig, "C1")
     assert "not delivered" in shown and "brand_new_error" in shown
     assert "not delivered" in rig.command("C1", "status").text
@@ -313,7 +313,7 @@ def test_a_code_final_for_one_message_ends_its_row_only(rig: Rig, error: str) ->
     assert rig.pass_at(rig.clock.t) == 0
     assert [r["status"] for r in rig.outbox()] == ["failed"]
     assert len(rig.posts()) == 1
-    assert alerts.channel_rules(rig.db, "C1")[0]["paused_reason"] is None
+    assert alerts.channel_rules(rig.db, TEAM, "C1")[0]["paused_reason"] is None
     assert error in status_blocks(rig, "C1") and "not delivered" in status_blocks(rig, "C1")
     # The recovery of an alert nobody saw is not posted (DESIGN §5); the channel still gets the
     # next alert.
@@ -442,11 +442,11 @@ def test_resubscribing_after_a_pause_starts_from_the_price_now(rig: Rig) -> None
     rig.crossing("C1")
     rig.slack.fail("chat.postMessage", error="not_in_channel", channel="C1", times=1)
     rig.pass_at(rig.clock.t)
-    assert alerts.channel_rules(rig.db, "C1")[0]["paused_reason"] == "not_in_channel"
+    assert alerts.channel_rules(rig.db, TEAM, "C1")[0]["paused_reason"] == "not_in_channel"
     rig.poll(91_000)
     reply = rig.command("C1", "subscribe cash")
     assert "22.0% above" in reply.text and "if it falls below it" in reply.text
-    (rule,) = alerts.channel_rules(rig.db, "C1")
+    (rule,) = alerts.channel_rules(rig.db, TEAM, "C1")
     assert (rule["state"], rule["paused_reason"], rule["alert_outbox_id"]) == ("above", None, None)
     for _ in range(3):
         rig.poll(91_000)
