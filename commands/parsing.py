@@ -41,7 +41,9 @@ class ParseError(ValueError):
 
     @property
     def shown(self) -> str:
-        return self.bad if self.bad.strip() else "(nothing)"
+        # Quoted back on one line, without hidden or bidi characters, and no backtick that
+        # would close the code span around it.
+        return clean_label(self.bad) or "(nothing)"
 
     def plain(self) -> str:
         """The same words for a terminal or a log: nothing escaped."""
@@ -247,7 +249,9 @@ def source_url(text: str) -> str:
     shown = url if len(url) <= 60 else url[:60] + "…"
     if len(url) > SOURCE_MAX:
         raise ParseError(shown, f"a source of at most {SOURCE_MAX} characters")
-    parts = urlsplit(url) if re.fullmatch(r"[!-~]+", url) else None
+    # Only the characters a URL may hold (RFC 3986): no spaces, quotes, `<`, `>` or `|`, which
+    # would end a Slack link early or break out of it.
+    parts = urlsplit(url) if re.fullmatch(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+", url) else None
     try:
         ok = parts is not None and parts.scheme.lower() in ("http", "https") and parts.hostname
         _ = parts and parts.port  # raises on a port that is no number or out of range
