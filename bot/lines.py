@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 
@@ -28,3 +29,29 @@ _NAMED_KEYS: dict[str, tuple[str, ...]] = {
 def named_keys(word: str) -> tuple[str, ...] | None:
     """The line keys a word names (`all` is cash and all-in), or None if it names none."""
     return _NAMED_KEYS.get(word.strip().lower())
+
+
+# Characters that draw nothing or reorder what follows (format, control, separator, private use):
+# a name made of them could fake a second alert line or flip the text around it.
+_HIDDEN_CATEGORIES = {"Cc", "Cf", "Co", "Cs", "Zl", "Zp"}
+# Fillers and joiners that are letters or marks to Unicode but show nothing.
+_HIDDEN_CHARS = {"\u034f", "\u115f", "\u1160", "\u17b4", "\u17b5", "\u3164", "\uffa0"}
+# Slack's mrkdwn markers, swapped for their full-width forms so a name reads the same but can
+# never open bold, italics, strike-through or code around the text that follows it.
+_MRKDWN = str.maketrans({"*": "＊", "_": "＿", "~": "～", "`": "｀"})
+
+
+def clean_label(text: str) -> str:
+    """A label people typed (a cost line's name), safe to show in Slack, a terminal or a chart.
+
+    Whitespace of any kind (newlines, tabs) becomes one space; hidden characters go; mrkdwn markers
+    are neutralised. `&`, `<`, `>` stay: every renderer escapes them (bot.fmt.escape)."""
+    kept = []
+    for ch in text:
+        if ch.isspace():
+            kept.append(" ")
+        elif ch in _HIDDEN_CHARS or unicodedata.category(ch) in _HIDDEN_CATEGORIES:
+            continue
+        else:
+            kept.append(ch)
+    return " ".join("".join(kept).split()).translate(_MRKDWN)

@@ -47,32 +47,44 @@ def add(ctx: Ctx, toks: list[str]) -> Reply:
         raise parsing.ParseError(
             " ".join(toks), 'name the line once, in quotes: `/costs add "Acme Mining" cash=61000`'
         )
-    name = words[0].strip()
-    if not name or len(name) > 80:
-        raise parsing.ParseError(name, "a name of 1 to 80 characters")
     unknown = set(pairs) - {"cash", "allin", "period", "quarter", "source"}
     if unknown:
         key = sorted(unknown)[0]
         raise parsing.ParseError(f"{key}=", "the keys are cash=, allin=, period=, source=")
-    values = {k: parsing.usd(pairs[k]) for k in ("cash", "allin") if k in pairs}
-    if not values:
+    if not {"cash", "allin"} & set(pairs):
         raise parsing.ParseError(" ".join(toks), "give at least `cash=<usd>` or `allin=<usd>`")
     period = pairs.get("period") or pairs.get("quarter")
-    quarter = parsing.quarter(period) if period else None
-    source = pairs.get("source")
-    if source and len(source) > 300:
-        raise parsing.ParseError(source[:40] + "…", "a source of at most 300 characters")
+    # The same checks as `hashfloor costs add` and CSV import (commands.parsing.cost_input).
+    lines = [
+        parsing.cost_input(words[0], kind, pairs[kind], period, pairs.get("source"))
+        for kind in ("cash", "allin")
+        if kind in pairs
+    ]
+    name = lines[0].name
     ctx.require_admin()
     db = ctx.service.storage.db
     added = []
     with ctx.service.storage.transaction():
-        for kind, value in values.items():
+        for line in lines:
             row_id = costs.add(
-                db, ctx.team, name, kind, value, quarter, source, ctx.user_id, ctx.now
+                db,
+                ctx.team,
+                line.name,
+                line.kind,
+                line.value_usd,
+                line.quarter,
+                line.source,
+                ctx.user_id,
+                ctx.now,
             )
-            added.append(f"`#{row_id}` {costs.KIND_LABEL[kind]} {fmt.usd(value)}")
+            added.append(f"`#{row_id}` {costs.KIND_LABEL[line.kind]} {fmt.usd(line.value_usd)}")
             ctx.audit(
-                "costs.add", id=row_id, name=name, kind=kind, value_usd=value, quarter=quarter
+                "costs.add",
+                id=row_id,
+                name=line.name,
+                kind=line.kind,
+                value_usd=line.value_usd,
+                quarter=line.quarter,
             )
     msg = f"Added *{fmt.escape(name)}*: " + ", ".join(added)
     hint = "Subscribe a channel to it with `/hashfloor subscribe &lt;id&gt;`."
@@ -80,11 +92,11 @@ def add(ctx: Ctx, toks: list[str]) -> Reply:
 
 
 def remove(ctx: Ctx, toks: list[str]) -> Reply:
-    if len(toks) != 1 or not toks[0].lstrip("#").isdigit():
+    if len(toks) != 1:
         raise parsing.ParseError(
             " ".join(toks) or "(nothing)", "the id of a line: `/costs remove 12`"
         )
-    row_id = int(toks[0].lstrip("#"))
+    row_id = parsing.row_id(toks[0])
     ctx.require_admin()
     db = ctx.service.storage.db
     row = costs.get(db, row_id)

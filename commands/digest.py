@@ -52,7 +52,7 @@ def describe(digest: ChannelDigest | None, now: float) -> str:
             "a time with `/hashfloor digest mon 09:00 Europe/Berlin`."
         )
     if not digest.enabled:
-        return "*Weekly digest:* off (`/hashfloor digest <day> <HH:MM> [zone]` turns it on)."
+        return "*Weekly digest:* off (`/hashfloor digest &lt;day&gt; &lt;HH:MM&gt; [zone]` turns it on)."
     words = digest.schedule.describe()
     if not digest.explicit:
         words += " (the default for subscribed channels)"

@@ -29,7 +29,9 @@ Sub = Callable[[Ctx, list[str]], Reply]
 
 
 def help_(ctx: Ctx, toks: list[str]) -> Reply:
-    return Reply(text=HELP.replace("*", "").replace("`", ""), blocks=[bk.section(escape(HELP))])
+    # Both are mrkdwn to Slack: the placeholders (`<usd>`) are escaped in the fallback text too.
+    plain = escape(HELP.replace("*", "").replace("`", ""))
+    return Reply(text=plain, blocks=[bk.section(escape(HELP))])
 
 
 def coming(name: str) -> Sub:

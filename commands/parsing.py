@@ -1,6 +1,7 @@
 """Forgiving numbers for slash commands: `74,600`, `$74.6k`, `2%`, `0.05`, `5c`, `17.5 J/TH`, `4h`.
 
-Every parser raises ParseError quoting the bad part and showing the right form.
+Every parser raises ParseError quoting the bad part and showing the right form. The same parsers
+read Slack commands, `hashfloor costs add` and CSV import, so all three accept and refuse alike.
 """
 
 from __future__ import annotations
@@ -8,17 +9,45 @@ from __future__ import annotations
 import math
 import re
 import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
 
 from bot.fmt import escape
+from bot.fmt import usd as usd_words
+from bot.lines import clean_label
+
+# Sane bounds, the same in Slack, the CLI and CSV import (README, "Cost lines"). Anything outside
+# is a typo (a missing `k`, three zeros too many) or an attack on the charts and the maths.
+COST_USD_PER_BTC = (1_000.0, 10_000_000.0)  # a cost line: what it costs to mine one BTC
+BTC_PRICE_USD = (100.0, 10_000_000.0)  # a price level: `subscribe below <usd>`
+HASHRATE_MAX_PH = 10_000_000.0  # 10 ZH/s, about ten times the whole network today
+NAME_MAX = 80
+SOURCE_MAX = 300
+ID_MAX = 2**63 - 1  # SQLite's largest integer; a longer id is refused, not an OverflowError
+QUARTER_YEARS = (2009, 2100)
 
 
 class ParseError(ValueError):
-    """Bad command text; the message is ready to show (user text already escaped)."""
+    """Bad command text; the message is mrkdwn ready to show (`&`, `<`, `>` escaped, so a
+    placeholder such as `<usd>` in the expected form is not read by Slack as a link)."""
 
     def __init__(self, bad: str, expected: str) -> None:
         self.bad = bad
         self.expected = expected
-        super().__init__(f"I could not read `{escape(bad)}`: {expected}")
+        self.field: str | None = None  # which field of a cost line (cost_input), for CSV rows
+        super().__init__(f"I could not read `{escape(self.shown)}`: {escape(expected)}")
+
+    @property
+    def shown(self) -> str:
+        # Quoted back on one line, without hidden or bidi characters, and no backtick that
+        # would close the code span around it.
+        return clean_label(self.bad) or "(nothing)"
+
+    def plain(self) -> str:
+        """The same words for a terminal or a log: nothing escaped."""
+        return f"I could not read `{self.shown}`: {self.expected}"
 
 
 _NUM = r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[-+]?\.\d+"
@@ -129,6 +158,8 @@ def hashrate_ph(text: str) -> float:
     value = _number(re.sub(r"(?i)\s*ph(/s)?$", "", text.strip()))
     if value is None or value <= 0:
         raise ParseError(text, "a hashrate in PH/s such as `350` or `350 PH/s`")
+    if value > HASHRATE_MAX_PH:
+        raise ParseError(text, f"a hashrate of at most {HASHRATE_MAX_PH:,.0f} PH/s")
     return value
 
 
@@ -156,6 +187,8 @@ def quarter(text: str) -> str:
     if not m:
         raise ParseError(text, "a quarter such as `2025-Q3`")
     year, q = (m.group(1), m.group(2)) if len(m.group(1)) == 4 else (m.group(2), m.group(1))
+    if not QUARTER_YEARS[0] <= int(year) <= QUARTER_YEARS[1]:
+        raise ParseError(text, f"a quarter between {QUARTER_YEARS[0]} and {QUARTER_YEARS[1]}")
     return f"{year}-Q{q}"
 
 
@@ -170,3 +203,107 @@ def key_values(toks: list[str]) -> tuple[list[str], dict[str, str]]:
         else:
             words.append(tok)
     return words, pairs
+
+
+def _within(value: float, bounds: tuple[float, float], bad: str, what: str) -> float:
+    low, high = bounds
+    if not low <= value <= high:
+        raise ParseError(bad, f"{what} between {usd_words(low)} and {usd_words(high)}")
+    return value
+
+
+def cost_usd(text: str) -> float:
+    """A cost line's value in US$ per BTC: `74600`, `$74.6k`, within COST_USD_PER_BTC."""
+    return _within(usd(text), COST_USD_PER_BTC, text, "a cost per BTC")
+
+
+def price_usd(text: str) -> float:
+    """A BTC price level (`below 80000`), within BTC_PRICE_USD."""
+    return _within(usd(text), BTC_PRICE_USD, text, "a BTC price")
+
+
+_KINDS = {"cash": "cash", "allin": "allin", "all-in": "allin", "all_in": "allin", "all in": "allin"}
+
+
+def cost_kind(text: str) -> str:
+    """`cash`, `allin`, `all-in` → the stored kind."""
+    kind = _KINDS.get(" ".join(text.strip().lower().split()))
+    if kind is None:
+        raise ParseError(text, "a kind: `cash` or `allin` (also written `all-in`)")
+    return kind
+
+
+def label(text: str) -> str:
+    """A cost line's name as people typed it, cleaned (bot.lines.clean_label): 1 to 80 characters."""
+    name = clean_label(text)
+    if not name:
+        raise ParseError(text, "a name with at least one visible character")
+    if len(name) > NAME_MAX:
+        raise ParseError(name[:40] + "…", f"a name of at most {NAME_MAX} characters")
+    return name
+
+
+def source_url(text: str) -> str:
+    """Where a number comes from: an `http(s)` address, nothing else (no `javascript:`, `file:`)."""
+    url = text.strip()
+    shown = url if len(url) <= 60 else url[:60] + "…"
+    if len(url) > SOURCE_MAX:
+        raise ParseError(shown, f"a source of at most {SOURCE_MAX} characters")
+    # Only the characters a URL may hold (RFC 3986): no spaces, quotes, `<`, `>` or `|`, which
+    # would end a Slack link early or break out of it.
+    parts = urlsplit(url) if re.fullmatch(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+", url) else None
+    try:
+        ok = parts is not None and parts.scheme.lower() in ("http", "https") and parts.hostname
+        _ = parts and parts.port  # raises on a port that is no number or out of range
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ParseError(shown, "a source that is a web address: `https://…`")
+    return url
+
+
+def row_id(text: str) -> int:
+    """A cost line's id as `/costs` shows it: `12` or `#12`."""
+    digits = text.strip().removeprefix("#")
+    if not digits.isascii() or not digits.isdigit():
+        raise ParseError(text or "(nothing)", "the id of a line, as `/costs` shows it: `12`")
+    value = int(digits) if len(digits) <= 19 else ID_MAX + 1
+    if not 1 <= value <= ID_MAX:
+        raise ParseError(text, "an id as `/costs` shows it; no line has that one")
+    return value
+
+
+@dataclass(frozen=True)
+class CostInput:
+    """One cost line as given in Slack, at the CLI or in a CSV row, every field checked."""
+
+    name: str
+    kind: str
+    value_usd: float
+    quarter: str | None = None
+    source: str | None = None
+
+
+def cost_input(
+    name: str, kind: str, value: str, quarter_text: str | None = None, source: str | None = None
+) -> CostInput:
+    """Check every field of one line; the first bad one raises ParseError naming its field."""
+    checks: dict[str, tuple[Callable[[str], Any], str | None]] = {
+        "name": (label, name),
+        "kind": (cost_kind, kind),
+        "value": (cost_usd, value),
+        "quarter": (quarter, quarter_text),
+        "source": (source_url, source),
+    }
+    got: dict[str, Any] = {}
+    for field, (check, text) in checks.items():
+        optional = field in ("quarter", "source")
+        if optional and not (text and text.strip()):
+            got[field] = None
+            continue
+        try:
+            got[field] = check(text or "")
+        except ParseError as exc:
+            exc.field = field
+            raise
+    return CostInput(got["name"], got["kind"], got["value"], got["quarter"], got["source"])

@@ -26,13 +26,13 @@ def parse_keys(toks: list[str]) -> list[str]:
     if words[0] == "below":
         if len(toks) != 2:
             raise parsing.ParseError(" ".join(toks), "one price after `below`, e.g. `below 80000`")
-        return [f"below:{parsing.usd(toks[1]):g}"]
+        return [f"below:{parsing.price_usd(toks[1]):g}"]
     keys: list[str] = []
     for tok, word in zip(toks, words, strict=True):
         if (named := named_keys(word)) is not None:
             keys += named
         elif word.lstrip("#").isdigit():
-            keys.append(f"cost:{int(word.lstrip('#'))}")
+            keys.append(f"cost:{parsing.row_id(word)}")
         else:
             raise parsing.ParseError(tok, f"try {USAGE}")
     return list(dict.fromkeys(keys))

@@ -6,13 +6,14 @@ workspace NULL and a `seed_key`, so seeding twice never duplicates and a release
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from bot.lines import CostLine
+from bot.lines import CostLine, clean_label
 from storage.db import select, select_one
 
 KINDS = ("cash", "allin")
@@ -53,6 +54,15 @@ def m001_cost_benchmarks(db: Database) -> None:
     )
     db["cost_benchmarks"].create_index(["seed_key"], unique=True)
     db["cost_benchmarks"].create_index(["workspace"])
+
+
+@migrations()
+def m002_clean_labels(db: Database) -> None:
+    """Names stored before labels were cleaned on the way in (bot.lines.clean_label)."""
+    for row in db.query("SELECT id, name FROM cost_benchmarks WHERE workspace IS NOT NULL"):
+        name = clean_label(row["name"]) or f"line {row['id']}"
+        if name != row["name"]:
+            db.execute("UPDATE cost_benchmarks SET name = ? WHERE id = ?", [name, row["id"]])
 
 
 def seed(db: Database, now: float | None = None) -> int:
@@ -101,10 +111,12 @@ def line_from_row(row: dict[str, Any]) -> CostLine:
 
 
 def _latest_shipped(db: Database, kind: str) -> dict[str, Any] | None:
+    # Only rows shipped with the bot (seed_key): a row some older CLI added without a workspace
+    # must never stand in for the CoinShares line of every workspace.
     return select_one(
         db,
-        "SELECT * FROM cost_benchmarks WHERE workspace IS NULL AND kind = ?"
-        " ORDER BY quarter DESC LIMIT 1",
+        "SELECT * FROM cost_benchmarks WHERE workspace IS NULL AND seed_key IS NOT NULL"
+        " AND kind = ? ORDER BY quarter DESC LIMIT 1",
         [kind],
     )
 
@@ -137,8 +149,9 @@ def add(
 ) -> int:
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}")
-    if not value_usd > 0:
-        raise ValueError("value must be positive")
+    # The last guard; commands/parsing.py checks the sane bounds before anything gets here.
+    if not (math.isfinite(value_usd) and value_usd > 0):
+        raise ValueError("value must be positive and finite")
     now = time.time() if now is None else now
     table = db["cost_benchmarks"]
     table.insert(

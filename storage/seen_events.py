@@ -1,4 +1,5 @@
-"""Event ids already handled, so a retried delivery from Slack has no second side effect."""
+"""Triggers already handled (event ids, slash commands' trigger ids, clicks), so a retried or
+replayed request from Slack has no second side effect (bot.slack.listeners.events)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 migrations = Migrations("hashfloor.seen_events")
-KEEP_S = 86_400  # Slack retries within minutes; a day is plenty
+KEEP_S = 86_400  # Slack retries within minutes, signatures expire in 5; a day is plenty
 
 
 @migrations()

@@ -18,7 +18,7 @@ from pathlib import Path
 from bot import fmt
 from bot.backtest.replay import BacktestResult
 from bot.backtest.series import POLL_SECONDS
-from bot.digest.chart import LINE_COLOURS, OTHER_COLOURS, PRICE_COLOUR
+from bot.digest.chart import LINE_COLOURS, OTHER_COLOURS, PLAIN_TEXT, PRICE_COLOUR
 
 SIZE_IN = (10.0, 5.6)
 DPI = 150
@@ -30,6 +30,11 @@ def render_chart(result: BacktestResult, path: str | Path | None = None) -> byte
     import matplotlib
 
     matplotlib.use("Agg")
+    with matplotlib.rc_context(PLAIN_TEXT):  # line names are drawn as typed, never as mathtext
+        return _render(result, path)
+
+
+def _render(result: BacktestResult, path: str | Path | None) -> bytes:
     import matplotlib.dates as mdates
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D

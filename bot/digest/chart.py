@@ -37,6 +37,9 @@ BAND = 0.12  # a line more than 12% of the price beyond the week's range is name
 
 PRICE_COLOUR = "#1d3557"
 LINE_COLOURS = {"cash": "#e76f00", "allin": "#c1121f", "fleet": "#2a9d3f"}
+# Every text on a chart is plain text: a line people named `$\undefined$` is drawn as typed,
+# not parsed as matplotlib mathtext (which would fail the whole chart).
+PLAIN_TEXT = {"text.parse_math": False}
 OTHER_COLOURS = ("#7b2cbf", "#0081a7", "#8d6e63", "#d62f8b", "#4a5a68")
 
 
@@ -53,6 +56,16 @@ def render_chart(
     import matplotlib
 
     matplotlib.use("Agg")
+    with matplotlib.rc_context(PLAIN_TEXT):
+        return _render(snapshots, lines, now, path_or_buffer)
+
+
+def _render(
+    snapshots: Sequence[Snapshot],
+    lines: Sequence[CostLine],
+    now: float,
+    path_or_buffer: str | Path | IO[bytes] | None,
+) -> bytes:
     from matplotlib.figure import Figure
 
     prices = [(t, p) for t, p in fresh_prices(snapshots) if now - HISTORY_S <= t <= now]

@@ -146,7 +146,7 @@ class Reply:
 def error_reply(message: str, usage: str) -> Reply:
     """`message` is mrkdwn already (user text escaped); `usage` is plain and gets escaped here."""
     return Reply(
-        text=f"{message}\nUsage: {usage}",
+        text=f"{message}\nUsage: {escape(usage)}",
         blocks=[section(f":warning: {message}"), context(f"Usage: {escape(usage)}")],
     )
 

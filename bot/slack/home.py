@@ -212,7 +212,7 @@ def _digests(entries: Sequence[DigestEntry], others: bool = False) -> list[Block
         return [
             bk.section(
                 "No channel gets the weekly digest yet. Subscribed channels get it on Mondays at "
-                "09:00 UTC; `/hashfloor digest <day> <HH:MM> [zone]` sets another time."
+                "09:00 UTC; `/hashfloor digest &lt;day&gt; &lt;HH:MM&gt; [zone]` sets another time."
             )
         ]
     rows = []

@@ -298,3 +298,158 @@ def test_every_parser_escapes_what_it_quotes(parse: object) -> None:
         parse("<!here>&")  # type: ignore[operator]
     assert "&lt;!here&gt;&amp;" in str(exc.value)
     assert "<!here>" not in str(exc.value)
+
+
+# --- cost lines: one parser for Slack, `hashfloor costs add` and CSV import ---------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("$1", "a cost per BTC between $1,000 and $10,000,000"),
+        ("999", "a cost per BTC between $1,000 and $10,000,000"),
+        ("$10,000,000,000", "a cost per BTC between $1,000 and $10,000,000"),
+        ("10.1m", "a cost per BTC between"),
+        ("1e400", "a dollar amount"),
+        ("inf", "a dollar amount"),
+        ("nan", "a dollar amount"),
+    ],
+)
+def test_cost_usd_refuses_what_no_miner_pays(text: str, why: str) -> None:
+    with pytest.raises(ParseError) as exc:
+        parsing.cost_usd(text)
+    assert why in str(exc.value)
+
+
+@pytest.mark.parametrize(("text", "usd"), [("$1k", 1_000), ("98k", 98_000), ("$10m", 10_000_000)])
+def test_cost_usd_reads_the_bounds_themselves(text: str, usd: float) -> None:
+    assert parsing.cost_usd(text) == usd
+
+
+def test_price_usd_bounds() -> None:
+    assert parsing.price_usd("80k") == 80_000
+    for bad in ("$1", "$99", "20m"):
+        with pytest.raises(ParseError, match="a BTC price between \\$100 and \\$10,000,000"):
+            parsing.price_usd(bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("cash", "cash"),
+        ("CASH", "cash"),
+        ("allin", "allin"),
+        ("all-in", "allin"),
+        ("All_In", "allin"),
+    ],
+)
+def test_cost_kind(text: str, kind: str) -> None:
+    assert parsing.cost_kind(text) == kind
+
+
+def test_cost_kind_refuses_others() -> None:
+    with pytest.raises(ParseError, match="a kind: `cash` or `allin`"):
+        parsing.cost_kind("opex")
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Acme Mining", "Acme Mining"),
+        ("  Acme\n\tMining  ", "Acme Mining"),
+        ("Acme\r\n:rotating_light: BTC below", "Acme :rotating＿light: BTC below"),
+        ("Ac\u200bme\u200d\ufeff", "Acme"),  # zero-width
+        ("\u202eenimgniM\u202c Acme\u2066x\u2069", "enimgniM Acmex"),  # bidi overrides, isolates
+        ("Acme\u2028Mining\u2029", "Acme Mining"),  # line and paragraph separators
+        ("\u3164Acme\u034f", "Acme"),  # a Hangul filler, a combining grapheme joiner
+        ("*bold* _it_ ~st~ `code`", "＊bold＊ ＿it＿ ～st～ ｀code｀"),
+        ("A <b> & [red]", "A <b> & [red]"),  # escaped where shown, not here
+        ("Café 矿工", "Café 矿工"),
+    ],
+)
+def test_label_cleans(text: str, label: str) -> None:
+    assert parsing.label(text) == label
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("", "at least one visible character"),
+        ("\u200b\u202e\n", "at least one visible character"),
+        ("N" * 81, "at most 80 characters"),
+    ],
+)
+def test_label_refuses(text: str, why: str) -> None:
+    with pytest.raises(ParseError, match=why):
+        parsing.label(text)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://coinshares.com/research/q3", "http://example.com/a?b=c#d", "HTTPS://X.IO"]
+)
+def test_source_url_reads(url: str) -> None:
+    assert parsing.source_url(url) == url
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "javascript:alert(1)",
+        "JavaScript://%0aalert(1)",
+        "file:///etc/passwd",
+        "data:text/html,<script>",
+        "ftp://example.com/x",
+        "10-Q p.12",
+        "https://",
+        "https://exa mple.com",
+        "https://example.com/\u202ex",
+        "https://example.com/<script>",
+        "https://example.com/a|click here",
+        'https://example.com/"x"',
+        "https://example.com:99999999/",
+        "https://" + "a" * 300 + ".com",
+    ],
+)
+def test_source_url_refuses(text: str) -> None:
+    with pytest.raises(ParseError, match="a source"):
+        parsing.source_url(text)
+
+
+@pytest.mark.parametrize(("text", "row_id"), [("12", 12), ("#12", 12), (str(2**63 - 1), 2**63 - 1)])
+def test_row_id_reads(text: str, row_id: int) -> None:
+    assert parsing.row_id(text) == row_id
+
+
+@pytest.mark.parametrize("text", ["99999999999999999999", str(2**63), "0", "-1", "1.5", "١٢", ""])
+def test_row_id_refuses(text: str) -> None:
+    with pytest.raises(ParseError):
+        parsing.row_id(text)
+
+
+def test_quarter_years_are_bounded() -> None:
+    assert parsing.quarter("2009-Q1") == "2009-Q1"
+    for bad in ("1999-Q1", "9999-Q4", "banana"):
+        with pytest.raises(ParseError):
+            parsing.quarter(bad)
+
+
+def test_cost_input_names_the_bad_field() -> None:
+    line = parsing.cost_input(" Acme ", "all-in", "$98k", "2025q3", "https://acme.example/10q")
+    assert line == parsing.CostInput("Acme", "allin", 98_000, "2025-Q3", "https://acme.example/10q")
+    for args, field in [
+        (("", "cash", "98k"), "name"),
+        (("Acme", "opex", "98k"), "kind"),
+        (("Acme", "cash", "90k!"), "value"),
+        (("Acme", "cash", "98k", "banana"), "quarter"),
+        (("Acme", "cash", "98k", None, "file:///x"), "source"),
+    ]:
+        with pytest.raises(ParseError) as exc:
+            parsing.cost_input(*args)
+        assert exc.value.field == field
+
+
+def test_parse_error_escapes_the_expected_form() -> None:
+    """`<usd>` in a hint would be a link to Slack; it must arrive as `&lt;usd&gt;`."""
+    exc = ParseError("x", "give `cash=<usd>`")
+    assert str(exc) == "I could not read `x`: give `cash=&lt;usd&gt;`"
+    assert exc.plain() == "I could not read `x`: give `cash=<usd>`"

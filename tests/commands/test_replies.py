@@ -385,11 +385,19 @@ def test_mute_needs_a_channel(svc: Hashfloor) -> None:
         ("/costs", 'add "Acme" cash=<!channel>', "`&lt;!channel&gt;`"),
         ("/costs", 'add "Acme" cash=0', "`0`"),
         ("/costs", 'add "Acme" cash=1 color=<b>', "`color=`"),
-        ("/costs", 'add "Acme" allin=5 period=2025-Q9', "`2025-Q9`"),
+        ("/costs", 'add "Acme" allin=50000 period=2025-Q9', "`2025-Q9`"),
         ("/costs", "add Acme Corp cash=1", "`Acme Corp cash=1`"),
         ("/costs", 'add "Acme"', "`Acme`"),
         ("/costs", "remove <x>", "`&lt;x&gt;`"),
         ("/costs", "remove", "`(nothing)`"),
+        ("/costs", "remove 99999999999999999999", "`99999999999999999999`"),
+        ("/costs", 'add "Acme" cash=$1', "`$1`"),
+        ("/costs", 'add "Acme" cash=$10,000,000,000', "`$10,000,000,000`"),
+        ("/costs", 'add "Acme" cash=61000 source=javascript:alert(1)', "`javascript:alert(1)`"),
+        ("/costs", 'add "Acme" cash=61000 source=file:///etc/passwd', "`file:///etc/passwd`"),
+        ("/costs", 'add "\u200b\u202e" cash=61000', "`(nothing)`"),
+        ("/hashfloor", "subscribe 99999999999999999999", "`99999999999999999999`"),
+        ("/hashfloor", "subscribe below $1", "`$1`"),
         ("/hashfloor", "<!everyone>", "`&lt;!everyone&gt;`"),
         ("/hashfloor", "fleet 17.5 <0.05>", "`&lt;0.05&gt;`"),
         ("/hashfloor", "fleet 17.5 0.05 hashrate", "`hashrate`"),
@@ -495,9 +503,9 @@ def test_long_inputs_stay_within_limits(svc: Hashfloor) -> None:
     for command in commands.COMMANDS:
         out = ask(svc, command, huge)
         assert "&lt;!channel&gt;" in out["text"] and "<!channel>" not in all_text(out)
-    out = ask(svc, "/costs", 'add "' + "N" * 81 + '" cash=1')
-    assert "a name of 1 to 80 characters" in out["text"]
-    out = ask(svc, "/costs", 'add "Acme" cash=1 source=' + "s" * 301)
+    out = ask(svc, "/costs", 'add "' + "N" * 81 + '" cash=61000')
+    assert "a name of at most 80 characters" in out["text"]
+    out = ask(svc, "/costs", 'add "Acme" cash=61000 source=' + "s" * 301)
     assert "a source of at most 300 characters" in out["text"]
 
 
@@ -547,3 +555,11 @@ def test_many_own_lines_stay_within_limits(svc: Hashfloor) -> None:
 )
 def test_is_change(command: str, text: str, change: bool) -> None:
     assert commands.is_change(command, text) is change
+
+
+def test_costs_add_cleans_the_name_it_shows(svc: Hashfloor) -> None:
+    """A name cannot fake a second alert line, flip text around it or open bold/code spans."""
+    out = ask(svc, "/costs", 'add "Acme\n:rotating_light: *BTC below*\u202e\u200b" cash=61000')
+    assert out["text"] == "Added *Acme :rotating＿light: ＊BTC below＊*: `#10` cash cost $61,000"
+    (row,) = [r for r in costs.all_rows(svc.storage.db, "T1") if r["workspace"] == "T1"]
+    assert row["name"] == "Acme :rotating＿light: ＊BTC below＊"

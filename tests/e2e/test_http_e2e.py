@@ -322,7 +322,7 @@ def test_unverified_requests_get_401_and_change_nothing(
 ) -> None:
     fresh_slack.users["U0BOSS"] = {"is_admin": True}
     body = command_form(
-        "/costs", 'add "Mallory" cash=1', fresh_slack.response_url("evil"), "U0BOSS"
+        "/costs", 'add "Mallory" cash=61000', fresh_slack.response_url("evil"), "U0BOSS"
     )
     now = int(time.time())
     headers = {

@@ -3,6 +3,17 @@ Mode."""
 
 from __future__ import annotations
 
+import itertools
+import secrets
+
+# Slack gives every invocation its own trigger_id; the bot applies a change once per trigger_id.
+_invocations = itertools.count(13345224609)
+
+
+def trigger_id() -> str:
+    return f"{next(_invocations)}.738474920.{secrets.token_hex(16)}"
+
+
 TEAM = "T0HASHFLR"
 
 
@@ -27,5 +38,5 @@ def command_fields(
         "api_app_id": "A0HASHAPP",
         "is_enterprise_install": "false",
         "response_url": response_url,
-        "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+        "trigger_id": trigger_id(),
     }

@@ -66,3 +66,10 @@ def test_matplotlib_is_not_imported_by_the_replay():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_line_names_are_plain_text():
+    """A line named `$\\undefined$` is drawn as typed, not parsed as mathtext."""
+    line = fixed_line("cost:10", "$\\undefined$ cash cost", 55_000)
+    png = render_chart(replay(wavy(120, 40_000, 70_000), [line]))
+    assert png_size(png) == (1500, 840)

@@ -173,7 +173,7 @@ def test_costs_list_shows_the_shipped_rows(cli: Callable[..., Result]) -> None:
 def test_costs_add_list_remove(cli: Callable[..., Result]) -> None:
     got = cli(
         "costs", "add", "Acme Mining", "--kind", "allin", "--value", "120000",
-        "--quarter", "2025-Q3", "--source", "10-Q", "--workspace", "T1",
+        "--quarter", "2025-Q3", "--source", "https://acme.example/10q", "--workspace", "T1",
     )  # fmt: skip
     assert got.exit_code == 0, got.output
     added = re.search(r"added #(\d+): Acme Mining all-in cost \$120,000", got.stdout)
@@ -182,7 +182,7 @@ def test_costs_add_list_remove(cli: Callable[..., Result]) -> None:
 
     listed = cli("costs", "list", "--workspace", "T1").stdout
     (row,) = [line for line in listed.splitlines() if "Acme Mining" in line]
-    assert "2025-Q3" in row and "$120,000" in row and "10-Q" in row and "T1" in row
+    assert "2025-Q3" in row and "$120,000" in row and "acme.example/10q" in row and "T1" in row
     assert "Acme Mining" not in cli("costs", "list").stdout  # not among the shipped rows
     assert "Acme Mining" not in cli("costs", "list", "-w", "T2").stdout
 
@@ -200,25 +200,84 @@ def test_costs_add_list_remove(cli: Callable[..., Result]) -> None:
 @pytest.mark.parametrize(
     "args, words",
     [
-        (("--kind", "opex", "--value", "1000"), "kind must be one of cash, allin"),
-        (("--value", "0"), "Invalid value for '--value'"),
-        (("--value", "lots"), "Invalid value for '--value'"),
+        (("--kind", "opex", "--value", "65000"), "I could not read `opex`: a kind: `cash` or"),
+        (("--value", "0"), "the amount must be more than zero"),
+        (("--value", "lots"), "I could not read `lots`: a dollar amount such as"),
+        (("--value", "inf"), "I could not read `inf`: a dollar amount"),
+        (("--value", "nan"), "I could not read `nan`: a dollar amount"),
+        (("--value", "1e400"), "I could not read `1e400`: a dollar amount"),
+        (("--value", "$1"), "a cost per BTC between $1,000 and $10,000,000"),
+        (("--value", "$10,000,000,000"), "a cost per BTC between $1,000 and $10,000,000"),
+        (("--value", "65000", "--quarter", "banana"), "`banana`: a quarter such as `2025-Q3`"),
+        (("--value", "65000", "--quarter", "1999-Q1"), "a quarter between 2009 and 2100"),
+        (("--value", "65000", "--source", "javascript:alert(1)"), "a web address: `https://…`"),
+        (("--value", "65000", "--source", "file:///etc/passwd"), "a web address: `https://…`"),
+        (("--value", "65000"), None),  # no --workspace: refused, whatever else is right
         ((), "Missing option '--value'"),
     ],
 )
 def test_costs_add_refuses_bad_input(
-    cli: Callable[..., Result], args: tuple[str, ...], words: str
+    cli: Callable[..., Result], args: tuple[str, ...], words: str | None
 ) -> None:
-    got = cli("costs", "add", "Acme", *args)
+    workspace = ("-w", "T1") if words else ()
+    got = cli("costs", "add", "Acme", *args, *workspace)
     assert got.exit_code == 2
-    assert words in got.output
-    assert "Acme" not in cli("costs", "export").stdout
+    assert (words or "give the workspace the line belongs to: --workspace") in got.output
+    assert "Traceback" not in got.output
+    for team in ("T1", None):
+        assert "Acme" not in cli("costs", "export", *(("-w", team) if team else ())).stdout
 
 
+def test_costs_add_without_a_workspace_leaves_the_benchmarks_alone(
+    cli: Callable[..., Result],
+) -> None:
+    """Issue 12.8: `costs add Z --value 50000 --quarter banana` once replaced CoinShares' cash line
+    in every workspace. Now the quarter is refused, and so is any add without --workspace."""
+    before = cli("costs", "list").stdout
+    for args in (("--quarter", "banana"), ("--quarter", "2030-Q1")):
+        got = cli("costs", "add", "Z", "--value", "50000", *args)
+        assert got.exit_code == 2 and "added" not in got.stdout
+    assert cli("costs", "list").stdout == before
+
+
+@pytest.mark.parametrize(
+    "args, shown",
+    [
+        (("--value", "98k"), "Acme cash cost $98,000"),
+        (("--value", "$98,000"), "Acme cash cost $98,000"),
+        (("--value", "98000", "--kind", "all-in"), "Acme all-in cost $98,000"),
+        (("--value", "98000", "--kind", "allin"), "Acme all-in cost $98,000"),
+    ],
+)
+def test_costs_add_reads_what_slack_reads(
+    cli: Callable[..., Result], args: tuple[str, ...], shown: str
+) -> None:
+    got = cli("costs", "add", "Acme", *args, "-w", "T1")
+    assert got.exit_code == 0, got.output
+    assert shown in got.stdout
+
+
+def test_costs_add_cleans_the_name(cli: Callable[..., Result]) -> None:
+    name = "Acme\n:rotating_light: *BTC* below\u202e\u200b ~x~ `y` _z_"
+    got = cli("costs", "add", name, "--value", "65000", "-w", "T1")
+    assert got.exit_code == 0, got.output
+    (row,) = workspace_rows(cli("costs", "export", "-w", "T1").stdout, "T1")
+    # One line, no bidi or zero-width characters, no mrkdwn markers (nor a shortcode's `_`).
+    assert row[0] == "Acme :rotating＿light: ＊BTC＊ below ～x～ ｀y｀ ＿z＿"
+
+
+def test_costs_remove_refuses_ids_no_line_can_have(cli: Callable[..., Result]) -> None:
+    for bad in ("99999999999999999999", "0", "abc"):
+        got = cli("costs", "remove", bad)
+        assert got.exit_code == 2, got.output
+        assert "I could not read" in got.stdout and "Traceback" not in got.output
+
+
+TENQ = "https://acme.example/10-q#page=12"
 MY_ROWS = [
     ("Beta Hosting", "cash", 70_500.5, "", ""),
-    ("Acme Mining", "cash", 65_000.0, "2025-Q3", "10-Q p.12"),
-    ("Acme Mining", "allin", 118_000.0, "2025-Q3", "10-Q p.12"),
+    ("Acme Mining", "cash", 65_000.0, "2025-Q3", TENQ),
+    ("Acme Mining", "allin", 118_000.0, "2025-Q3", TENQ),
 ]
 
 
@@ -234,8 +293,8 @@ def test_costs_export_import_round_trip(cli: Callable[..., Result], tmp_path: Pa
     src = tmp_path / "in.csv"
     src.write_text(
         "name,kind,value_usd,quarter,source\n"
-        'Acme Mining,cash,"65,000",2025-Q3,10-Q p.12\n'
-        "Acme Mining,all-in,$118000,2025-Q3,10-Q p.12\n"
+        f'Acme Mining,cash,"65,000",2025-Q3,{TENQ}\n'
+        f"Acme Mining,all-in,$118000,2025-Q3,{TENQ}\n"
         "Beta Hosting,cash,70500.5,,\n"
     )
     got = cli("costs", "import", str(src), "--workspace", "T1")
@@ -281,20 +340,74 @@ def test_costs_import_with_bad_rows_writes_nothing(
 ) -> None:
     src = tmp_path / "bad.csv"
     src.write_text(
-        "name,kind,value_usd\nAcme,cash,65000\n,cash,1\nAcme,opex,5\nAcme,cash,-3\nAcme,cash,abc\n"
+        "name,kind,value_usd,quarter,source\n"
+        "Acme,cash,65000,,\n"
+        ",cash,65000,,\n"
+        "Acme,opex,65000,,\n"
+        "Acme,cash,-3,,\n"
+        "Acme,cash,abc,,\n"
+        "Acme,cash,inf,,\n"
+        "Acme,cash,1e400,,\n"
+        "Acme,cash,$1,,\n"
+        'Acme,cash,"$10,000,000,000",,\n'
+        "Acme,cash,65000,banana,\n"
+        "Acme,cash,65000,,javascript:alert(1)\n"
+        "Acme,cash,90k,,\n"
     )
     got = cli("costs", "import", str(src), "-w", "T1")
     assert got.exit_code == 1
     for words in (
-        "line 3: name is empty",
-        "line 4: kind 'opex' is not cash or allin",
-        "line 5: value_usd must be positive",
-        "line 6:",
+        "line 3, name: I could not read `(nothing)`: a name with at least one visible character",
+        "line 4, kind: I could not read `opex`: a kind: `cash` or `allin`",
+        "line 5, value_usd: I could not read `-3`: the amount must be more than zero",
+        "line 6, value_usd: I could not read `abc`: a dollar amount such as",
+        "line 7, value_usd: I could not read `inf`",
+        "line 8, value_usd: I could not read `1e400`",
+        "line 9, value_usd: I could not read `$1`: a cost per BTC between $1,000 and $10,000,000",
+        "line 10, value_usd: I could not read `$10,000,000,000`: a cost per BTC between",
+        "line 11, quarter: I could not read `banana`: a quarter such as `2025-Q3`",
+        "line 12, source: I could not read `javascript:alert(1)`: a source that is a web address",
         "nothing imported",
     ):
         assert words in got.stdout
-    assert "line 2" not in got.stdout
+    # `90k` reads as in Slack; line 2 is good too.
+    assert "line 2" not in got.stdout and "line 13" not in got.stdout
+    assert "could not convert" not in got.stdout
     assert workspace_rows(cli("costs", "export", "-w", "T1").stdout, "T1") == []
+
+
+def test_costs_import_needs_a_workspace(cli: Callable[..., Result], tmp_path: Path) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text("name,kind,value_usd,quarter\nZ,cash,50000,2030-Q1\n")
+    before = cli("costs", "list").stdout
+    got = cli("costs", "import", str(src))
+    assert got.exit_code == 2
+    assert "give the workspace the line belongs to" in got.stdout
+    assert cli("costs", "list").stdout == before
+
+
+def test_costs_export_defuses_formulas_and_import_restores_them(
+    cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    """A name planted as `=HYPERLINK(…)` is text in a spreadsheet, and the same name after a round
+    trip through export and import."""
+    names = ['=HYPERLINK("https://evil.example","x")', "+1", "-2 sites", "@SUM(A1)", "'quoted"]
+    for name in names:
+        assert cli("costs", "add", "--value", "65000", "-w", "T1", "--", name).exit_code == 0
+    exported = cli("costs", "export", "-w", "T1").stdout
+    cells = [r["name"] for r in csv.DictReader(io.StringIO(exported)) if r["workspace"] == "T1"]
+    assert cells == ["'" + n if n[0] in "=+-@" else n for n in names]
+    for row in csv.reader(io.StringIO(exported)):
+        assert not any(cell[:1] in ("=", "+", "-", "@", "\t", "\r") for cell in row)
+    out = tmp_path / "out.csv"
+    out.write_text(exported)
+    assert cli("costs", "import", str(out), "-w", "T2").exit_code == 0
+    listed = cli("costs", "list", "-w", "T2").stdout
+    assert all(name in listed for name in names)
+    again = cli("costs", "export", "-w", "T2").stdout
+    assert [
+        r["name"] for r in csv.DictReader(io.StringIO(again)) if r["workspace"] == "T2"
+    ] == cells
 
 
 def test_db_migrate_twice(cli: Callable[..., Result], db_path: Path) -> None:

@@ -142,3 +142,11 @@ def test_spread_labels(wanted, gap, expected):
     placed = _spread(wanted, gap)
     assert placed == pytest.approx(expected)
     assert all(b - a >= gap - 1e-9 for a, b in zip(placed, placed[1:], strict=False))
+
+
+@pytest.mark.parametrize("name", ["$\\undefined$", "$x^{$", "Acme $5 and $10", "a_b^c \\frac"])
+def test_line_names_are_plain_text(name):
+    """A line named `$\\undefined$` once failed every digest chart (matplotlib mathtext)."""
+    own = CostLine("cost:10", f"{name} cash cost", 81_000.0)
+    png = render_chart(snaps(90, wave), [CASH, own], NOW)
+    assert png_size(png) == (1200, 750)

@@ -20,6 +20,7 @@ import pytest
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
+from bot.alerts.messages import SNOOZE_ACTION
 from bot.server import HttpServer
 from bot.service import Hashfloor
 from bot.settings import Settings
@@ -152,7 +153,7 @@ def test_slack_signing_example_matches(app: App) -> None:
 def test_bad_signatures_are_refused_with_401_and_do_nothing(
     app: App, slack: FakeSlack, service: Hashfloor, headers: dict[str, Any]
 ) -> None:
-    body = command_body(slack, "/costs", 'add "Mallory" cash=1', user=LISTED)
+    body = command_body(slack, "/costs", 'add "Mallory" cash=61000', user=LISTED)
     now = int(time.time())
     if "wrong_secret" in headers:
         sent = sign(body, secret="not-the-secret")
@@ -375,11 +376,11 @@ def test_when_slack_cannot_say_who_someone_is_nothing_changes(
     slack.fail("users.info", times=None, error="user_not_found")
     command(app, slack, "/hashfloor", "mute 4h", user="U0NOBODY", reply_to="mute")
     assert "could not check who you are" in reply_at(slack, "mute")["text"]
-    command(app, slack, "/costs", 'add "X" cash=1', user="U0NOBODY", reply_to="add")
+    command(app, slack, "/costs", 'add "X" cash=61000', user="U0NOBODY", reply_to="add")
     assert "could not check who you are" in reply_at(slack, "add")["text"]
     assert audit_rows(service) == []
     # a user the operator listed in HASHFLOOR_ADMINS does not depend on Slack's answer
-    command(app, slack, "/costs", 'add "X" cash=1', user=LISTED, reply_to="listed")
+    command(app, slack, "/costs", 'add "X" cash=61000', user=LISTED, reply_to="listed")
     assert reply_at(slack, "listed")["text"].startswith("Added *X*")
     assert audit_rows(service) == [(TEAM, LISTED, "costs.add")]
 
@@ -591,6 +592,101 @@ def test_an_unsigned_event_is_refused_and_not_recorded(app: App, service: Hashfl
     body = event_body("Ev0FORGED")
     assert dispatch(app, body, {"content-type": "application/json"}).status == 401
     assert seen_events.first_time(service.storage.db, "Ev0FORGED", NOW)
+
+
+# --- once per trigger: a replayed command or click changes nothing ----------------------------
+
+
+def own_lines(service: Hashfloor) -> list[str]:
+    return [r["name"] for r in costs.all_rows(service.storage.db, TEAM) if r["workspace"]]
+
+
+@pytest.mark.parametrize("resign", [False, True], ids=["same signature", "signed again"])
+def test_a_replayed_change_is_applied_once(
+    app: App, slack: FakeSlack, service: Hashfloor, resign: bool
+) -> None:
+    """Issue 10.6: a captured signed `/costs add`, sent again inside the 5-minute window, added
+    the row again. The copy is answered and changes nothing, whether its headers are the captured
+    ones or freshly signed (the trigger_id is the same)."""
+    body = command_body(slack, "/costs", 'add "Acme" cash=61000', user=LISTED, reply_to="add")
+    headers = form_headers(body)
+    assert dispatch(app, body, headers).status == 200
+    assert reply_at(slack, "add")["text"].startswith("Added *Acme*")
+    again = dispatch(app, body, form_headers(body) if resign else headers)
+    assert again.status == 200
+    answer = json.loads(again.body)
+    assert answer["response_type"] == "ephemeral"
+    assert (
+        answer["text"]
+        == "That command was already carried out once; this copy of it changed nothing."
+    )
+    time.sleep(0.2)  # a lazy listener, had one started, would have answered by now
+    assert len(slack.responses("add")) == 1
+    assert own_lines(service) == ["Acme"]
+    assert audit_rows(service) == [(TEAM, LISTED, "costs.add")]
+
+
+def test_the_same_text_typed_twice_is_two_triggers(
+    app: App, slack: FakeSlack, service: Hashfloor
+) -> None:
+    for reply_to in ("first", "second"):
+        command(app, slack, "/costs", 'add "Acme" cash=61000', user=LISTED, reply_to=reply_to)
+        assert reply_at(slack, reply_to)["text"].startswith("Added *Acme*")
+    assert own_lines(service) == ["Acme", "Acme"]
+
+
+def test_a_replayed_read_is_answered_again(app: App, slack: FakeSlack) -> None:
+    body = command_body(slack, "/hashprice", "")
+    first = dispatch(app, body, form_headers(body))
+    second = dispatch(app, body, form_headers(body))
+    assert json.loads(first.body)["text"] == json.loads(second.body)["text"]
+    assert json.loads(second.body)["text"].startswith("Hashprice")
+
+
+def click_body(slack: FakeSlack, action_ts: str, trigger: str, reply_to: str) -> str:
+    """A block_actions payload for the Snooze 24h button of an alert, as Slack sends it."""
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U0MEMBER", "username": "u0member", "team_id": TEAM},
+        "api_app_id": "A0HASHAPP",
+        "token": "verification-token",
+        "container": {
+            "type": "message",
+            "message_ts": "1764000000.000100",
+            "channel_id": "C0MINING",
+        },
+        "trigger_id": trigger,
+        "team": {"id": TEAM, "domain": "hashfloor-test"},
+        "channel": {"id": "C0MINING", "name": "mining"},
+        "response_url": slack.response_url(reply_to),
+        "actions": [
+            {
+                "action_id": SNOOZE_ACTION,
+                "block_id": "alert",
+                "text": {"type": "plain_text", "text": "Snooze 24h"},
+                "value": "C0MINING",
+                "type": "button",
+                "action_ts": action_ts,
+            }
+        ],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def test_a_replayed_click_is_applied_once(app: App, slack: FakeSlack, service: Hashfloor) -> None:
+    body = click_body(slack, "1764000001.000200", "111.222.aaa", "snooze")
+    assert dispatch(app, body, form_headers(body)).status == 200
+    assert reply_at(slack, "snooze")["text"].startswith("Muted until")
+    for headers in (form_headers(body), form_headers(body, timestamp=int(time.time()) - 60)):
+        assert dispatch(app, body, headers).status == 200
+    time.sleep(0.2)
+    assert len(slack.responses("snooze")) == 1
+    assert audit_rows(service) == [(TEAM, "U0MEMBER", "channel.mute")]
+    # A second press of the button is a new click (its own action_ts and trigger_id).
+    other = click_body(slack, "1764000009.000300", "111.222.bbb", "again")
+    assert dispatch(app, other, form_headers(other)).status == 200
+    assert reply_at(slack, "again")["text"].startswith("Muted until")
+    assert len(audit_rows(service)) == 2
 
 
 # --- the WSGI app on loopback ----------------------------------------------------------------
