@@ -42,12 +42,8 @@ def market_reply(view: MarketView, fleet: workspaces.Fleet | None) -> Reply:
         return no_data_reply()
     price = view.price_usd
     lines = []
-    for m in view.margins:
-        icon = ":large_green_circle:" if m.margin >= 0 else ":red_circle:"
-        lines.append(
-            f"{icon} *{fmt.escape(m.line.label)}* {fmt.usd(m.line.value_usd)} — "
-            f"price is {fmt.margin_words(m.margin)}"
-        )
+    fleet_text = ""
+    # The workspace's own fleet first: the line a miner cares about must not be the one left out.
     if fleet and view.hashvalue_btc_per_th_day:
         be = econ.fleet_breakeven_price_usd(
             fleet.efficiency_j_per_th,
@@ -62,15 +58,22 @@ def market_reply(view: MarketView, fleet: workspaces.Fleet | None) -> Reply:
             f"${fleet.power_usd_per_kwh:g}/kWh) breaks even at {fmt.usd(be)} — "
             f"price is {fmt.margin_words(m)}"
         )
-    text = f"BTC {fmt.usd(price)}: " + "; ".join(
+        fleet_text = f"{fmt.pct(m)} vs your fleet's breakeven; "
+    for m in view.margins:
+        icon = ":large_green_circle:" if m.margin >= 0 else ":red_circle:"
+        lines.append(
+            f"{icon} *{fmt.escape(m.line.label)}* {fmt.usd(m.line.value_usd)} — "
+            f"price is {fmt.margin_words(m.margin)}"
+        )
+    text = f"BTC {fmt.usd(price)}: {fleet_text}" + "; ".join(
         f"{fmt.pct(m.margin)} vs {fmt.escape(m.line.label)}" for m in view.margins
     )
-    blocks = [
-        bk.section(f"*BTC {fmt.usd(price)}* against the cost of mining one bitcoin"),
-        bk.section("\n".join(lines) or "No cost lines on file."),
-        bk.context(data_note(view)),
-    ]
-    return Reply(text=text, blocks=blocks)
+    head = bk.section(f"*BTC {fmt.usd(price)}* against the cost of mining one bitcoin")
+    note = bk.context(data_note(view))
+    body = bk.line_sections(
+        lines or ["No cost lines on file."], budget=bk.MAX_BLOCKS - 2, more="see `/costs`"
+    )
+    return Reply(text=text, blocks=[head, *body, note])
 
 
 def fleet_reply(view: MarketView, eff: float, power: float, fee: float) -> Reply:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from slack_sdk.models.blocks import Block
 
 import commands
 from bot import economics as econ
@@ -191,11 +192,11 @@ def test_breakeven_shows_the_workspace_fleet_and_own_lines(svc: Hashfloor) -> No
     out = ask(svc, "/breakeven", "")
     assert out["text"].endswith("; +49.2% vs Acme cash cost")
     lines = section_texts(out)[1].split("\n")
-    assert lines[2] == ":large_green_circle: *Acme cash cost* $61,000 — price is 49.2% above"
-    assert lines[3] == (
+    assert lines[0] == (  # the workspace's own fleet first
         ":large_green_circle: *Your fleet* (17.5 J/TH at $0.05/kWh) breaks even at $51,483 — "
         "price is 76.8% above"
     )
+    assert lines[3] == ":large_green_circle: *Acme cash cost* $61,000 — price is 49.2% above"
     # another workspace sees neither
     other = ask(svc, "/breakeven", "", team="T2")
     assert "Acme" not in all_text(other) and "Your fleet" not in all_text(other)
@@ -514,8 +515,85 @@ def test_many_own_lines_stay_within_limits(svc: Hashfloor) -> None:
     listed = ask(svc, "/costs", "")
     assert listed["text"] == "9 shipped benchmarks, 120 of this workspace's own"
     be = ask(svc, "/breakeven", "")
-    assert len(section_texts(be)[1]) == 3000  # cut at the limit
-    assert "<&>" not in all_text(be) and "<&>" not in all_text(listed)
+    for out in (be, listed):
+        assert "<&>" not in all_text(out)
+        valid_blocks(out)
+    # Every line is shown, spread over sections, none cut: 2 CoinShares lines and 120 own ones.
+    rows = [row for text in section_texts(be)[1:] for row in text.split("\n")]
+    assert len(rows) == 122 and all(row.endswith(("above", "below")) for row in rows)
+    listed_rows = "\n".join(section_texts(listed))
+    assert all(f"{name_escaped}{i:02d}" in listed_rows for i in range(60))
+
+
+name_escaped = "&lt;&amp;&gt;" * 26
+
+
+def valid_blocks(message: dict[str, Any]) -> None:
+    """Slack's own block models accept every block (slack_sdk checks the limits it knows)."""
+    for block in message["blocks"]:
+        Block.parse(block).validate_json()
+
+
+def peers(svc: Hashfloor, n: int) -> None:
+    """`n` peer companies on file, each with a cash and an all-in line and a long source."""
+    for i in range(n):
+        costs.add(
+            svc.storage.db,
+            "T1",
+            f"Peer Mining Company Number {i:03d} & Partners",
+            "cash",
+            60_000 + i,
+            "2025-Q3",
+            "https://example.com/reports/" + "q" * 60,
+            "U1",
+            NOW,
+        )
+        costs.add(
+            svc.storage.db,
+            "T1",
+            f"Peer Mining Company Number {i:03d} & Partners",
+            "allin",
+            90_000 + i,
+            "2025-Q3",
+            None,
+            "U1",
+            NOW,
+        )
+
+
+def test_with_16_peer_companies_the_fleet_line_comes_first_and_nothing_is_cut(
+    svc: Hashfloor,
+) -> None:
+    peers(svc, 16)
+    ask(svc, "/hashfloor", "fleet 17.5 0.05 2")
+    out = ask(svc, "/breakeven", "")
+    valid_blocks(out)
+    texts = section_texts(out)
+    assert texts[1].startswith(":large_green_circle: *Your fleet* (17.5 J/TH at $0.05/kWh)")
+    rows = [row for text in texts[1:] for row in text.split("\n")]
+    assert len(rows) == 1 + 2 + 32  # the fleet, CoinShares cash and all-in, 16 × 2 peers
+    assert sum(len(t) for t in texts[1:]) > 3000  # more than one section could hold
+    assert "…" not in all_text(out)
+    assert out["text"].startswith("BTC $91,000: +")  # the fallback names the fleet first too
+    assert "vs your fleet's breakeven" in out["text"].split(";")[0]
+
+
+def test_more_lines_than_50_blocks_hold_end_with_a_count(svc: Hashfloor) -> None:
+    peers(svc, 700)
+    out = ask(svc, "/breakeven", "")
+    valid_blocks(out)
+    assert len(out["blocks"]) == 50
+    *_, more, note = out["blocks"]
+    assert note["elements"][0]["text"].startswith("Median of")
+    shown = sum(len(t.split("\n")) for t in section_texts(out)[1:])
+    left = int(more["elements"][0]["text"].removeprefix("…and ").split(" ")[0])
+    assert more["elements"][0]["text"] == f"…and {left} more: see `/costs`"
+    assert shown + left == 2 + 1400
+    listed = ask(svc, "/costs", "")
+    valid_blocks(listed)
+    assert len(listed["blocks"]) == 50
+    counted = [b for b in listed["blocks"] if b["type"] == "context"][0]
+    assert counted["elements"][0]["text"].startswith("…and ")
 
 
 # --- which commands change something (they answer through response_url) ----------------------
