@@ -153,7 +153,9 @@ def unsubscribe(ctx: Ctx, toks: list[str]) -> Reply:
         gone = [k for k in keys if alerts.remove_rule(db, ctx.channel_id, k)]
         ctx.audit("unsubscribe", channel=ctx.channel_id, lines=gone)
     left = [names[k] for k in have if k not in gone]
-    if not gone:
+    if not have:
+        msg = "This channel has no alerts to remove."
+    elif not gone:
         msg = "This channel was not subscribed to that."
     else:
         msg = "Unsubscribed from " + _and([names[k] for k in gone]) + "."
@@ -162,7 +164,7 @@ def unsubscribe(ctx: Ctx, toks: list[str]) -> Reply:
             " Still subscribed here: " + _and(left) + " (`/hashfloor unsubscribe all` removes "
             "every rule)."
         )
-    else:
+    elif gone:
         msg += " This channel gets no alerts now."
     return Reply(text=msg, blocks=[bk.section(msg)])
 

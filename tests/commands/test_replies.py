@@ -20,7 +20,7 @@ from bot.service import Hashfloor
 from bot.settings import Settings
 from bot.slack.blocks import Reply
 from commands.context import Ctx, Roles
-from storage import audit, costs, snapshots, workspaces
+from storage import alerts, audit, costs, snapshots, workspaces
 from tests.fakes import snapshots as snapshots_fake
 
 NOW = 1_764_000_000.0  # 2025-11-24 16:00:00 UTC
@@ -360,6 +360,48 @@ def test_hashfloor_status_fleet_mute(svc: Hashfloor) -> None:
     assert workspaces.get_fleet(svc.storage.db, "T1") is None
     actions = [r["action"] for r in audit.recent(svc.storage.db)]
     assert actions == ["fleet.off", "channel.unmute", "channel.unmute", "channel.mute", "fleet.set"]
+
+
+def test_unsubscribe_all_clears_every_kind_and_rules_are_named_as_written(
+    svc: Hashfloor,
+) -> None:
+    acme = ask(svc, "/costs", 'add "Acme" cash=80500')["text"]
+    acme_id = acme.split("`#")[1].split("`")[0]
+    ask(svc, "/hashfloor", "fleet 17.5 0.05 2")
+    for what in ("", "fleet", "below $80k", acme_id):
+        assert ask(svc, "/hashfloor", f"subscribe {what}")["text"].startswith("Subscribed")
+    status = all_text(ask(svc, "/hashfloor", "status"))
+    for name in ("below $80,000", "Acme cash cost ($80,500)", "your fleet's breakeven (17.5 J/TH"):
+        assert name in status
+    out = ask(svc, "/hashfloor", "unsubscribe")  # the default set, as subscribe adds it
+    assert out["text"] == (
+        "Unsubscribed from CoinShares cash cost (2025-Q2) and CoinShares all-in cost (2025-Q2). "
+        "Still subscribed here: your fleet's breakeven (17.5 J/TH at $0.05/kWh), below $80,000 "
+        "and Acme cash cost (`/hashfloor unsubscribe all` removes every rule)."
+    )
+    ask(svc, "/costs", f"remove {acme_id}")  # its rule stays until unsubscribed, named still
+    out = ask(svc, "/hashfloor", "unsubscribe all")
+    assert out["text"] == (
+        "Unsubscribed from your fleet's breakeven (17.5 J/TH at $0.05/kWh), below $80,000 and "
+        f"cost line #{acme_id} (removed). This channel gets no alerts now."
+    )
+    for reply in (status, all_text(out)):
+        assert "below:" not in reply and "cost:" not in reply
+    assert alerts.channel_rules(svc.storage.db, "C1") == []
+    assert ask(svc, "/hashfloor", "unsubscribe all")["text"] == (
+        "This channel has no alerts to remove."
+    )
+
+
+def test_unsubscribe_below_removes_every_price_level(svc: Hashfloor) -> None:
+    for level in ("80000", "85000", "90000"):
+        ask(svc, "/hashfloor", f"subscribe below {level}")
+    ask(svc, "/hashfloor", "subscribe cash")
+    out = ask(svc, "/hashfloor", "unsubscribe below")
+    assert out["text"].startswith(
+        "Unsubscribed from below $80,000, below $85,000 and below $90,000. "
+        "Still subscribed here: CoinShares cash cost (2025-Q2)"
+    )
 
 
 def test_mute_needs_a_channel(svc: Hashfloor) -> None:
