@@ -16,7 +16,6 @@ miss a poll. The subsidy is that of the next block (tip + 1), the one being mine
 from __future__ import annotations
 
 import math
-
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
