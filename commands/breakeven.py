@@ -99,7 +99,7 @@ def fleet_reply(view: MarketView, eff: float, power: float, fee: float) -> Reply
         f"*Breakeven power price*\n${fe.breakeven_power_usd_per_kwh:.4f}/kWh",
         f"*Hashcost*\n${fe.hashcost_usd_per_ph_day:,.2f}/PH/day",
         f"*Hashprice (after pool fee)*\n${fe.hashprice_usd_per_ph_day * (1 - fee):,.2f}/PH/day",
-        f"*Daily margin*\n${fe.daily_margin_usd_per_ph:,.2f} per PH/s",
+        f"*Daily margin*\n{fmt.usd(fe.daily_margin_usd_per_ph, cents=True)} per PH/s",
         f"*BTC now*\n{fmt.usd(view.price_usd)} ({verdict})",
     ]
     blocks = [
@@ -123,9 +123,13 @@ def handle(ctx: Ctx, text: str) -> Reply:
         power = parsing.power_usd_per_kwh(toks[1])
         fee = parsing.pool_fee(toks[2]) if len(toks) == 3 else 0.0
         reply = fleet_reply(view, eff, power, fee)
+    elif len(toks) == 1:
+        raise parsing.ParseError(
+            toks[0], "give the power price after the efficiency, e.g. `/breakeven 17.5 0.05 2`"
+        )
     else:
         raise parsing.ParseError(
-            text, "give nothing, or efficiency and power price, e.g. `/breakeven 17.5 0.05 2`"
+            toks[3], "at most three values: efficiency, power price, pool fee (`17.5 0.05 2`)"
         )
     reply.in_channel = share
     return reply

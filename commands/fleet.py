@@ -29,8 +29,10 @@ def parse(toks: list[str]) -> workspaces.Fleet:
             raise parsing.ParseError("hashrate", "a hashrate after the word: `hashrate 350`")
         rate = parsing.hashrate_ph(toks[i + 1])
         toks = toks[:i] + toks[i + 2 :]
-    if len(toks) not in (2, 3):
-        raise parsing.ParseError(" ".join(toks) or "(nothing)", f"try {USAGE}")
+    if len(toks) < 2:
+        raise parsing.NotPossible(f"Give the efficiency and the power price: {USAGE}")
+    if len(toks) > 3:
+        raise parsing.ParseError(toks[3], f"at most efficiency, power price and pool fee: {USAGE}")
     return workspaces.Fleet(
         parsing.efficiency_j_per_th(toks[0]),
         parsing.power_usd_per_kwh(toks[1]),

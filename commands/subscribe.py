@@ -24,7 +24,9 @@ def parse_keys(toks: list[str]) -> list[str]:
     words = [t.lower() for t in toks]
     if words[0] == "below":
         if len(toks) != 2:
-            raise parsing.ParseError(" ".join(toks), "one price after `below`, e.g. `below 80000`")
+            raise parsing.ParseError(
+                toks[2] if len(toks) > 2 else "below", "one price after `below`, e.g. `below 80000`"
+            )
         return [f"below:{parsing.usd(toks[1]):g}"]
     keys: list[str] = []
     for tok, word in zip(toks, words, strict=True):
@@ -47,10 +49,10 @@ def _targets(ctx: Ctx, keys: list[str]) -> list[tuple[str, Target]]:
         if target is None:
             what = {
                 "fleet": "No fleet is set: `/hashfloor fleet <J/TH> <$/kWh>` first.",
-            }.get(key, f"There is no cost line #{key.removeprefix('cost:')}: see `/costs`.")
+            }.get(key, f"There is no cost line #{key.removeprefix('cost:')} here: see `/costs`.")
             if key == "fleet" and fleet:
                 what = "The fleet line needs network data; try again after the next poll."
-            raise parsing.ParseError(key.removeprefix("cost:"), what)
+            raise parsing.NotPossible(what)
         out.append((key, target))
     return out
 
@@ -83,7 +85,7 @@ def _cannot_post(error: str) -> Reply:
 
 def subscribe(ctx: Ctx, toks: list[str]) -> Reply:
     if not ctx.channel_id:
-        raise parsing.ParseError("subscribe", "run it in the channel that should get the alerts")
+        raise parsing.NotPossible("Run it in the channel that should get the alerts.")
     targets = _targets(ctx, parse_keys(toks))
     ctx.require_member()
     db = ctx.service.storage.db
@@ -137,7 +139,7 @@ def unsubscribe(ctx: Ctx, toks: list[str]) -> Reply:
     """`all`: every rule of the channel, whatever its kind (DESIGN §5.1); `below` alone: every
     price level; nothing: the default set, cash and all-in, as `subscribe` adds it."""
     if not ctx.channel_id:
-        raise parsing.ParseError("unsubscribe", "run it in the channel")
+        raise parsing.NotPossible("Run it in the channel.")
     db = ctx.service.storage.db
     have = [r["line_key"] for r in alerts.channel_rules(db, ctx.channel_id)]
     words = [t.lower() for t in toks]

@@ -240,13 +240,13 @@ def test_breakeven_answers_from_the_last_fresh_poll(svc: Hashfloor) -> None:
 def test_hashprice(svc: Hashfloor) -> None:
     out = ask(svc, "/hashprice", "")
     assert out["text"] == (
-        "Hashprice $37.88/PH/day; difficulty 152.00 T; "
+        "Hashprice $37.88/PH/day; difficulty 152.00 trillion; "
         "next adjustment +1.25% est., Mon 01 Dec 2025 (in 1,000 blocks)"
     )
     assert [f["text"] for f in out["blocks"][1]["fields"]] == [
         "*Hashprice*\n$37.88/PH/day",
         "*Hashvalue*\n41.6 sats/TH/day",
-        "*Difficulty*\n152.00 T",
+        "*Difficulty*\n152.00 trillion",
         "*Hashrate*\n1.1 ZH/s",
         "*Fees share of reward*\n0.6% (0.020 BTC/block, 144-block avg)",
         "*Next difficulty adjustment*\n+1.25% est., Mon 01 Dec 2025 (in 1,000 blocks)",
@@ -406,7 +406,43 @@ def test_unsubscribe_below_removes_every_price_level(svc: Hashfloor) -> None:
 
 def test_mute_needs_a_channel(svc: Hashfloor) -> None:
     out = ask(svc, "/hashfloor", "mute 4h", channel=None)
-    assert "run it in the channel to mute" in out["text"]
+    assert out["text"].startswith("Run it in the channel to mute.")  # nothing was misread
+    assert "could not read" not in out["text"]
+
+
+@pytest.mark.parametrize(
+    ("command", "text", "says"),
+    [
+        ("/hashfloor", "subscribe fleet", "No fleet is set: `/hashfloor fleet"),
+        ("/hashfloor", "subscribe 999", "There is no cost line #999 here: see `/costs`."),
+        ("/hashfloor", "mute", "Say for how long:"),
+        ("/hashfloor", "fleet 17.5", "Give the efficiency and the power price:"),
+    ],
+)
+def test_what_cannot_be_done_is_not_called_a_misreading(
+    svc: Hashfloor, command: str, text: str, says: str
+) -> None:
+    out = ask(svc, command, text)
+    assert out["text"].startswith(says) and "could not read" not in out["text"]
+
+
+@pytest.mark.parametrize(
+    ("command", "text", "quoted"),
+    [
+        ("/breakeven", "17.5 0.05 2 extra", "`extra`"),
+        ("/breakeven", "17.5", "`17.5`"),
+        ("/hashprice", "share now", "`now`"),
+        ("/hashfloor", "mute 4h please", "`please`"),
+        ("/hashfloor", "fleet 17.5 0.05 2 3", "`3`"),
+        ("/hashfloor", "subscribe below 80000 90000", "`90000`"),
+        ("/hashfloor", "digest off now", "`now`"),
+    ],
+)
+def test_errors_quote_the_bad_word_not_the_whole_text(
+    svc: Hashfloor, command: str, text: str, quoted: str
+) -> None:
+    out = ask(svc, command, text)
+    assert out["text"].startswith(f"I could not read {quoted}:"), out["text"]
 
 
 # --- errors: the bad part quoted and escaped, the right form shown ---------------------------
@@ -417,7 +453,7 @@ def test_mute_needs_a_channel(svc: Hashfloor) -> None:
     [
         ("/breakeven", "17.5 <!channel>", "`&lt;!channel&gt;`"),
         ("/breakeven", "<@U0ADMIN> 0.05", "`&lt;@U0ADMIN&gt;`"),
-        ("/breakeven", "17.5 0.05 2 & more", "`17.5 0.05 2 &amp; more`"),
+        ("/breakeven", "17.5 0.05 2 & more", "`&amp;`"),
         ("/breakeven", "17.5 0.05 <b>", "`&lt;b&gt;`"),
         ("/breakeven", "0.5 0.05", "`0.5`"),
         ("/breakeven", "17.5 1.5", "`1.5`"),

@@ -117,7 +117,7 @@ def test_blocks_json():
             "type": "section",
             "fields": [
                 md("*Hashprice*\n$37.88/PH/day (-1.6% on the week)"),
-                md("*Difficulty*\n152.00 T"),
+                md("*Difficulty*\n152.00 trillion"),
                 md(
                     "*Last difficulty adjustment*\n"
                     "+1.93% on <!date^1795165200^{date_short_pretty}|Fri 20 Nov 2026>"
