@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 
 
 def usd(value: float | None, cents: bool = False) -> str:
+    """74600 → '$74,600'; −172.12 → '-$172.12' (the sign before the currency, as people write)."""
     if value is None:
         return "—"
-    return f"${value:,.2f}" if cents else f"${value:,.0f}"
+    text = f"{abs(value):,.2f}" if cents else f"{abs(value):,.0f}"
+    return f"-${text}" if value < 0 and text.strip("0.,") else f"${text}"
 
 
 def pct(fraction: float | None, signed: bool = True, digits: int = 1) -> str:
@@ -60,7 +62,8 @@ def hashrate(hs: float | None) -> str:
 def difficulty(d: float | None) -> str:
     if d is None:
         return "—"
-    return f"{d / 1e12:,.2f} T"
+    # "152.00 T" reads as a unit (TH, T for tera); difficulty is a plain number.
+    return f"{d / 1e12:,.2f} trillion"
 
 
 def escape(text: str) -> str:

@@ -43,12 +43,8 @@ def market_reply(view: MarketView, fleet: workspaces.Fleet | None) -> Reply:
         return no_data_reply()
     price = view.price_usd
     lines = []
-    for m in view.margins:
-        icon = ":large_green_circle:" if m.margin >= 0 else ":red_circle:"
-        lines.append(
-            f"{icon} *{fmt.escape(m.line.label)}* {fmt.usd(m.line.value_usd)} — "
-            f"price is {fmt.margin_words(m.margin)}"
-        )
+    fleet_text = ""
+    # The workspace's own fleet first: the line a miner cares about must not be the one left out.
     if fleet and view.hashvalue_btc_per_th_day:
         be = econ.fleet_breakeven_price_usd(
             fleet.efficiency_j_per_th,
@@ -63,15 +59,22 @@ def market_reply(view: MarketView, fleet: workspaces.Fleet | None) -> Reply:
             f"${fleet.power_usd_per_kwh:g}/kWh) breaks even at {fmt.usd(be)} — "
             f"price is {fmt.margin_words(m)}"
         )
-    text = f"BTC {fmt.usd(price)}: " + "; ".join(
+        fleet_text = f"{fmt.pct(m)} vs your fleet's breakeven; "
+    for m in view.margins:
+        icon = ":large_green_circle:" if m.margin >= 0 else ":red_circle:"
+        lines.append(
+            f"{icon} *{fmt.escape(m.line.label)}* {fmt.usd(m.line.value_usd)} — "
+            f"price is {fmt.margin_words(m.margin)}"
+        )
+    text = f"BTC {fmt.usd(price)}: {fleet_text}" + "; ".join(
         f"{fmt.pct(m.margin)} vs {fmt.escape(m.line.label)}" for m in view.margins
     )
-    blocks = [
-        bk.section(f"*BTC {fmt.usd(price)}* against the cost of mining one bitcoin"),
-        bk.section("\n".join(lines) or "No cost lines on file."),
-        bk.context(data_note(view)),
-    ]
-    return Reply(text=text, blocks=blocks)
+    head = bk.section(f"*BTC {fmt.usd(price)}* against the cost of mining one bitcoin")
+    note = bk.context(data_note(view))
+    body = bk.line_sections(
+        lines or ["No cost lines on file."], budget=bk.MAX_BLOCKS - 2, more="see `/costs`"
+    )
+    return Reply(text=text, blocks=[head, *body, note])
 
 
 def fleet_reply(
@@ -100,7 +103,7 @@ def fleet_reply(
         f"*Breakeven power price*\n${fe.breakeven_power_usd_per_kwh:.4f}/kWh",
         f"*Hashcost*\n${fe.hashcost_usd_per_ph_day:,.2f}/PH/day",
         f"*Hashprice (after pool fee)*\n${fe.hashprice_usd_per_ph_day * (1 - fee):,.2f}/PH/day",
-        f"*Daily margin*\n${fe.daily_margin_usd_per_ph:,.2f} per PH/s",
+        f"*Daily margin*\n{fmt.usd(fe.daily_margin_usd_per_ph, cents=True)} per PH/s",
         f"*BTC now*\n{fmt.usd(view.price_usd)} ({verdict})",
     ]
     blocks = [
@@ -121,11 +124,16 @@ def handle(ctx: Ctx, text: str) -> Reply:
         reply = market_reply(view, fleet)
     else:
         eff, model, rest = machines.efficiency(ctx, toks)
-        if len(rest) not in (1, 2):
+        if not rest:
             raise parsing.ParseError(
-                text,
-                "give nothing, or a model or efficiency and a power price, "
+                toks[-1],
+                "give the power price after the model or efficiency, "
                 "e.g. `/breakeven S21 0.05 2` or `/breakeven 17.5 0.05 2`",
+            )
+        if len(rest) > 2:
+            raise parsing.ParseError(
+                rest[2],
+                "at most three values: model or efficiency, power price, pool fee (`S21 0.05 2`)",
             )
         power = parsing.power_usd_per_kwh(rest[0])
         fee = parsing.pool_fee(rest[1]) if len(rest) == 2 else 0.0

@@ -34,8 +34,14 @@ def list_reply(ctx: Ctx) -> Reply:
         else:
             own.append(f"`#{r['id']}` *{fmt.escape(r['name'])}* " + entry.split(" ", 1)[1])
     blocks = [bk.section("*CoinShares — listed miners' weighted average, US$ per BTC*")]
-    blocks.append(bk.section("\n".join(shipped)))
-    blocks.append(bk.section("*This workspace's own lines*\n" + ("\n".join(own) or "none yet")))
+    blocks += bk.line_sections(shipped)
+    # However many lines a workspace adds, they are spread over sections, not cut at 3,000
+    # characters; past Slack's 50 blocks the last one counts what is left out.
+    blocks += bk.line_sections(
+        ["*This workspace's own lines*", *(own or ["none yet"])],
+        budget=bk.MAX_BLOCKS - len(blocks) - 1,
+        more=fmt.escape("`/costs remove <id>` removes the ones no longer needed"),
+    )
     blocks.append(bk.context(f"Add yours: {fmt.escape(USAGE)}"))
     text = f"{len(shipped)} shipped benchmarks, {len(own)} of this workspace's own"
     return Reply(text=text, blocks=blocks)

@@ -101,10 +101,10 @@ def handle(ctx: Ctx, toks: list[str]) -> Reply:
         )
     if word == "preview":
         if len(toks) > 1:
-            raise parsing.ParseError(" ".join(toks[1:]), "`digest preview` takes nothing after it")
+            raise parsing.ParseError(toks[1], "`digest preview` takes nothing after it")
         return preview(ctx)
     if word == "off" and len(toks) > 1:
-        raise parsing.ParseError(" ".join(toks[1:]), "`digest off` takes nothing after it")
+        raise parsing.ParseError(toks[1], "`digest off` takes nothing after it")
     schedule = None
     if word != "off":
         try:
@@ -112,7 +112,7 @@ def handle(ctx: Ctx, toks: list[str]) -> Reply:
         except ScheduleError as exc:
             return _error(exc)
     if not ctx.channel_id:
-        raise parsing.ParseError("digest", "run it in the channel that should get the digest")
+        raise parsing.NotPossible("Run it in the channel that should get the digest.")
     ctx.require_member()
     db = ctx.service.storage.db
     with ctx.service.storage.transaction():

@@ -16,7 +16,7 @@ HELP = """*Hashfloor* — BTC price against the cost of mining it.
 `/breakeven` — price vs every cost line · `/breakeven S21 0.05 2` — a fleet's breakeven (model or J/TH, $/kWh, pool fee %)
 `/hashprice` — hashprice, difficulty, next adjustment, halving
 `/costs` — cost benchmarks · `/costs add "Acme" cash=61000 allin=98000 period=2025-Q3` · `/costs remove <id>`
-`/hashfloor subscribe [cash|allin|all|<cost id>|fleet|below <usd>]` — alerts in this channel (`unsubscribe` the same)
+`/hashfloor subscribe [cash|allin|all|<cost id>|fleet|below <usd>]` — alerts in this channel (`unsubscribe` the same; `unsubscribe all`: every rule here)
 `/hashfloor digest <mon..sun> <HH:MM> [<zone>]` · `digest off` · `digest preview` — the weekly digest
 `/hashfloor fleet <model|J/TH> <$/kWh> [fee %] [hashrate <PH/s>]` · `fleet off` — your fleet's line
 `/hashfloor machines [filter]` — the machine catalogue; a model works wherever a J/TH does (`/breakeven S21 0.05 2`)

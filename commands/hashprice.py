@@ -57,7 +57,7 @@ def handle(ctx: Ctx, text: str) -> Reply:
     toks = parsing.tokens(text)
     share = bool(toks) and toks[0].lower() == "share"
     if toks[share:]:
-        raise parsing.ParseError(text, "`/hashprice` takes no arguments (or `share`)")
+        raise parsing.ParseError(toks[share], "`/hashprice` takes no arguments (or `share`)")
     reply = hashprice_reply(ctx.service.view(ctx.team, ctx.now))
     reply.in_channel = share
     return reply

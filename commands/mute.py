@@ -13,11 +13,13 @@ USAGE = "`/hashfloor mute <30m|4h|1d…>` · `/hashfloor unmute`"
 
 
 def mute(ctx: Ctx, toks: list[str]) -> Reply:
-    if len(toks) != 1:
-        raise parsing.ParseError(" ".join(toks) or "(nothing)", f"one duration: {USAGE}")
+    if not toks:
+        raise parsing.NotPossible(f"Say for how long: {USAGE}")
+    if len(toks) > 1:
+        raise parsing.ParseError(toks[1], f"one duration only: {USAGE}")
     seconds = parsing.duration_s(toks[0])
     if not ctx.channel_id:
-        raise parsing.ParseError("mute", "run it in the channel to mute")
+        raise parsing.NotPossible("Run it in the channel to mute.")
     ctx.require_member()
     until = ctx.now + seconds
     with ctx.service.storage.transaction():
@@ -34,9 +36,9 @@ def mute(ctx: Ctx, toks: list[str]) -> Reply:
 
 def unmute(ctx: Ctx, toks: list[str]) -> Reply:
     if toks:
-        raise parsing.ParseError(" ".join(toks), "`/hashfloor unmute` takes nothing after it")
+        raise parsing.ParseError(toks[0], "`/hashfloor unmute` takes nothing after it")
     if not ctx.channel_id:
-        raise parsing.ParseError("unmute", "run it in the channel to unmute")
+        raise parsing.NotPossible("Run it in the channel to unmute.")
     ctx.require_member()
     db = ctx.service.storage.db
     was = workspaces.muted_until(db, ctx.team, ctx.channel_id, ctx.now)

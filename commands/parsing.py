@@ -50,6 +50,16 @@ class ParseError(ValueError):
         return f"I could not read `{self.shown}`: {self.expected}"
 
 
+class NotPossible(ParseError):
+    """The text was read fine but asks for what cannot be done now ("No fleet is set: …"):
+    answered like a parse error, without claiming that something was misread."""
+
+    def __init__(self, why: str) -> None:
+        self.bad = ""
+        self.expected = why
+        ValueError.__init__(self, why)
+
+
 _NUM = r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[-+]?\.\d+"
 _USD = re.compile(rf"^\$?\s*({_NUM})\s*([kKmM]?)\s*(?:usd|USD)?$")
 _PLAIN = re.compile(rf"^({_NUM})$")

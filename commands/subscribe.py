@@ -25,7 +25,9 @@ def parse_keys(toks: list[str]) -> list[str]:
     words = [t.lower() for t in toks]
     if words[0] == "below":
         if len(toks) != 2:
-            raise parsing.ParseError(" ".join(toks), "one price after `below`, e.g. `below 80000`")
+            raise parsing.ParseError(
+                toks[2] if len(toks) > 2 else "below", "one price after `below`, e.g. `below 80000`"
+            )
         return [f"below:{parsing.price_usd(toks[1]):g}"]
     keys: list[str] = []
     for tok, word in zip(toks, words, strict=True):
@@ -48,10 +50,10 @@ def _targets(ctx: Ctx, keys: list[str]) -> list[tuple[str, Target]]:
         if target is None:
             what = {
                 "fleet": "No fleet is set: `/hashfloor fleet <J/TH> <$/kWh>` first.",
-            }.get(key, f"There is no cost line #{key.removeprefix('cost:')}: see `/costs`.")
+            }.get(key, f"There is no cost line #{key.removeprefix('cost:')} here: see `/costs`.")
             if key == "fleet" and fleet:
                 what = "The fleet line needs network data; try again after the next poll."
-            raise parsing.ParseError(key.removeprefix("cost:"), what)
+            raise parsing.NotPossible(what)
         out.append((key, target))
     return out
 
@@ -84,7 +86,7 @@ def _cannot_post(error: str) -> Reply:
 
 def subscribe(ctx: Ctx, toks: list[str]) -> Reply:
     if not ctx.channel_id:
-        raise parsing.ParseError("subscribe", "run it in the channel that should get the alerts")
+        raise parsing.NotPossible("Run it in the channel that should get the alerts.")
     targets = _targets(ctx, parse_keys(toks))
     ctx.require_member()
     db = ctx.service.storage.db
@@ -138,7 +140,7 @@ def unsubscribe(ctx: Ctx, toks: list[str]) -> Reply:
     """`all`: every rule of the channel, whatever its kind (DESIGN §5.1); `below` alone: every
     price level; nothing: the default set, cash and all-in, as `subscribe` adds it."""
     if not ctx.channel_id:
-        raise parsing.ParseError("unsubscribe", "run it in the channel")
+        raise parsing.NotPossible("Run it in the channel.")
     db = ctx.service.storage.db
     have = [r["line_key"] for r in alerts.channel_rules(db, ctx.team, ctx.channel_id)]
     words = [t.lower() for t in toks]
@@ -154,7 +156,9 @@ def unsubscribe(ctx: Ctx, toks: list[str]) -> Reply:
         gone = [k for k in keys if alerts.remove_rule(db, ctx.team, ctx.channel_id, k)]
         ctx.audit("unsubscribe", channel=ctx.channel_id, lines=gone)
     left = [names[k] for k in have if k not in gone]
-    if not gone:
+    if not have:
+        msg = "This channel has no alerts to remove."
+    elif not gone:
         msg = "This channel was not subscribed to that."
     else:
         msg = "Unsubscribed from " + _and([names[k] for k in gone]) + "."
@@ -163,7 +167,7 @@ def unsubscribe(ctx: Ctx, toks: list[str]) -> Reply:
             " Still subscribed here: " + _and(left) + " (`/hashfloor unsubscribe all` removes "
             "every rule)."
         )
-    else:
+    elif gone:
         msg += " This channel gets no alerts now."
     return Reply(text=msg, blocks=[bk.section(msg)])
 

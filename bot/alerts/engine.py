@@ -158,7 +158,12 @@ class AlertEngine:
         queued = 0
         if result.event:
             text, blocks = messages.crossing(
-                result.event, target.line, snap.price_usd, snap.taken_at, row["id"]
+                result.event,
+                target.line,
+                snap.price_usd,
+                snap.taken_at,
+                row["id"],
+                snap.used_sources,
             )
             kind = "alert" if result.event == "crossed_below" else "recovery"
             outbox_id = alerts.enqueue(
@@ -202,7 +207,9 @@ class AlertEngine:
         team, channel = team_channel
         first = items[0][0]
         parts = [
-            messages.crossing(event, line, snap.price_usd, snap.taken_at, row["id"])
+            messages.crossing(
+                event, line, snap.price_usd, snap.taken_at, row["id"], snap.used_sources
+            )
             for row, event, line in items
         ]
         text = " · ".join(t for t, _ in parts)

@@ -23,10 +23,20 @@ def _source(line: CostLine) -> str:
     return f"Line: {fmt.escape(' · '.join(parts))}" if parts else ""
 
 
+def _median_of(sources: tuple[str, ...]) -> str:
+    return f"median of {', '.join(sources)}" if sources else "median of the sources"
+
+
 def crossing(
-    event: str, line: CostLine, price_usd: float, data_at: float, rule_id: int
+    event: str,
+    line: CostLine,
+    price_usd: float,
+    data_at: float,
+    rule_id: int,
+    sources: tuple[str, ...] = (),
 ) -> tuple[str, list[dict[str, Any]]]:
-    """`crossed_below` / `recovered_above` (and `now_below` / `now_above` after a mute)."""
+    """`crossed_below` / `recovered_above` (and `now_below` / `now_above` after a mute);
+    `sources`: the price sources whose median this is, named as every answer names them."""
     margin = econ.margin_over_line(price_usd, line.value_usd)
     below = event in ("crossed_below", "now_below")
     if event == "crossed_below":
@@ -44,7 +54,7 @@ def crossing(
         f"{fmt.usd(line.value_usd)}"
     )
     notes = " · ".join(
-        p for p in (_source(line), f"Price as of {fmt.when(data_at)}, median of the sources") if p
+        p for p in (_source(line), f"Price as of {fmt.when(data_at)}, {_median_of(sources)}") if p
     )
     blocks = [bk.section(f"*{head}*\n{body}"), bk.context(notes)]
     if below:

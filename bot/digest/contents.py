@@ -15,6 +15,7 @@ miss a poll. The subsidy is that of the next block (tip + 1), the one being mine
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -54,6 +55,9 @@ class WeekDigest:
     week_start: float  # now − 7 days
     samples: int  # fresh snapshots in the week
     poll_interval_s: float | None  # median interval between fresh snapshots
+    # Hours of the week the fresh polls cover (gaps left out): what "hours below" rests on. In
+    # the first days of a subscription, or after an outage, it is much less than 168.
+    hours_covered: float
 
     price_now_usd: float | None  # the latest fresh price of the week (also its close)
     price_at: float | None  # when it was taken
@@ -138,6 +142,7 @@ def build_digest(
         week_start=start,
         samples=len(points),
         poll_interval_s=interval,
+        hours_covered=_hours_below(points, lambda _p: math.inf, cap),
         price_now_usd=price_now,
         price_at=last.t if last else None,
         open_usd=first.price if first else None,

@@ -60,7 +60,7 @@ def digest_text(d: WeekDigest) -> str:
     width = min(max((len(s.label) for s in d.lines), default=0), 60)
     for stat in d.lines:
         label = _cut(stat.label, 60).ljust(width)
-        out.append(f"  {label}  {fmt.usd(stat.value_usd):>9}  {_line_words(stat)}")
+        out.append(f"  {label}  {fmt.usd(stat.value_usd):>9}  {_line_words(stat, d)}")
     out += [
         "",
         f"Hashprice    {_hashprice_words(d, md=False)}",
@@ -130,7 +130,7 @@ def _line_sections(d: WeekDigest, budget: int) -> list[dict]:
     if not d.lines:
         return [_section(text=heading + "\nNone on file: add one with `/costs add`.")]
     rows = [
-        f"• *{fmt.escape(_cut(s.label, MAX_LABEL_CHARS))}* {fmt.usd(s.value_usd)}: {_line_words(s)}"
+        f"• *{fmt.escape(_cut(s.label, MAX_LABEL_CHARS))}* {fmt.usd(s.value_usd)}: {_line_words(s, d)}"
         for s in d.lines
     ]
     shown = min(len(rows), MAX_LINES_SHOWN)
@@ -186,16 +186,28 @@ def _change_words(d: WeekDigest) -> str:
     return f"{fmt.pct(d.change)} ({sign}{fmt.usd(abs(d.change_usd))})"
 
 
-def _line_words(stat: LineStat) -> str:
+def _line_words(stat: LineStat, d: WeekDigest) -> str:
     if stat.margin is None:
         return "no fresh price to compare"
-    return f"{fmt.margin_words(stat.margin)} · {_hours_words(stat.hours_below)}"
+    return f"{fmt.margin_words(stat.margin)} · {_hours_words(stat.hours_below, stat.margin, d)}"
 
 
-def _hours_words(hours: float) -> str:
-    if hours <= 0:
-        return "not below it this week"
-    return f"{hours:,.1f} h below it this week"
+# Below this many hours of data, "this week" says how much data it rests on.
+FULL_WEEK_H = 0.9 * 7 * 24
+
+
+def _hours_words(hours: float, margin: float | None, d: WeekDigest) -> str:
+    """Hours below a line, worded from what is true now and from the data they rest on: in the
+    first week, "34% below · not below it this week" would contradict itself."""
+    covered = d.hours_covered
+    if covered <= 0:
+        return "hours below not counted yet (one poll of data this week)"
+    scope = "this week" if covered >= FULL_WEEK_H else f"in the {covered:,.1f} h of data this week"
+    if hours > 0:
+        return f"{hours:,.1f} h below it {scope}"
+    if margin is not None and margin < 0:
+        return f"below it since the latest poll, not before it {scope}"
+    return f"not below it {scope}"
 
 
 def _hashprice_words(d: WeekDigest, md: bool) -> str:
@@ -248,7 +260,7 @@ def _fleet_sentence(d: WeekDigest, md: bool) -> str:
         if f.margin is not None:
             tail += f"; BTC is {fmt.margin_words(f.margin)} it"
         if d.has_prices:
-            tail += f"; {_hours_words(f.hours_below)}"
+            tail += f"; {_hours_words(f.hours_below, f.margin, d)}"
     return f"*Your fleet* ({who}): {tail}." if md else f"{who}: {tail}."
 
 
@@ -258,6 +270,8 @@ def _method_note(d: WeekDigest, md: bool = True) -> str:
     polls = f"{d.samples:,} fresh poll{'s' if d.samples != 1 else ''}"
     if d.poll_interval_s is not None:
         polls += f", about every {_duration(d.poll_interval_s)}"
+    if d.hours_covered < FULL_WEEK_H:
+        polls += f", covering {d.hours_covered:,.1f} h of the week's 168"
     note = (
         f"From {polls}. Hours below a line leave out gaps in the data; margins use the latest "
         "fresh price."

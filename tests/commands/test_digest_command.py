@@ -225,7 +225,7 @@ def test_guests_and_strangers_cannot_change_it(
 @pytest.mark.parametrize("text", ["digest mon 10:00", "digest off"])
 def test_a_change_needs_a_channel(svc: Hashfloor, text: str) -> None:
     out = ask(svc, text, channel=None)
-    assert "run it in the channel that should get the digest" in out["text"]
+    assert out["text"].startswith("Run it in the channel that should get the digest.")
     assert digests.all_rows(svc.storage.db) == []
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from slack_sdk.models.blocks import Block
 
 import commands
 from bot import economics as econ
@@ -19,7 +20,7 @@ from bot.service import Hashfloor
 from bot.settings import Settings
 from bot.slack.blocks import Reply
 from commands.context import Ctx, Roles
-from storage import audit, costs, snapshots, workspaces
+from storage import alerts, audit, costs, snapshots, workspaces
 from tests.fakes import snapshots as snapshots_fake
 
 NOW = 1_764_000_000.0  # 2025-11-24 16:00:00 UTC
@@ -191,11 +192,11 @@ def test_breakeven_shows_the_workspace_fleet_and_own_lines(svc: Hashfloor) -> No
     out = ask(svc, "/breakeven", "")
     assert out["text"].endswith("; +49.2% vs Acme cash cost")
     lines = section_texts(out)[1].split("\n")
-    assert lines[2] == ":large_green_circle: *Acme cash cost* $61,000 — price is 49.2% above"
-    assert lines[3] == (
+    assert lines[0] == (  # the workspace's own fleet first
         ":large_green_circle: *Your fleet* (17.5 J/TH at $0.05/kWh) breaks even at $51,483 — "
         "price is 76.8% above"
     )
+    assert lines[3] == ":large_green_circle: *Acme cash cost* $61,000 — price is 49.2% above"
     # another workspace sees neither
     other = ask(svc, "/breakeven", "", team="T2")
     assert "Acme" not in all_text(other) and "Your fleet" not in all_text(other)
@@ -239,13 +240,13 @@ def test_breakeven_answers_from_the_last_fresh_poll(svc: Hashfloor) -> None:
 def test_hashprice(svc: Hashfloor) -> None:
     out = ask(svc, "/hashprice", "")
     assert out["text"] == (
-        "Hashprice $37.88/PH/day; difficulty 152.00 T; "
+        "Hashprice $37.88/PH/day; difficulty 152.00 trillion; "
         "next adjustment +1.25% est., Mon 01 Dec 2025 (in 1,000 blocks)"
     )
     assert [f["text"] for f in out["blocks"][1]["fields"]] == [
         "*Hashprice*\n$37.88/PH/day",
         "*Hashvalue*\n41.6 sats/TH/day",
-        "*Difficulty*\n152.00 T",
+        "*Difficulty*\n152.00 trillion",
         "*Hashrate*\n1.1 ZH/s",
         "*Fees share of reward*\n0.6% (0.020 BTC/block, 144-block avg)",
         "*Next difficulty adjustment*\n+1.25% est., Mon 01 Dec 2025 (in 1,000 blocks)",
@@ -361,9 +362,87 @@ def test_hashfloor_status_fleet_mute(svc: Hashfloor) -> None:
     assert actions == ["fleet.off", "channel.unmute", "channel.unmute", "channel.mute", "fleet.set"]
 
 
+def test_unsubscribe_all_clears_every_kind_and_rules_are_named_as_written(
+    svc: Hashfloor,
+) -> None:
+    acme = ask(svc, "/costs", 'add "Acme" cash=80500')["text"]
+    acme_id = acme.split("`#")[1].split("`")[0]
+    ask(svc, "/hashfloor", "fleet 17.5 0.05 2")
+    for what in ("", "fleet", "below $80k", acme_id):
+        assert ask(svc, "/hashfloor", f"subscribe {what}")["text"].startswith("Subscribed")
+    status = all_text(ask(svc, "/hashfloor", "status"))
+    for name in ("below $80,000", "Acme cash cost ($80,500)", "your fleet's breakeven (17.5 J/TH"):
+        assert name in status
+    out = ask(svc, "/hashfloor", "unsubscribe")  # the default set, as subscribe adds it
+    assert out["text"] == (
+        "Unsubscribed from CoinShares cash cost (2025-Q2) and CoinShares all-in cost (2025-Q2). "
+        "Still subscribed here: your fleet's breakeven (17.5 J/TH at $0.05/kWh), below $80,000 "
+        "and Acme cash cost (`/hashfloor unsubscribe all` removes every rule)."
+    )
+    ask(svc, "/costs", f"remove {acme_id}")  # its rule stays until unsubscribed, named still
+    out = ask(svc, "/hashfloor", "unsubscribe all")
+    assert out["text"] == (
+        "Unsubscribed from your fleet's breakeven (17.5 J/TH at $0.05/kWh), below $80,000 and "
+        f"cost line #{acme_id} (removed). This channel gets no alerts now."
+    )
+    for reply in (status, all_text(out)):
+        assert "below:" not in reply and "cost:" not in reply
+    assert alerts.channel_rules(svc.storage.db, "C1") == []
+    assert ask(svc, "/hashfloor", "unsubscribe all")["text"] == (
+        "This channel has no alerts to remove."
+    )
+
+
+def test_unsubscribe_below_removes_every_price_level(svc: Hashfloor) -> None:
+    for level in ("80000", "85000", "90000"):
+        ask(svc, "/hashfloor", f"subscribe below {level}")
+    ask(svc, "/hashfloor", "subscribe cash")
+    out = ask(svc, "/hashfloor", "unsubscribe below")
+    assert out["text"].startswith(
+        "Unsubscribed from below $80,000, below $85,000 and below $90,000. "
+        "Still subscribed here: CoinShares cash cost (2025-Q2)"
+    )
+
+
 def test_mute_needs_a_channel(svc: Hashfloor) -> None:
     out = ask(svc, "/hashfloor", "mute 4h", channel=None)
-    assert "run it in the channel to mute" in out["text"]
+    assert out["text"].startswith("Run it in the channel to mute.")  # nothing was misread
+    assert "could not read" not in out["text"]
+
+
+@pytest.mark.parametrize(
+    ("command", "text", "says"),
+    [
+        ("/hashfloor", "subscribe fleet", "No fleet is set: `/hashfloor fleet"),
+        ("/hashfloor", "subscribe 999", "There is no cost line #999 here: see `/costs`."),
+        ("/hashfloor", "mute", "Say for how long:"),
+        ("/hashfloor", "fleet 17.5", "Give the efficiency and the power price:"),
+    ],
+)
+def test_what_cannot_be_done_is_not_called_a_misreading(
+    svc: Hashfloor, command: str, text: str, says: str
+) -> None:
+    out = ask(svc, command, text)
+    assert out["text"].startswith(says) and "could not read" not in out["text"]
+
+
+@pytest.mark.parametrize(
+    ("command", "text", "quoted"),
+    [
+        ("/breakeven", "17.5 0.05 2 extra", "`extra`"),
+        ("/breakeven", "17.5", "`17.5`"),
+        ("/hashprice", "share now", "`now`"),
+        ("/hashfloor", "mute 4h please", "`please`"),
+        ("/hashfloor", "fleet 17.5 0.05 2 3", "`3`"),
+        ("/hashfloor", "subscribe below 80000 90000", "`90000`"),
+        ("/hashfloor", "digest off now", "`now`"),
+    ],
+)
+def test_errors_quote_the_bad_word_not_the_whole_text(
+    svc: Hashfloor, command: str, text: str, quoted: str
+) -> None:
+    out = ask(svc, command, text)
+    assert out["text"].startswith(f"I could not read {quoted}:"), out["text"]
 
 
 # --- errors: the bad part quoted and escaped, the right form shown ---------------------------
@@ -374,7 +453,7 @@ def test_mute_needs_a_channel(svc: Hashfloor) -> None:
     [
         ("/breakeven", "17.5 <!channel>", "`&lt;!channel&gt;`"),
         ("/breakeven", "<@U0ADMIN> 0.05", "`&lt;@U0ADMIN&gt;`"),
-        ("/breakeven", "17.5 0.05 2 & more", "`17.5 0.05 2 &amp; more`"),
+        ("/breakeven", "17.5 0.05 2 & more", "`&amp;`"),
         ("/breakeven", "17.5 0.05 <b>", "`&lt;b&gt;`"),
         ("/breakeven", "0.5 0.05", "`0.5`"),
         ("/breakeven", "17.5 1.5", "`1.5`"),
@@ -522,8 +601,85 @@ def test_many_own_lines_stay_within_limits(svc: Hashfloor) -> None:
     listed = ask(svc, "/costs", "")
     assert listed["text"] == "9 shipped benchmarks, 120 of this workspace's own"
     be = ask(svc, "/breakeven", "")
-    assert len(section_texts(be)[1]) == 3000  # cut at the limit
-    assert "<&>" not in all_text(be) and "<&>" not in all_text(listed)
+    for out in (be, listed):
+        assert "<&>" not in all_text(out)
+        valid_blocks(out)
+    # Every line is shown, spread over sections, none cut: 2 CoinShares lines and 120 own ones.
+    rows = [row for text in section_texts(be)[1:] for row in text.split("\n")]
+    assert len(rows) == 122 and all(row.endswith(("above", "below")) for row in rows)
+    listed_rows = "\n".join(section_texts(listed))
+    assert all(f"{name_escaped}{i:02d}" in listed_rows for i in range(60))
+
+
+name_escaped = "&lt;&amp;&gt;" * 26
+
+
+def valid_blocks(message: dict[str, Any]) -> None:
+    """Slack's own block models accept every block (slack_sdk checks the limits it knows)."""
+    for block in message["blocks"]:
+        Block.parse(block).validate_json()
+
+
+def peers(svc: Hashfloor, n: int) -> None:
+    """`n` peer companies on file, each with a cash and an all-in line and a long source."""
+    for i in range(n):
+        costs.add(
+            svc.storage.db,
+            "T1",
+            f"Peer Mining Company Number {i:03d} & Partners",
+            "cash",
+            60_000 + i,
+            "2025-Q3",
+            "https://example.com/reports/" + "q" * 60,
+            "U1",
+            NOW,
+        )
+        costs.add(
+            svc.storage.db,
+            "T1",
+            f"Peer Mining Company Number {i:03d} & Partners",
+            "allin",
+            90_000 + i,
+            "2025-Q3",
+            None,
+            "U1",
+            NOW,
+        )
+
+
+def test_with_16_peer_companies_the_fleet_line_comes_first_and_nothing_is_cut(
+    svc: Hashfloor,
+) -> None:
+    peers(svc, 16)
+    ask(svc, "/hashfloor", "fleet 17.5 0.05 2")
+    out = ask(svc, "/breakeven", "")
+    valid_blocks(out)
+    texts = section_texts(out)
+    assert texts[1].startswith(":large_green_circle: *Your fleet* (17.5 J/TH at $0.05/kWh)")
+    rows = [row for text in texts[1:] for row in text.split("\n")]
+    assert len(rows) == 1 + 2 + 32  # the fleet, CoinShares cash and all-in, 16 × 2 peers
+    assert sum(len(t) for t in texts[1:]) > 3000  # more than one section could hold
+    assert "…" not in all_text(out)
+    assert out["text"].startswith("BTC $91,000: +")  # the fallback names the fleet first too
+    assert "vs your fleet's breakeven" in out["text"].split(";")[0]
+
+
+def test_more_lines_than_50_blocks_hold_end_with_a_count(svc: Hashfloor) -> None:
+    peers(svc, 700)
+    out = ask(svc, "/breakeven", "")
+    valid_blocks(out)
+    assert len(out["blocks"]) == 50
+    *_, more, note = out["blocks"]
+    assert note["elements"][0]["text"].startswith("Median of")
+    shown = sum(len(t.split("\n")) for t in section_texts(out)[1:])
+    left = int(more["elements"][0]["text"].removeprefix("…and ").split(" ")[0])
+    assert more["elements"][0]["text"] == f"…and {left} more: see `/costs`"
+    assert shown + left == 2 + 1400
+    listed = ask(svc, "/costs", "")
+    valid_blocks(listed)
+    assert len(listed["blocks"]) == 50
+    counted = [b for b in listed["blocks"] if b["type"] == "context"][0]
+    assert counted["elements"][0]["text"].startswith("…and ")
 
 
 # --- which commands change something (they answer through response_url) ----------------------

@@ -216,12 +216,14 @@ class BotProcess:
         )
 
     def subscribe(self, channel: str, what: str = "cash") -> dict[str, Any]:
-        """/hashfloor subscribe: a change, so the reply comes through the response_url."""
+        """/hashfloor subscribe: a change, so the reply comes through the response_url; the
+        confirmation, where the price stands, is posted in the channel. Returns the latter."""
         name = f"subscribe-{channel}-{what}"
         r = self.command(f"subscribe {what}", channel, response_name=name)
         assert r.status_code == 200, r.text
         wait_until(lambda: self.slack.responses(name), 10, f"the reply to {name}")
-        return self.slack.responses(name)[-1]
+        assert self.slack.responses(name)[-1]["text"].startswith("Subscribed")
+        return confirmations(self.slack, channel)[-1].args
 
     def status(self, channel: str) -> dict[str, Any]:
         """/hashfloor status: read-only, so the reply rides on the ack."""
@@ -248,11 +250,29 @@ def all_sources(market: FakeMarket, **override: Any) -> None:
         market.override(source, **override)
 
 
-def accepted_posts(slack: FakeSlack, channel: str | None = None) -> list[Any]:
-    """chat.postMessage calls Slack accepted, with their answers (the message ts)."""
+def is_confirmation(call: Any) -> bool:
+    """A subscription's confirmation, posted by the command itself rather than the outbox."""
+    return " subscribed this channel" in call.args.get("text", "")
+
+
+def confirmations(slack: FakeSlack, channel: str) -> list[Any]:
     return [
         c
         for c in slack.calls_to("chat.postMessage")
+        if c.ok and c.args.get("channel") == channel and is_confirmation(c)
+    ]
+
+
+def alert_posts(slack: FakeSlack) -> list[Any]:
+    """chat.postMessage calls the delivery worker made, accepted or not."""
+    return [c for c in slack.calls_to("chat.postMessage") if not is_confirmation(c)]
+
+
+def accepted_posts(slack: FakeSlack, channel: str | None = None) -> list[Any]:
+    """Messages from the outbox Slack accepted, with their answers (the message ts)."""
+    return [
+        c
+        for c in alert_posts(slack)
         if c.ok and (channel is None or c.args.get("channel") == channel)
     ]
 

@@ -22,6 +22,7 @@ from tests.e2e.alert_harness import (
     POLL_S,
     BotProcess,
     accepted_posts,
+    alert_posts,
     all_sources,
     blocks_text,
     wait_until,
@@ -188,9 +189,9 @@ def test_three_429s_in_a_row_still_give_exactly_one_message(
     market.set_price(BELOW)
     slack.wait_for(lambda _: accepted_posts(slack), timeout=TWO_POLLS + 3 * 1 + 3)
     bot.wait_polls(3)
-    calls = slack.calls_to("chat.postMessage")
+    calls = alert_posts(slack)
     assert [c.status for c in calls] == [429, 429, 429, 200]
-    assert len(slack.messages("C0LIMITED")) == 1
+    assert len(accepted_posts(slack, "C0LIMITED")) == 1
     (row,) = bot.db.outbox()
     assert row["status"] == "sent" and row["attempts"] == 4
 
@@ -234,6 +235,6 @@ def test_an_archived_channel_pauses_its_subscription_and_status_says_so(
     # The paused rule is left alone: the recovery goes to the open channel only.
     market.set_price(RECOVERED)
     slack.wait_for(lambda _: len(accepted_posts(slack, "C0OPEN")) == 2, timeout=TWO_POLLS)
-    refused = [c for c in slack.calls_to("chat.postMessage") if not c.ok]
+    refused = [c for c in alert_posts(slack) if not c.ok]
     assert [c.args["channel"] for c in refused] == ["C0ARCHIVED"]
     assert "is_archived" in bot.tail(200)  # logged for the operator

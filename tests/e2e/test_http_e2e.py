@@ -277,7 +277,7 @@ def test_breakeven_of_the_design_fleet(bot: Bot, fresh_slack: FakeSlack) -> None
             "17.5 J/TH 5c 2%",
             "17.5 J/TH at $0.05/kWh, pool fee 2%: breakeven BTC price $51,483",
         ),
-        ("/hashprice", "", "Hashprice $37.88/PH/day; difficulty 152.00 T"),
+        ("/hashprice", "", "Hashprice $37.88/PH/day; difficulty 152.00 trillion"),
         ("/costs", "", "9 shipped benchmarks"),
         ("/hashfloor", "help", "Hashfloor — BTC price against the cost of mining it."),
         ("/breakeven", "17.5 <!channel>", "I could not read `&lt;!channel&gt;`"),

@@ -7,6 +7,7 @@ In process, on a temporary database: polls are scripted snapshots fed through
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -366,3 +367,13 @@ def test_a_recovery_told_by_the_catch_up_closes_the_open_alert(rig: Rig) -> None
         rig.poll(BELOW_CASH)
     new = rig.outbox()[-1]
     assert new["kind"] == "alert" and new["thread_of"] is None
+
+
+def test_an_alert_names_the_sources_of_its_price(rig: Rig) -> None:
+    rig.poll(ABOVE_CASH)
+    subscribed(rig, "C1")
+    rig.poll(BELOW_CASH)
+    rig.poll(BELOW_CASH)
+    (row,) = rig.outbox()
+    note = json.loads(row["blocks"])[1]["elements"][0]["text"]
+    assert note.endswith(", median of coinbase, kraken, bitstamp")

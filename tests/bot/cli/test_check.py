@@ -77,7 +77,7 @@ def test_check_healthy(tmp_path: Path, db_path: Path) -> None:
     assert "$37.88/PH/day" in out
     assert "$91,000.00" in out
     assert "fresh" in out and "not fresh" not in out
-    assert "152.00 T" in out
+    assert "152.00 trillion" in out
     assert "925,000" in out
     assert "CoinShares cash cost (2025-Q2)" in out and "+22.0%" in out
     assert "CoinShares all-in cost (2025-Q2)" in out and "-34.0%" in out

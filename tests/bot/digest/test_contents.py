@@ -210,3 +210,9 @@ def test_nonsense_network_reading_is_ignored():
     d = build_digest([snap(1, 91_000.0, net=bad), snap(2, 91_000.0)], [CASH], NOW, (20, 0.06, 0))
     assert d.hashprice_usd_per_ph_day is None
     assert d.fleet is not None and d.fleet.breakeven_price_usd is None
+
+
+def test_hours_covered_is_what_hours_below_rest_on():
+    # Intervals 1,1,1,2,1,1 then the 24 h hole counted as 2 h, then 1,1: 11 h of data.
+    assert build_digest(WEEK, [CASH], NOW).hours_covered == 11.0
+    assert build_digest([snap(160, 91_000.0)], [CASH], NOW).hours_covered == 0.0

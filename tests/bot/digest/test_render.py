@@ -19,6 +19,7 @@ DIGEST = WeekDigest(
     week_start=NOW - 7 * DAY,
     samples=10_080,
     poll_interval_s=60.0,
+    hours_covered=168.0,
     price_now_usd=91_200.0,
     price_at=NOW - 30,
     open_usd=88_000.0,
@@ -47,6 +48,7 @@ EMPTY = replace(
     DIGEST,
     samples=0,
     poll_interval_s=None,
+    hours_covered=0.0,
     price_now_usd=None,
     price_at=None,
     open_usd=None,
@@ -115,7 +117,7 @@ def test_blocks_json():
             "type": "section",
             "fields": [
                 md("*Hashprice*\n$37.88/PH/day (-1.6% on the week)"),
-                md("*Difficulty*\n152.00 T"),
+                md("*Difficulty*\n152.00 trillion"),
                 md(
                     "*Last difficulty adjustment*\n"
                     "+1.93% on <!date^1795165200^{date_short_pretty}|Fri 20 Nov 2026>"
@@ -302,3 +304,30 @@ def test_digest_text_of_an_empty_week():
     assert "No fresh price data this week" in out
     assert "  (none)" in out
     assert "Hashprice    —" in out
+
+
+@pytest.mark.parametrize(
+    ("covered", "allin_hours", "words"),
+    [
+        # The first week: two hours of data, all-in below only at the latest poll.
+        (
+            2.0,
+            0.0,
+            "33.8% below · below it since the latest poll, not before it in the 2.0 h of "
+            "data this week",
+        ),
+        (2.0, 1.5, "33.8% below · 1.5 h below it in the 2.0 h of data this week"),
+        (0.0, 0.0, "33.8% below · hours below not counted yet (one poll of data this week)"),
+        (168.0, 0.0, "33.8% below · below it since the latest poll, not before it this week"),
+    ],
+)
+def test_hours_below_say_what_data_they_rest_on(covered, allin_hours, words) -> None:
+    d = replace(DIGEST, hours_covered=covered, lines=(replace(ALLIN, hours_below=allin_hours),))
+    text = json.dumps(digest_blocks(d, "mining"), ensure_ascii=False)
+    assert words in text
+    assert "33.8% below · not below it" not in text
+    assert (f"covering {covered:.1f} h of the week's 168" in text) == (covered < 168)
+    cash = replace(DIGEST, hours_covered=covered, lines=(CASH,))
+    if covered:
+        scope = "this week" if covered == 168.0 else f"in the {covered:.1f} h of data this week"
+        assert f"22.3% above · not below it {scope}" in digest_text(cash)

@@ -106,7 +106,7 @@ def test_the_dashboard() -> None:
     assert "<b>" not in body
     # the network
     assert "*Hashprice*\n$37.88/PH/day" in body
-    assert "*Difficulty*\n152.00 T" in body
+    assert "*Difficulty*\n152.00 trillion" in body
     assert "*Next difficulty adjustment*\n+1.25% (estimate) around <!date^1764604800^" in body
     assert ", in 1,000 blocks" in body
     assert "*Next halving*\nin 125,000 blocks (about 868 days)" in body

@@ -360,6 +360,45 @@ def test_members_may_mute_their_channel(app: App, slack: FakeSlack, service: Has
     assert audit_rows(service) == [(TEAM, "U0MEMBER", "channel.mute")]
 
 
+@pytest.mark.parametrize("private", [False, True])
+def test_subscribing_where_the_bot_cannot_post_saves_nothing_and_says_invite(
+    app: App, slack: FakeSlack, service: Hashfloor, private: bool
+) -> None:
+    slack.channels["C0MINING"] = {"is_member": False, "is_private": private}
+    resp = command(app, slack, "/hashfloor", "subscribe", reply_to="no")
+    assert resp.status == 200 and resp.body == ""  # the post to the channel came after the ack
+    reply = reply_at(slack, "no")
+    assert "`/invite @Hashfloor`" in reply["text"] and "Nothing was saved" in reply["text"]
+    assert reply["response_type"] == "ephemeral"
+    (refused,) = slack.calls_to("chat.postMessage")
+    assert refused.response["error"] == ("channel_not_found" if private else "not_in_channel")
+    assert alerts.channel_rules(service.storage.db, "C0MINING") == []
+    assert audit_rows(service) == []
+
+
+def test_a_subscription_is_confirmed_in_the_channel_for_everyone(
+    app: App, slack: FakeSlack, service: Hashfloor
+) -> None:
+    slack.channels["C0MINING"] = {"is_member": False}
+    command(app, slack, "/hashfloor", "subscribe", reply_to="before")
+    reply_at(slack, "before")
+    slack.channels["C0MINING"]["is_member"] = True  # /invite @Hashfloor
+    command(app, slack, "/hashfloor", "subscribe", reply_to="after")
+    reply = reply_at(slack, "after")
+    assert reply["text"].startswith("Subscribed: the confirmation is posted in this channel")
+    (posted,) = slack.messages("C0MINING")
+    assert posted["text"].startswith("<@U0MEMBER> subscribed this channel. BTC $91,000 is")
+    blocks = posted["blocks"]
+    assert blocks[0]["text"]["text"].startswith(":bell: *<@U0MEMBER> subscribed this channel*")
+    assert (
+        "all-in cost (2025-Q2) ($137,800): you will be alerted when it recovers"
+        in (blocks[1]["text"]["text"])
+    )
+    rules = alerts.channel_rules(service.storage.db, "C0MINING")
+    assert [(r["line_key"], r["state"]) for r in rules] == [("cash", "above"), ("allin", "below")]
+    assert audit_rows(service) == [(TEAM, "U0MEMBER", "subscribe")]
+
+
 def test_users_info_is_asked_once_per_user(app: App, slack: FakeSlack) -> None:
     slack.users["U0BOSS"] = {"is_admin": True}
     for i in range(3):
