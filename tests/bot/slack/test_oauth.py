@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -677,3 +680,44 @@ def test_an_expired_token_that_cannot_be_refreshed_asks_for_a_reinstall(app, sla
     assert slack.calls_to("chat.postMessage") == []
     [reply] = slack.responses("ping")
     assert "reinstall this app" in reply["text"]
+
+
+SCHEDULED_WORK = """
+import sys
+from bot.settings import load_settings
+from bot.slack.oauth import BotTokens
+from storage.db import Storage
+print(BotTokens(load_settings(), Storage(sys.argv[1])).for_team(sys.argv[2]), flush=True)
+"""
+
+
+def test_processes_on_the_same_file_refresh_once(app, slack, settings, storage, store):
+    install_rotating(app, slack)
+    slack.delay("oauth.v2.access", 1.0)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "HASHFLOOR_"))},
+        "PYTHONPATH": str(Path(__file__).resolve().parents[3]),
+        "SLACK_CLIENT_ID": CLIENT_ID,
+        "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+        "HASHFLOOR_SECRET_KEY": KEY,
+        "SLACK_API_URL": slack.url,
+    }
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", SCHEDULED_WORK, str(storage.path), slack.team_id],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    here = [app.dispatch(signed_command("/ping", slack.team_id, slack.response_url("p")))]
+    outputs = [p.communicate(timeout=60) for p in procs]
+
+    assert [p.returncode for p in procs] == [0] * 4, [err for _, err in outputs]
+    assert here[0].status == 200 and slack.responses("p") == []
+    assert len(refreshes(slack)) == 1
+    new = store.find_bot(enterprise_id=None, team_id=slack.team_id).bot_token
+    assert new == f"xoxe.xoxb-{slack.team_id}-r1"
+    assert {out.strip() for out, _ in outputs} <= {"xoxe.xoxb-install", new}
