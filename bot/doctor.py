@@ -20,7 +20,9 @@ import httpx
 
 from bot.market import parsers
 from bot.market.snapshot import Snapshot
+from bot.scheduler_lock import SchedulerLock
 from bot.settings import Settings
+from storage.db import SHARED_BITS, database_files
 
 # The bot scopes manifest.yml asks for (tests/test_manifest.py keeps the two equal).
 MANIFEST_SCOPES = frozenset({"commands", "chat:write", "files:write", "users:read"})
@@ -56,7 +58,7 @@ def judge_scopes(granted: str | None) -> Check:
 
 def judge_mode(path: Path, mode: int) -> str | None:
     """What is wrong with a database file's permissions, or None."""
-    loose = stat.S_IMODE(mode) & 0o077
+    loose = stat.S_IMODE(mode) & SHARED_BITS
     if not loose:
         return None
     return f"{path.name} is readable by others ({stat.S_IMODE(mode):04o}): chmod 600 {path}"
@@ -189,8 +191,8 @@ def check_database(path: Path) -> list[Check]:
 
 
 def _db_files(path: Path) -> Iterable[Path]:
-    for suffix in ("", "-wal", "-shm", ".scheduler.lock"):
-        f = Path(f"{path}{suffix}")
+    # The same files `hashfloor run` warns about at start (bot.run.shared_files_warning).
+    for f in (*database_files(path), SchedulerLock(path).path):
         if f.exists():
             yield f
 

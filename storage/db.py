@@ -15,8 +15,8 @@ import sqlite_utils
 BUSY_TIMEOUT_MS = 10_000
 # The file holds workspace tokens (encrypted), cost lines and sent messages: owner only.
 PRIVATE_MODE = 0o600
-# Read or write for the group or for others.
-SHARED_BITS = 0o066
+# Any access for the group or for others.
+SHARED_BITS = 0o077
 
 
 def create_private(path: str | Path) -> None:

@@ -64,14 +64,20 @@ def rekey(
     svc = service()
     old_key = svc.settings.hashfloor_secret_key
     if not old_key:
-        err.print("hashfloor: HASHFLOOR_SECRET_KEY (the current key) is not set", highlight=False)
+        err.print(
+            "hashfloor: HASHFLOOR_SECRET_KEY (the current key) is not set",
+            highlight=False,
+            soft_wrap=True,
+        )
         raise typer.Exit(2)
     if problem := secret_key_problem(new_key, "the new key"):
-        err.print(f"hashfloor: {problem}", highlight=False)
+        err.print(f"hashfloor: {problem}", highlight=False, soft_wrap=True)
         raise typer.Exit(2)
     check = EncryptedInstallationStore(svc.storage, old_key).check_key()
     if check.problem:
-        err.print(f"hashfloor: {check.problem} Nothing was changed.", highlight=False)
+        err.print(
+            f"hashfloor: {check.problem} Nothing was changed.", highlight=False, soft_wrap=True
+        )
         raise typer.Exit(2)
     count = rekey(svc.storage, old_key, new_key)
     svc.close()
@@ -80,4 +86,5 @@ def rekey(
         "and restart every Hashfloor process on this database: one still running with the old "
         "key cannot read the tokens.",
         highlight=False,
+        soft_wrap=True,
     )

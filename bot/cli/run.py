@@ -52,10 +52,10 @@ def register(app: typer.Typer) -> None:
                 check = installation_store(settings, svc.storage).verify_key()
                 svc.close()
             except Exception as exc:
-                err.print(f"hashfloor: {exc}", highlight=False)
+                err.print(f"hashfloor: {exc}", highlight=False, soft_wrap=True)
                 raise typer.Exit(2) from None
             if check.problem:  # some tokens only: the others' workspaces are served
-                err.print(f"hashfloor: {check.problem}", highlight=False)
+                err.print(f"hashfloor: {check.problem}", highlight=False, soft_wrap=True)
         logs.setup(settings.hashfloor_log_format, logging.INFO)
         if token_check is not None:
             level = logging.WARNING if token_check.warn else logging.INFO

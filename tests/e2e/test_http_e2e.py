@@ -640,3 +640,61 @@ def test_metrics_in_prometheus_text(bot: Bot, fresh_slack: FakeSlack) -> None:
     assert after[("hashfloor_scheduler_holder", ())] == 1
     assert 0 <= after[("hashfloor_price_age_seconds", ())] < 300
     assert after[("hashfloor_database_up", ())] == 1
+
+
+def seal(db: Path, key: str, team: str) -> None:
+    """An installation of `team` stored with its tokens sealed under `key`."""
+    from slack_sdk.oauth.installation_store import Bot as SlackBot
+
+    from storage.db import Storage
+    from storage.installations import EncryptedInstallationStore
+    from storage.migrations import migrate
+
+    storage = Storage(db)
+    migrate(storage.db)
+    EncryptedInstallationStore(storage, key).save_bot(
+        SlackBot(
+            app_id="A1",
+            team_id=team,
+            bot_token=f"xoxb-{team}",
+            bot_id="B1",
+            bot_user_id="UBOT",
+            bot_refresh_token=f"xoxe-1-{team}",
+            installed_at=1.0,
+        )
+    )
+    storage.close()
+
+
+def test_start_tries_the_key_on_every_stored_token(
+    tmp_path: Path, market: FakeMarket, slack: FakeSlack
+) -> None:
+    key, other = "the key of this bot, 32 characters+", "another key of 32 characters or more"
+    oauth = {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "s", "HASHFLOOR_SECRET_KEY": key}
+    workdir = tmp_path / "mixed"
+    workdir.mkdir()
+    seal(workdir / "hashfloor.db", key, "T1")
+    seal(workdir / "hashfloor.db", other, "T2")  # sealed under another key: the first is fine
+
+    bot = start_bot(workdir, market, slack, **oauth)
+    try:
+        [line] = [x for x in bot.stderr().splitlines() if "does not decrypt" in x]
+        assert "for 2 of 4 stored tokens (workspaces T2)" in line
+        assert "those workspaces must reinstall the app" in line
+    finally:
+        kill(bot)
+
+    # With a key that opens none of them, the bot does not start.
+    env = bot_env(workdir / "hashfloor.db", free_port(), market, slack, **oauth)
+    env["HASHFLOOR_SECRET_KEY"] = "a third key, also 32 characters long"
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        env=env,
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2
+    [line] = out.stderr.splitlines()
+    assert "none of the 4 stored tokens decrypts (workspaces T1, T2)" in line

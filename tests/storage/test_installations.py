@@ -402,3 +402,19 @@ def test_rekey_is_all_or_nothing(storage, store):
 
     assert sealed_values(storage) == before
     assert store.find_bot(enterprise_id=None, team_id="T1").bot_token == SECRETS["bot_token"]
+
+
+def test_a_refresh_lease_is_held_by_one_and_freed_by_time_or_its_holder(storage):
+    from storage.installations import end_lease, take_lease
+
+    assert take_lease(storage, None, "T1", "a", T0, 30)
+    assert not take_lease(storage, None, "T1", "b", T0 + 29, 30)
+    assert take_lease(storage, None, "T2", "b", T0, 30)  # another workspace: its own lease
+    assert take_lease(storage, None, "T1", "b", T0 + 31, 30)  # "a" died: its lease ran out
+    end_lease(storage, None, "T1", "a")  # a late holder cannot free what is no longer its own
+    assert not take_lease(storage, None, "T1", "c", T0 + 32, 30)
+    end_lease(storage, None, "T1", "b", hold_off_until=T0 + 100)  # failed: nobody until then
+    assert not take_lease(storage, None, "T1", "c", T0 + 99, 30)
+    assert take_lease(storage, None, "T1", "c", T0 + 101, 30)
+    end_lease(storage, None, "T1", "c")
+    assert take_lease(storage, None, "T1", "d", T0 + 102, 30)

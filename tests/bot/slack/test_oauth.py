@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import base64
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -545,3 +550,174 @@ def test_an_org_wide_install_serves_every_workspace_of_the_org(settings, storage
     assert tokens.for_team("T7", enterprise_id="E1") == "xoxb-org"
     assert tokens.for_team("T7", enterprise_id="E2") is None
     assert tokens.for_team("T7") is None
+
+
+# -- the install link writes nothing ------------------------------------------------------------
+
+
+def row_counts(storage: Storage) -> dict[str, int]:
+    db = storage.db
+    return {t: db.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] for t in db.table_names()}
+
+
+def test_a_thousand_install_links_write_no_row(app, storage, slack):
+    before = row_counts(storage)
+    watcher = sqlite3.connect(storage.path)  # data_version moves when anyone else commits
+    version = watcher.execute("PRAGMA data_version").fetchone()
+
+    states = {parse_qs(urlsplit(start_install(app)[0]).query)["state"][0] for _ in range(1000)}
+
+    assert len(states) == 1000
+    assert watcher.execute("PRAGMA data_version").fetchone() == version
+    assert row_counts(storage) == before
+    watcher.close()
+    # Any one of them still installs.
+    state = sorted(states)[500]
+    response = redirect(app, {"code": "c500", "state": state}, f"slack-app-oauth-state={state}")
+    assert response.status == 200, response.body
+
+
+def test_a_tampered_state_does_not_install_even_with_a_matching_cookie(app, slack, store):
+    location, _ = start_install(app)
+    nonce, expiry, signature = parse_qs(urlsplit(location).query)["state"][0].split(".")
+    forged = f"{nonce}.{int(expiry) + 30 * 86_400}.{signature}"  # a link that never expires
+
+    response = redirect(app, {"code": "abc", "state": forged}, f"slack-app-oauth-state={forged}")
+
+    assert response.status == 401 and "expired" in response.body
+    assert slack.calls_to("oauth.v2.access") == []
+    assert store.find_installation(enterprise_id=None, team_id=slack.team_id) is None
+
+
+# -- token rotation: one refresh, and a valid token is kept ----------------------------------------
+
+
+def install_rotating(app: App, slack: FakeSlack, expires_in: int = 600) -> None:
+    """Install with token rotation on; the fake then knows the refresh token `xoxe-1-install`."""
+    slack.oauth_response = rotating_install_answer(
+        slack, "xoxe.xoxb-install", "xoxe-1-install", expires_in
+    )
+    install(app)
+    slack.oauth_response = None
+    slack.refresh_tokens["xoxe-1-install"] = slack.team_id
+    slack.reset()
+
+
+def refreshes(slack: FakeSlack) -> list[Call]:
+    return [c for c in slack.calls_to("oauth.v2.access") if c.args.get("grant_type")]
+
+
+def test_concurrent_requests_and_scheduled_work_refresh_once(app, slack, settings, storage, store):
+    install_rotating(app, slack)
+    slack.delay("oauth.v2.access", 0.5)  # long enough for every caller to arrive meanwhile
+    # Scheduled work in what stands for another process: its own connections to the file.
+    other = Storage(storage.path)
+    tokens = BotTokens(settings, other)
+    statuses: list[int] = []
+    scheduled: list[str | None] = []
+
+    def request(i: int) -> None:
+        response = app.dispatch(signed_command("/ping", slack.team_id, slack.response_url(f"{i}")))
+        statuses.append(response.status)
+
+    threads = [threading.Thread(target=request, args=(i,)) for i in range(6)]
+    threads.append(
+        threading.Thread(target=lambda: scheduled.append(tokens.for_team(slack.team_id)))
+    )
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+
+    assert len(refreshes(slack)) == 1
+    assert refreshes(slack)[0].args["refresh_token"] == "xoxe-1-install"
+    posts = slack.calls_to("chat.postMessage")
+    assert len(posts) == 6 and all(p.ok for p in posts)
+    assert all(slack.responses(f"{i}") == [] for i in range(6))  # nobody told to reinstall
+    assert statuses == [200] * 6
+    bot = store.find_bot(enterprise_id=None, team_id=slack.team_id)
+    # The old token is still valid while the refresh runs: either one is right to use.
+    assert scheduled in (["xoxe.xoxb-install"], [bot.bot_token])
+    assert (bot.bot_token, bot.bot_refresh_token) == (
+        f"xoxe.xoxb-{slack.team_id}-r1",
+        f"xoxe-1-{slack.team_id}-r1",
+    )
+    assert slack.refresh_tokens == {f"xoxe-1-{slack.team_id}-r1": slack.team_id}
+    # From now on everyone uses the new token, with no further refresh.
+    slack.delay("oauth.v2.access", 0)
+    assert tokens.for_team(slack.team_id) == bot.bot_token
+    app.dispatch(signed_command("/ping", slack.team_id, slack.response_url("after")))
+    assert slack.calls_to("chat.postMessage")[-1].token == bot.bot_token
+    assert len(refreshes(slack)) == 1
+    other.close()
+
+
+def test_a_failed_refresh_keeps_a_valid_token_in_use(app, slack, settings, storage, store):
+    install_rotating(app, slack)
+    slack.fail("oauth.v2.access", error="invalid_refresh_token", times=None)
+
+    first = app.dispatch(signed_command("/ping", slack.team_id, slack.response_url("1")))
+    second = app.dispatch(signed_command("/ping", slack.team_id, slack.response_url("2")))
+
+    assert first.status == second.status == 200
+    posts = slack.calls_to("chat.postMessage")
+    assert [p.token for p in posts] == ["xoxe.xoxb-install"] * 2 and all(p.ok for p in posts)
+    assert slack.responses("1") == slack.responses("2") == []  # no "reinstall this app"
+    assert BotTokens(settings, storage).for_team(slack.team_id) == "xoxe.xoxb-install"
+    # One refresh tried; the others wait out the minute instead of hammering Slack.
+    assert len(refreshes(slack)) == 1
+    bot = store.find_bot(enterprise_id=None, team_id=slack.team_id)
+    assert (bot.bot_token, bot.bot_refresh_token) == ("xoxe.xoxb-install", "xoxe-1-install")
+
+
+def test_an_expired_token_that_cannot_be_refreshed_asks_for_a_reinstall(app, slack, store):
+    install_rotating(app, slack, expires_in=-60)
+    slack.fail("oauth.v2.access", error="invalid_refresh_token", times=None)
+
+    response = app.dispatch(signed_command("/ping", slack.team_id, slack.response_url("ping")))
+
+    assert response.status == 200
+    assert slack.calls_to("chat.postMessage") == []
+    [reply] = slack.responses("ping")
+    assert "reinstall this app" in reply["text"]
+
+
+SCHEDULED_WORK = """
+import sys
+from bot.settings import load_settings
+from bot.slack.oauth import BotTokens
+from storage.db import Storage
+print(BotTokens(load_settings(), Storage(sys.argv[1])).for_team(sys.argv[2]), flush=True)
+"""
+
+
+def test_processes_on_the_same_file_refresh_once(app, slack, settings, storage, store):
+    install_rotating(app, slack)
+    slack.delay("oauth.v2.access", 1.0)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "HASHFLOOR_"))},
+        "PYTHONPATH": str(Path(__file__).resolve().parents[3]),
+        "SLACK_CLIENT_ID": CLIENT_ID,
+        "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+        "HASHFLOOR_SECRET_KEY": KEY,
+        "SLACK_API_URL": slack.url,
+    }
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", SCHEDULED_WORK, str(storage.path), slack.team_id],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    here = [app.dispatch(signed_command("/ping", slack.team_id, slack.response_url("p")))]
+    outputs = [p.communicate(timeout=60) for p in procs]
+
+    assert [p.returncode for p in procs] == [0] * 4, [err for _, err in outputs]
+    assert here[0].status == 200 and slack.responses("p") == []
+    assert len(refreshes(slack)) == 1
+    new = store.find_bot(enterprise_id=None, team_id=slack.team_id).bot_token
+    assert new == f"xoxe.xoxb-{slack.team_id}-r1"
+    assert {out.strip() for out, _ in outputs} <= {"xoxe.xoxb-install", new}
