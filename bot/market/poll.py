@@ -12,12 +12,14 @@ from typing import Any
 import certifi
 import httpx
 
-from bot.market import parsers
+from bot.market import bounded, parsers
 from bot.market.aggregate import aggregate
 from bot.market.snapshot import Network, Quote, Snapshot
 from bot.settings import Settings
 
 USER_AGENT = "hashfloor/0.1 (+https://github.com/hashfloor)"
+# The largest market answer read: the real ones are under 20 KB (mempool's fee stats the most).
+MAX_ANSWER_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -53,12 +55,16 @@ class MarketPoller:
         # one context serves every poll, on any thread.
         self._ssl = ssl.create_default_context(cafile=certifi.where())
 
-    async def _get(self, client: httpx.AsyncClient, url: str) -> Fetched:
+    async def _fetch(self, client: httpx.AsyncClient, url: str) -> Fetched:
         start = time.perf_counter()
-        # wait_for is the hard total deadline: httpx's timeouts are per read, so a server
-        # trickling bytes could otherwise hold the poll for ever.
-        resp = await asyncio.wait_for(client.get(url), self.timeout_s)
-        return Fetched(resp.status_code, resp.content, (time.perf_counter() - start) * 1000)
+        async with client.stream("GET", url) as resp:
+            body = await bounded.read_async(resp, MAX_ANSWER_BYTES)
+        return Fetched(resp.status_code, body, (time.perf_counter() - start) * 1000)
+
+    async def _get(self, client: httpx.AsyncClient, url: str) -> Fetched:
+        # wait_for is the hard total deadline, name resolution included: httpx's timeouts are
+        # per read, so a server trickling bytes could otherwise hold the poll for ever.
+        return await asyncio.wait_for(self._fetch(client, url), self.timeout_s)
 
     async def _quote(self, client: httpx.AsyncClient, source: str) -> Quote:
         url = self.settings.base_url(source) + parsers.PRICE_PATHS[source]
@@ -134,7 +140,11 @@ class MarketPoller:
     async def poll_async(self) -> Snapshot:
         taken_at = self.clock()
         limits = httpx.Limits(max_connections=20, max_keepalive_connections=0)
-        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        headers = {
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json",
+            "Accept-Encoding": bounded.ACCEPT_ENCODING,
+        }
         async with httpx.AsyncClient(
             timeout=self._timeout,
             limits=limits,
