@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +42,33 @@ def reason(exc: BaseException) -> str:
     if isinstance(exc, httpx.HTTPError):
         return f"network error: {type(exc).__name__}"
     return f"error: {type(exc).__name__}"
+
+
+class _Abandoning(ThreadPoolExecutor):
+    """The poll's event loop executor: each call (asyncio runs `getaddrinfo` here) in its own
+    daemon thread, and a shutdown that waits for none of them.
+
+    The default executor would make `asyncio.run` wait at exit for a resolver stuck in
+    `getaddrinfo`, past the poll's deadline (8 s for a 2 s timeout); a stuck lookup is left to
+    finish on its own instead, and never holds the poll or the process's exit.
+    """
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as exc:  # handed to the awaiting task, as the pool does
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name="poll-resolver", daemon=True).start()
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        pass
 
 
 class MarketPoller:
@@ -139,6 +168,8 @@ class MarketPoller:
 
     async def poll_async(self) -> Snapshot:
         taken_at = self.clock()
+        # Name resolution runs in the loop's executor: make it one the deadline can walk away from.
+        asyncio.get_running_loop().set_default_executor(_Abandoning(max_workers=1))
         limits = httpx.Limits(max_connections=20, max_keepalive_connections=0)
         headers = {
             "User-Agent": USER_AGENT,

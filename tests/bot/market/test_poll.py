@@ -6,10 +6,12 @@ import gzip
 import json
 import socket
 import ssl
+import threading
 import time
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,8 +25,8 @@ from tests.fakes.market import NETWORK_ROUTES, FakeMarket
 
 
 def settings_for(market: FakeMarket, tmp_path: Path, **extra: object) -> Settings:
-    env = {k.lower(): v for k, v in market.env().items()}
-    return load_settings(**env, hashfloor_db=tmp_path / "hashfloor.db", **extra)
+    env = {k.lower(): v for k, v in market.env().items()} | extra
+    return load_settings(**env, hashfloor_db=tmp_path / "hashfloor.db")
 
 
 def poll(market: FakeMarket, tmp_path: Path, **extra: object) -> Snapshot:
@@ -319,3 +321,30 @@ def test_an_encoding_not_asked_for_fails_its_source(market: FakeMarket, tmp_path
     market.override("kraken", body=b"\x8b\x00", headers={"Content-Encoding": "br"})
     snap = poll(market, tmp_path)
     assert quote(snap, "kraken").error == "unsupported content encoding 'br'"
+
+
+def test_a_slow_resolver_does_not_hold_the_poll_past_its_deadline(
+    market: FakeMarket, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DESIGN §10: a poll's deadline covers name resolution too. The stub resolver holds its
+    lookup until the test lets it go; the poll must come back while the lookup is still held."""
+    resolving, release, resolved = threading.Event(), threading.Event(), threading.Event()
+    real = socket.getaddrinfo
+
+    def slow(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host not in ("slow-dns.test", b"slow-dns.test"):  # httpcore passes bytes
+            return real(host, *args, **kwargs)
+        resolving.set()
+        release.wait(30)  # a resolver that takes 30 s, unless the test ends it sooner
+        resolved.set()
+        return real("127.0.0.1", *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow)
+    slow_url = market.url.replace("127.0.0.1", "slow-dns.test")
+    try:
+        snap = poll(market, tmp_path, hashfloor_http_timeout=1, hashfloor_coingecko_url=slow_url)
+        assert resolving.is_set() and not resolved.is_set()
+    finally:
+        release.set()
+    assert quote(snap, "coingecko").error == "timed out"
+    assert snap.fresh and snap.price_usd == 91_000.0
