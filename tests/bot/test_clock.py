@@ -15,11 +15,13 @@ import pytest
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
+import commands
 from bot.clock import ClockWatch, replan, wall_step
 from bot.health import health
 from bot.market.view import build_view
 from bot.service import Hashfloor
 from bot.settings import Settings
+from commands.context import Ctx
 from storage import snapshots
 from storage.db import Storage
 from tests.fakes.snapshots import design_snapshot
@@ -113,3 +115,9 @@ def test_a_step_back_replans_the_scheduler_so_polling_goes_on() -> None:
         assert nxt <= datetime.now(UTC) + timedelta(seconds=2)
     finally:
         scheduler.shutdown(wait=False)
+
+
+def test_status_does_not_show_a_negative_age(service: Hashfloor) -> None:
+    stored(service, T0, 91_000)
+    reply = commands.answer(Ctx(service, "U1", "T1", "C1", T0 - STEP), "/hashfloor", "status")
+    assert "clock went back" in reply.text and "-7200" not in reply.text
