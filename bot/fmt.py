@@ -28,6 +28,8 @@ def margin_words(fraction: float) -> str:
 def age(seconds: float | None) -> str:
     if seconds is None:
         return "never"
+    if seconds < 0:  # stamped by a wall clock that has since gone back
+        return "at an unknown time (the clock went back since)"
     s = int(seconds)
     if s < 90:
         return f"{s}s ago"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.market.view import STALE_AFTER_S
+from bot.market.view import STALE_AFTER_S, is_fresh_age
 from bot.service import Hashfloor
 from storage import snapshots
 
@@ -21,7 +21,7 @@ def health(
     except Exception as exc:  # the database is unreachable: say so, do not crash the probe
         return 503, {"ok": False, "database": f"unreachable: {type(exc).__name__}"}
     age = None if good is None else round(now - good.taken_at, 1)
-    stale = age is None or age > STALE_AFTER_S
+    stale = age is None or not is_fresh_age(age)
     body = {
         "ok": not stale,
         "database": "ok",

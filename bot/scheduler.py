@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.clock import ClockWatch, replan
 from bot.scheduler_lock import SchedulerLock
 from bot.service import Hashfloor
 
@@ -61,6 +62,7 @@ class SchedulerGuard:
         self.service = service
         self.lock = SchedulerLock(service.settings.hashfloor_db)
         self.scheduler: BackgroundScheduler | None = None
+        self.clock_watch: ClockWatch | None = None
         self.retry_s = retry_seconds(service.settings.hashfloor_poll_seconds)
         self._jobs: IntervalJobs = []
         self._on_start: Callable[[], object] | None = None
@@ -107,8 +109,11 @@ class SchedulerGuard:
         with self._mutex:
             if self._stopping.is_set() or not self.lock.acquire():
                 return False
-            self.scheduler = build_scheduler(self.service, self._jobs)
-            self.scheduler.start()
+            scheduler = self.scheduler = build_scheduler(self.service, self._jobs)
+            scheduler.start()
+            # APScheduler plans on the wall clock: a step back must not stop the polls (§10).
+            self.clock_watch = ClockWatch(lambda _step: replan(scheduler))
+            self.clock_watch.start()
             self._set_role()
             if self._on_start is not None:
                 self._on_start()
@@ -132,6 +137,9 @@ class SchedulerGuard:
             self._standby.join()
             self._standby = None
         with self._mutex:
+            if self.clock_watch is not None:
+                self.clock_watch.stop()
+                self.clock_watch = None
             if self.scheduler is not None:
                 self.scheduler.shutdown(wait=True)
                 self.scheduler = None

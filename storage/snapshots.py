@@ -76,8 +76,10 @@ def from_row(row: dict[str, Any]) -> Snapshot:
 
 
 def _one(db: Database, where: str, params: list[Any] | None = None) -> Snapshot | None:
+    # The newest by arrival (the row id), not by taken_at: after the wall clock steps back, a
+    # new poll's taken_at is older than the last one's (DESIGN §10, "Clock").
     rows = select(
-        db, f"SELECT * FROM market_snapshots {where} ORDER BY taken_at DESC LIMIT 1", params or []
+        db, f"SELECT * FROM market_snapshots {where} ORDER BY id DESC LIMIT 1", params or []
     )
     return from_row(rows[0]) if rows else None
 

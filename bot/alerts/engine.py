@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -16,7 +16,7 @@ from bot.alerts import messages, rules
 from bot.alerts.targets import Target, resolve
 from bot.lines import CostLine
 from bot.market.snapshot import Network, Snapshot
-from bot.market.view import STALE_AFTER_S
+from bot.market.view import is_fresh_age
 from storage import alerts, costs, snapshots, workspaces
 from storage.db import Storage, select
 
@@ -74,8 +74,9 @@ class AlertEngine:
         self.storage = storage
         self.on_queued = on_queued or (lambda: None)
         # A poll is one vote: the same snapshot evaluated again (a retried hook) must not count
-        # as the second confirmation of a crossing.
-        self._last_taken_at: float | None = None
+        # as the second confirmation of a crossing. Recognised by value, not by its time: after
+        # the wall clock steps back, every new poll's taken_at is older than the last one's.
+        self._evaluated: deque[Snapshot] = deque(maxlen=32)
 
     def _team(self, cache: dict[str, TeamLines], team: str) -> TeamLines:
         if team not in cache:
@@ -87,7 +88,7 @@ class AlertEngine:
         """Step every active rule with this poll; returns how many messages were queued."""
         db = self.storage.db
         now = snap.taken_at
-        if self._last_taken_at is not None and now <= self._last_taken_at:
+        if snap in self._evaluated:
             log.warning("poll of %.0f already evaluated; skipped", now)
             return 0
         net_snap = snapshots.latest_network(db)
@@ -117,7 +118,7 @@ class AlertEngine:
             alerts.save_steps(db, changed)
             for team_channel, items in unmuted.items():
                 queued += self._unmute_message(db, team_channel, items, snap, now)
-        self._last_taken_at = now
+        self._evaluated.append(snap)
         if queued:
             self.on_queued()
         return queued
@@ -243,7 +244,7 @@ def fresh_price(db: Any, now: float) -> tuple[float | None, bool]:
     snap = snapshots.latest_fresh(db)
     if snap is None:
         return None, False
-    return snap.price_usd, (now - snap.taken_at) <= STALE_AFTER_S
+    return snap.price_usd, is_fresh_age(now - snap.taken_at)
 
 
 def network(db: Any) -> Network | None:

@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from bot.market import parsers
+from bot.market import bounded, parsers
 from bot.market.parsers import SourceError
 from bot.market.poll import USER_AGENT, reason
 from storage import history
@@ -49,6 +49,8 @@ ADJUSTMENT_INTERVALS: tuple[tuple[str, int], ...] = (
     ("4y", 1460),
 )
 MAX_DAY_REQUESTS = 31
+# The whole daily price history is about 1 MB; anything past this is not mempool's answer.
+MAX_ANSWER_BYTES = 32 << 20
 DAY_S = 86_400
 # Block times: nothing before the genesis block, nothing past 2100 (a time in ms would be).
 MIN_TIME = 1_231_006_505
@@ -177,17 +179,18 @@ class _Fetcher:
     ) -> tuple[int, bytes]:
         url = self.base_url + path
         try:
-            with self.client.stream("GET", url, params=params) as resp:
+            headers = {"Accept-Encoding": bounded.ACCEPT_ENCODING}
+            with self.client.stream("GET", url, params=params, headers=headers) as resp:
                 size = resp.headers.get("content-length")
                 total = float(size) if stream and size and size.isdigit() else None
-                chunks: list[bytes] = []
-                for chunk in resp.iter_bytes():
-                    chunks.append(chunk)
-                    if stream:
-                        # bytes on the wire, as Content-Length counts them (before gzip is undone)
-                        self.progress(task, resp.num_bytes_downloaded, total)
-                return resp.status_code, b"".join(chunks)
-        except httpx.HTTPError as exc:
+
+                def progress(raw: int) -> None:
+                    # bytes on the wire, as Content-Length counts them (before gzip is undone)
+                    self.progress(task, raw, total)
+
+                body = bounded.read(resp, MAX_ANSWER_BYTES, progress if stream else None)
+                return resp.status_code, body
+        except (httpx.HTTPError, SourceError) as exc:
             raise HistoryError(f"{task} from {self.base_url}: {_reason(exc)}") from None
 
 

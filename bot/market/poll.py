@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import certifi
 import httpx
 
-from bot.market import parsers
+from bot.market import bounded, parsers
 from bot.market.aggregate import aggregate
 from bot.market.snapshot import Network, Quote, Snapshot
 from bot.settings import Settings
 
 USER_AGENT = "hashfloor/0.1 (+https://github.com/hashfloor)"
+# The largest market answer read: the real ones are under 20 KB (mempool's fee stats the most).
+MAX_ANSWER_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,33 @@ def reason(exc: BaseException) -> str:
     return f"error: {type(exc).__name__}"
 
 
+class _Abandoning(ThreadPoolExecutor):
+    """The poll's event loop executor: each call (asyncio runs `getaddrinfo` here) in its own
+    daemon thread, and a shutdown that waits for none of them.
+
+    The default executor would make `asyncio.run` wait at exit for a resolver stuck in
+    `getaddrinfo`, past the poll's deadline (8 s for a 2 s timeout); a stuck lookup is left to
+    finish on its own instead, and never holds the poll or the process's exit.
+    """
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as exc:  # handed to the awaiting task, as the pool does
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name="poll-resolver", daemon=True).start()
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        pass
+
+
 class MarketPoller:
     """Fetches prices and network state; `poll()` is safe to call from any thread."""
 
@@ -53,12 +84,16 @@ class MarketPoller:
         # one context serves every poll, on any thread.
         self._ssl = ssl.create_default_context(cafile=certifi.where())
 
-    async def _get(self, client: httpx.AsyncClient, url: str) -> Fetched:
+    async def _fetch(self, client: httpx.AsyncClient, url: str) -> Fetched:
         start = time.perf_counter()
-        # wait_for is the hard total deadline: httpx's timeouts are per read, so a server
-        # trickling bytes could otherwise hold the poll for ever.
-        resp = await asyncio.wait_for(client.get(url), self.timeout_s)
-        return Fetched(resp.status_code, resp.content, (time.perf_counter() - start) * 1000)
+        async with client.stream("GET", url) as resp:
+            body = await bounded.read_async(resp, MAX_ANSWER_BYTES)
+        return Fetched(resp.status_code, body, (time.perf_counter() - start) * 1000)
+
+    async def _get(self, client: httpx.AsyncClient, url: str) -> Fetched:
+        # wait_for is the hard total deadline, name resolution included: httpx's timeouts are
+        # per read, so a server trickling bytes could otherwise hold the poll for ever.
+        return await asyncio.wait_for(self._fetch(client, url), self.timeout_s)
 
     async def _quote(self, client: httpx.AsyncClient, source: str) -> Quote:
         url = self.settings.base_url(source) + parsers.PRICE_PATHS[source]
@@ -133,8 +168,14 @@ class MarketPoller:
 
     async def poll_async(self) -> Snapshot:
         taken_at = self.clock()
+        # Name resolution runs in the loop's executor: make it one the deadline can walk away from.
+        asyncio.get_running_loop().set_default_executor(_Abandoning(max_workers=1))
         limits = httpx.Limits(max_connections=20, max_keepalive_connections=0)
-        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        headers = {
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json",
+            "Accept-Encoding": bounded.ACCEPT_ENCODING,
+        }
         async with httpx.AsyncClient(
             timeout=self._timeout,
             limits=limits,

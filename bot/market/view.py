@@ -14,6 +14,12 @@ from bot.market.snapshot import Snapshot
 STALE_AFTER_S = 300  # DESIGN §5: /healthz turns 503 after 5 minutes without fresh data
 
 
+def is_fresh_age(age_s: float) -> bool:
+    """Data this old counts as fresh. A negative age is data "from the future": the wall clock
+    went back since it was fetched, so how old it really is cannot be told — stale."""
+    return 0 <= age_s <= STALE_AFTER_S
+
+
 @dataclass(frozen=True)
 class LineMargin:
     line: CostLine
@@ -48,7 +54,7 @@ class MarketView:
 
     @property
     def stale(self) -> bool:
-        return self.age_s is None or self.age_s > STALE_AFTER_S
+        return self.price_at is None or not is_fresh_age(self.now - self.price_at)
 
     @property
     def has_network(self) -> bool:

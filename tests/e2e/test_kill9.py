@@ -4,7 +4,8 @@ and resends nothing already marked sent").
 The price swings across the cash line while `python -m bot run` is killed with SIGKILL and
 restarted on the same database, 22 times — during start-up, polls, evaluations, and, on purpose,
 while FakeSlack holds its answer to chat.postMessage (the message is accepted, the bot has not
-recorded it). At the end the bot drains its outbox and the test compares SQLite with FakeSlack:
+recorded it) and while it answers every post with a proxy's HTML page or a 5xx (DESIGN §5: the
+bot must keep retrying those, across the kill). At the end the bot drains its outbox and the test compares SQLite with FakeSlack:
 
 - every outbox row is sent, and Slack holds a message with exactly that row's ts;
 - each rule has one row per transition, alternating alert / recovery (nothing lost in between);
@@ -35,6 +36,8 @@ KILLS = 22
 CHANNELS = ("C0KILL1", "C0KILL2", "C0KILL3")
 FLIP_S = 3.0  # the price crosses the line this often: a crossing needs two 1 s polls
 IN_FLIGHT_EVERY = 4  # every 4th kill waits for a post FakeSlack is holding
+# and every 4th, two later, falls while FakeSlack answers posts with an HTML page or a 5xx
+BAD_ANSWERS = (("html", 200), ("html", 502), ("error", 503), ("error", 500))
 
 
 class Swings:
@@ -97,6 +100,7 @@ def test_kill9_loses_nothing_and_duplicates_only_what_slack_accepted_before_the_
 
         kills: list[float] = []
         in_flight_kills = 0
+        bad_answer_kills: Counter[str] = Counter()
         pending_at_kill = 0  # messages Slack accepted whose row was pending when the bot died
         for i in range(KILLS):
             if i:
@@ -115,10 +119,30 @@ def test_kill9_loses_nothing_and_duplicates_only_what_slack_accepted_before_the_
                     time.sleep(rnd.uniform(0.0, 1.2))
                 except AssertionError:
                     pass  # nothing to send this time: an ordinary kill
+            elif i % IN_FLIGHT_EVERY == 1:
+                # Every post is refused with a bad answer; kill once the bot has had some.
+                slack.delay("chat.postMessage", 0)
+                shape, status = BAD_ANSWERS[(i // IN_FLIGHT_EVERY) % len(BAD_ANSWERS)]
+                if shape == "error":
+                    slack.fail("chat.postMessage", times=None, status=status)
+                else:
+                    slack.fail("chat.postMessage", times=None, shape=shape, status=status)
+                seen = len(slack.calls_to("chat.postMessage"))
+                try:
+                    wait_until(
+                        lambda n=seen: len(slack.calls_to("chat.postMessage")) > n,
+                        10,
+                        "a post answered badly",
+                    )
+                    bad_answer_kills[f"{shape} {status}"] += 1
+                    time.sleep(rnd.uniform(0.0, 2.5))  # during the backoff, or the next try
+                except AssertionError:
+                    pass  # nothing to send this time: an ordinary kill
             else:
                 slack.delay("chat.postMessage", rnd.choice([0, 0, 0.3, 0.8]))
                 time.sleep(rnd.uniform(0.2, 6.0))  # start-up alone takes ~1 s
             bot.kill9()
+            slack.clear_faults("chat.postMessage")
             # A request the bot wrote just before dying may still be read by FakeSlack: let it
             # land, so that every post of this life is stamped before the kill's time.
             time.sleep(0.3)
@@ -137,7 +161,8 @@ def test_kill9_loses_nothing_and_duplicates_only_what_slack_accepted_before_the_
         slack.delay("chat.postMessage", 0)
         bot.start()
         bot.wait_polls(3)
-        wait_until(lambda: bot.healthz()[1]["pending_deliveries"] == 0, 30, "the outbox to drain")
+        # Rows refused by bad answers wait out their backoff (up to a minute after many tries).
+        wait_until(lambda: bot.healthz()[1]["pending_deliveries"] == 0, 90, "the outbox to drain")
         assert bot.stop() == 0
     finally:
         swings.stop()
@@ -178,8 +203,11 @@ def test_kill9_loses_nothing_and_duplicates_only_what_slack_accepted_before_the_
             f"{row['key']} was sent twice without a kill in between"
         )
     copies = Counter(key(c) for c in posts)
+    bad = ", ".join(f"{n} {what}" for what, n in sorted(bad_answer_kills.items())) or "none"
+    refused = [c for c in slack.calls_to("chat.postMessage") if not c.ok]
     print(
-        f"{len(kills)} kills ({in_flight_kills} while Slack held a post); {len(rows)} transitions "
+        f"{len(kills)} kills ({in_flight_kills} while Slack held a post; while Slack answered "
+        f"badly: {bad}); {len(refused)} posts answered badly, all retried; {len(rows)} transitions "
         f"sent across {len(rules)} rules; {len(posts)} messages accepted by Slack; "
         f"{len(duplicates)} duplicates, all of rows Slack had accepted while they were pending "
         f"at a kill ({pending_at_kill} counted at the kills); most copies of one row: "
@@ -187,4 +215,5 @@ def test_kill9_loses_nothing_and_duplicates_only_what_slack_accepted_before_the_
     )
     assert len(kills) >= 20
     assert in_flight_kills >= 1
+    assert sum(bad_answer_kills.values()) >= 1
     assert len(duplicates) == pending_at_kill

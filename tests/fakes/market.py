@@ -16,6 +16,7 @@ import json
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -44,6 +45,9 @@ class Override:
     body: str | bytes | None = None
     delay: float = 0.0
     headers: dict[str, str] | None = None
+    # A body sent chunk by chunk with no Content-Length (ends when the iterable does, or when the
+    # client hangs up): an endless or a huge answer (tests/fakes/bad_bodies.py).
+    chunks: Callable[[], Iterable[bytes]] | None = None
 
 
 class FakeMarket:
@@ -91,10 +95,11 @@ class FakeMarket:
         body: str | bytes | None = None,
         delay: float = 0.0,
         headers: dict[str, str] | None = None,
+        chunks: Callable[[], Iterable[bytes]] | None = None,
     ) -> None:
         """Replace a route's answer; route is a price source or one of NETWORK_ROUTES."""
         with self.lock:
-            self.overrides[route] = Override(status, body, delay, headers)
+            self.overrides[route] = Override(status, body, delay, headers, chunks)
 
     def clear(self, *routes: str) -> None:
         with self.lock:
@@ -218,6 +223,9 @@ class FakeMarket:
                     # Sleep in slices so close() is not held up by a hanging route.
                     fake._stopping.wait(ov.delay)
                 status = ov.status if ov and ov.status is not None else 200
+                if ov and ov.chunks is not None:
+                    self._stream(status, ov.chunks(), ov.headers)
+                    return
                 if ov and ov.body is not None:
                     body = ov.body
                 data = body.encode() if isinstance(body, str) else body
@@ -239,5 +247,22 @@ class FakeMarket:
                     self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (its timeout): that is the point of a delay
+
+            def _stream(
+                self, status: int, chunks: Iterable[bytes], headers: dict | None = None
+            ) -> None:
+                # HTTP/1.0 without a Content-Length: the body ends when the connection closes.
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    for k, v in (headers or {}).items():
+                        self.send_header(k, v)
+                    self.end_headers()
+                    for chunk in chunks:
+                        if fake._stopping.is_set():
+                            break
+                        self.wfile.write(chunk)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client stopped reading: what a byte cap does
 
         return Handler

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -57,6 +58,9 @@ class Override:
     status: int = 200
     body: bytes = b""
     truncate_to: int | None = None  # send a Content-Length larger than the body, then close
+    headers: dict[str, str] | None = None
+    # sent chunk by chunk with no Content-Length (tests/fakes/bad_bodies.py)
+    chunks: Callable[[], Iterable[bytes]] | None = None
 
 
 class FakeMempoolHistory:
@@ -85,12 +89,18 @@ class FakeMempoolHistory:
             self.adjustments[height] = (int(time), height, difficulty, ratio)
 
     def override(
-        self, route: str, status: int = 200, body: str | bytes = b"", truncate_to: int | None = None
+        self,
+        route: str,
+        status: int = 200,
+        body: str | bytes = b"",
+        truncate_to: int | None = None,
+        headers: dict[str, str] | None = None,
+        chunks: Callable[[], Iterable[bytes]] | None = None,
     ) -> None:
         """route: "prices" or "adjustments"."""
         data = body.encode() if isinstance(body, str) else body
         with self.lock:
-            self.overrides[route] = Override(status, data, truncate_to)
+            self.overrides[route] = Override(status, data, truncate_to, headers, chunks)
 
     def clear(self) -> None:
         with self.lock:
@@ -165,22 +175,47 @@ class FakeMempoolHistory:
                     ov = fake.overrides.get(route)
                 if not route:
                     self._send(404, body)
+                elif ov is not None and ov.chunks is not None:
+                    self._stream(ov.status, ov.chunks(), ov.headers)
                 elif ov is not None:
-                    self._send(ov.status, ov.body or body, ov.truncate_to)
+                    self._send(ov.status, ov.body or body, ov.truncate_to, ov.headers)
                 else:
                     self._send(200, body)
 
-            def _send(self, status: int, data: bytes, truncate_to: int | None = None) -> None:
+            def _send(
+                self,
+                status: int,
+                data: bytes,
+                truncate_to: int | None = None,
+                headers: dict[str, str] | None = None,
+            ) -> None:
                 ctype = "text/html" if data.lstrip().startswith(b"<") else "application/json"
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", ctype)
                     self.send_header("Content-Length", str(len(data)))
+                    for k, v in (headers or {}).items():
+                        self.send_header(k, v)
                     self.end_headers()
                     self.wfile.write(data if truncate_to is None else data[:truncate_to])
                     if truncate_to is not None:
                         self.close_connection = True
                 except (BrokenPipeError, ConnectionResetError):
                     pass
+
+            def _stream(
+                self, status: int, chunks: Iterable[bytes], headers: dict | None = None
+            ) -> None:
+                # HTTP/1.0 without a Content-Length: the body ends when the connection closes.
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    for k, v in (headers or {}).items():
+                        self.send_header(k, v)
+                    self.end_headers()
+                    for chunk in chunks:
+                        self.wfile.write(chunk)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client stopped reading: what a byte cap does
 
         return Handler

@@ -627,3 +627,21 @@ def test_metrics_count_what_slack_accepted_and_refused(rig: Rig) -> None:
     assert 'hashfloor_slack_errors_total{error="bad_response"} 1.0' in text
     assert 'hashfloor_slack_errors_total{error="server_error"} 1.0' in text
     assert "C1" not in text and TEAM not in text
+
+
+# --- a wall clock stepped back (DESIGN §10) -------------------------------------------------------
+
+
+def test_a_clock_stepped_back_does_not_hold_queued_rows_or_the_pace(rig: Rig) -> None:
+    first = queue(rig, "C1", "first")
+    second = queue(rig, "C2", "second")
+    rig.slack.fail("chat.postMessage", times=1, status=503, channel="C1")
+    t = rig.clock.t
+    assert rig.pass_at(t) == 1  # C2 sent; C1 waits out its backoff
+    queue(rig, "C2", "third")
+    # The clock goes back two hours: C1's backoff and C2's one-per-second pace, planned on the
+    # old clock, would otherwise hold both channels for two hours.
+    t -= 2 * 3600
+    assert rig.pass_at(t) == 2
+    assert [m["text"] for m in rig.slack.messages()] == ["second", "first", "third"]
+    assert {alerts.get(rig.db, i)["status"] for i in (first, second)} == {"sent"}

@@ -377,3 +377,15 @@ def test_an_alert_names_the_sources_of_its_price(rig: Rig) -> None:
     (row,) = rig.outbox()
     note = json.loads(row["blocks"])[1]["elements"][0]["text"]
     assert note.endswith(", median of coinbase, kraken, bitstamp")
+
+
+def test_a_clock_stepped_back_still_confirms_a_crossing(rig: Rig) -> None:
+    """DESIGN §10: after a 2-hour step back every new poll's time is older than the last one's;
+    each is still a poll of its own, and two of them below the line confirm the crossing."""
+    rig.poll(ABOVE_CASH)
+    subscribed(rig, "C1")
+    rig.now -= 2 * 3600
+    rig.poll(BELOW_CASH)
+    rig.poll(BELOW_CASH)
+    (alert,) = rig.outbox()
+    assert alert["kind"] == "alert" and rig.rules("C1")[0]["state"] == "below"

@@ -1,4 +1,5 @@
 import json
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from bot.market.parsers import SourceError
 from storage import history as store
 from storage.db import Storage
 from storage.migrations import migrate
+from tests.fakes import bad_bodies
 from tests.fakes.mempool_history import FakeMempoolHistory
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "market"
@@ -300,3 +302,24 @@ def test_progress_is_reported(storage):
         (done, total) for t, done, total in seen if t == history.PRICES_TASK and total == 3
     ]
     assert day_steps[-1] == (3, 3)
+
+
+@pytest.mark.parametrize("answer", ["endless", "gzip bomb"])
+def test_an_oversized_download_fails_in_one_line_within_the_cap(storage, answer):
+    now = T0 + 10 * DAY
+    with FakeMempoolHistory(now=now) as fake:
+        seeded(fake, 10)
+        if answer == "endless":
+            fake.override("prices", chunks=bad_bodies.endless)
+        else:
+            fake.override("prices", body=bad_bodies.gzip_bomb(256), headers=bad_bodies.GZIP)
+        tracemalloc.start()
+        try:
+            with pytest.raises(HistoryError, match="answer larger than 32 MiB") as exc:
+                refresh(storage, fake.url, now)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert str(exc.value).startswith(history.PRICES_TASK) and "\n" not in str(exc.value)
+    assert peak < 3 * history.MAX_ANSWER_BYTES, f"{peak / 2**20:.0f} MiB"
+    assert store.counts(storage.db) == (0, 0)

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import socket
 import ssl
+import threading
 import time
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot import economics as econ
-from bot.market.poll import MarketPoller
+from bot.market.poll import MAX_ANSWER_BYTES, MarketPoller
 from bot.market.snapshot import Quote, Snapshot
 from bot.market.view import build_view
 from bot.settings import PRICE_SOURCES, Settings, load_settings
+from tests.fakes import bad_bodies
 from tests.fakes.market import NETWORK_ROUTES, FakeMarket
 
 
 def settings_for(market: FakeMarket, tmp_path: Path, **extra: object) -> Settings:
-    env = {k.lower(): v for k, v in market.env().items()}
-    return load_settings(**env, hashfloor_db=tmp_path / "hashfloor.db", **extra)
+    env = {k.lower(): v for k, v in market.env().items()} | extra
+    return load_settings(**env, hashfloor_db=tmp_path / "hashfloor.db")
 
 
 def poll(market: FakeMarket, tmp_path: Path, **extra: object) -> Snapshot:
@@ -263,3 +269,82 @@ def test_polls_share_one_tls_context(
     for _ in range(3):
         assert poller.poll().fresh
     assert len(made) == 1
+
+
+# --- bounded inputs (DESIGN §10) ---------------------------------------------------------------
+
+
+def polled_with_peak(market: FakeMarket, tmp_path: Path) -> tuple[Snapshot, int]:
+    """A poll and the most memory Python held at once during it (tracemalloc)."""
+    tracemalloc.start()
+    try:
+        snap = poll(market, tmp_path, hashfloor_http_timeout=5)
+        return snap, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["endless", "gzip bomb", "50 MB with its length", "50 MB without a length", "gzip of 50 MB"],
+)
+def test_an_oversized_answer_fails_its_source_with_a_short_reason_in_bounded_memory(
+    market: FakeMarket, tmp_path: Path, answer: str
+) -> None:
+    fifty_mb = b'{"data": {"amount": "91000", "pad": "' + b"x" * (50 << 20) + b'"}}'
+    if answer == "endless":
+        market.override("coinbase", chunks=bad_bodies.endless)
+    elif answer == "gzip bomb":
+        market.override("coinbase", body=bad_bodies.gzip_bomb(256), headers=bad_bodies.GZIP)
+    elif answer == "50 MB with its length":
+        market.override("coinbase", body=fifty_mb)
+    elif answer == "50 MB without a length":
+        market.override("coinbase", chunks=lambda: bad_bodies.stream_of(50 << 20))
+    else:
+        market.override("coinbase", body=gzip.compress(fifty_mb), headers=bad_bodies.GZIP)
+    snap, peak = polled_with_peak(market, tmp_path)
+    assert quote(snap, "coinbase").error == "answer larger than 1 MiB"
+    # The other sources are unaffected, and the poll held at most a few caps' worth of memory
+    # (the bytes above are built before tracing starts; unbounded reads held 50-900 MB).
+    assert snap.fresh and snap.price_usd == 91_000.0
+    assert peak < 12 * MAX_ANSWER_BYTES, f"{peak / 2**20:.0f} MiB"
+
+
+def test_a_gzipped_answer_within_the_cap_is_read(market: FakeMarket, tmp_path: Path) -> None:
+    body = json.dumps({"data": {"base": "BTC", "currency": "USD", "amount": "91000.00"}})
+    market.override("coinbase", body=gzip.compress(body.encode()), headers=bad_bodies.GZIP)
+    snap = poll(market, tmp_path)
+    assert quote(snap, "coinbase").price_usd == 91_000.0
+
+
+def test_an_encoding_not_asked_for_fails_its_source(market: FakeMarket, tmp_path: Path) -> None:
+    market.override("kraken", body=b"\x8b\x00", headers={"Content-Encoding": "br"})
+    snap = poll(market, tmp_path)
+    assert quote(snap, "kraken").error == "unsupported content encoding 'br'"
+
+
+def test_a_slow_resolver_does_not_hold_the_poll_past_its_deadline(
+    market: FakeMarket, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DESIGN §10: a poll's deadline covers name resolution too. The stub resolver holds its
+    lookup until the test lets it go; the poll must come back while the lookup is still held."""
+    resolving, release, resolved = threading.Event(), threading.Event(), threading.Event()
+    real = socket.getaddrinfo
+
+    def slow(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host not in ("slow-dns.test", b"slow-dns.test"):  # httpcore passes bytes
+            return real(host, *args, **kwargs)
+        resolving.set()
+        release.wait(30)  # a resolver that takes 30 s, unless the test ends it sooner
+        resolved.set()
+        return real("127.0.0.1", *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow)
+    slow_url = market.url.replace("127.0.0.1", "slow-dns.test")
+    try:
+        snap = poll(market, tmp_path, hashfloor_http_timeout=1, hashfloor_coingecko_url=slow_url)
+        assert resolving.is_set() and not resolved.is_set()
+    finally:
+        release.set()
+    assert quote(snap, "coingecko").error == "timed out"
+    assert snap.fresh and snap.price_usd == 91_000.0
