@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +12,7 @@ from slack_bolt import App, BoltResponse
 from bot.service import Hashfloor
 from bot.slack.users import UserRoles
 from storage import seen_events
+from storage.db import fault
 
 log = logging.getLogger("hashfloor.events")
 
@@ -20,8 +22,23 @@ def register(app: App, service: Hashfloor, roles: UserRoles) -> None:
     def once_per_event(
         body: dict[str, Any], next: Callable[[], BoltResponse]
     ) -> BoltResponse | None:
+        # Every request passes here, in the thread that answers it: its writes give up early.
+        service.storage.serve_slack()
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not seen_events.first_time(service.storage.db, event_id, service.clock()):
+        if not event_id:
+            return next()
+        try:
+            first = seen_events.first_time(service.storage.db, event_id, service.clock())
+        except sqlite3.Error as exc:
+            if fault(exc) is None:
+                raise
+            # Not recorded (another writer holds the database): handle it rather than hold the
+            # request; a retry of it would be handled again, as without the record.
+            log.warning(
+                "event %s not recorded as handled: the database is %s", event_id, fault(exc)
+            )
+            return next()
+        if not first:
             log.info("event %s already handled; Slack retried it", event_id)
             return BoltResponse(status=200, body="")
         return next()
