@@ -49,6 +49,7 @@ def readable_by_others(paths: Iterable[str | Path]) -> list[tuple[Path, int]]:
             found.append((p, mode))
     return found
 
+
 # Slack waits 3 s for an answer: a thread that serves Slack gives up on a write lock sooner, and
 # says the database is busy, rather than hold the request (and its thread) behind another writer.
 SERVING_BUSY_TIMEOUT_MS = 1_500
@@ -243,11 +244,14 @@ def unwritable(path: str | Path) -> str | None:
         if isinstance(exc, sqlite3.Error) and fault(exc) is None:
             raise
         where = Path(path).expanduser().resolve()
-        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        read_only = False
         with suppress(OSError):
-            if os.statvfs(where.parent).f_flag & os.ST_RDONLY:
-                why += "; its folder is on a read-only file system"
-        return f"the database {where} cannot be written ({why})"
+            read_only = bool(os.statvfs(where.parent).f_flag & os.ST_RDONLY)
+        why = [str(exc) if isinstance(exc, sqlite3.Error) else (exc.strerror or str(exc))]
+        if read_only:
+            why = [w for w in why if "read-only file system" not in w.lower()]
+            why.append("its folder is on a read-only file system")
+        return f"the database {where} cannot be written ({'; '.join(why)})"
     finally:
         storage.close()
     return None

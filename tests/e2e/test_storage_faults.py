@@ -73,10 +73,9 @@ def test_a_read_only_file_system_stops_the_start_with_one_line(tmp_path: Path, f
     )
     assert done.returncode == 2, done.stderr
     lines = (done.stdout + done.stderr).strip().splitlines()
-    assert lines == [
-        f"hashfloor run: the database {db} cannot be written (unable to open database file; "
-        "its folder is on a read-only file system)"
-    ]
+    assert len(lines) == 1, lines  # one line, no traceback
+    assert lines[0].startswith(f"hashfloor run: the database {db} cannot be written (")
+    assert lines[0].endswith("its folder is on a read-only file system)")
 
 
 MIGRATE_AT_START = (
