@@ -27,6 +27,7 @@ pytestmark = pytest.mark.e2e
 # Far longer than any request may wait (Slack allows 3 s), far shorter than the lock is held.
 ANSWER_WITHIN_S = 8.0
 WAITRESS_THREADS = 8
+ADMIN = "U0E2EADMIN"
 
 
 @pytest.fixture
@@ -76,12 +77,28 @@ def test_a_held_write_lock_leaves_reads_and_healthz_answering(bot: BotProcess) -
         assert "CoinShares" in blocks_text(breakeven.json())
 
         # A change cannot be saved while the lock is held, and says so.
-        reply = bot.subscribe("C0LOCKED")
+        reply = add_line(bot, "held")
         assert "database is busy, try again" in reply["text"]
-        assert bot.db.rules("C0LOCKED") == []
+        assert cost_lines(bot) == []
     finally:
         holder.rollback()
         holder.close()
-    reply = bot.subscribe("C0LOCKED")  # the same change, once the other writer let go
-    assert "database is busy" not in reply["text"]
-    assert len(bot.db.rules("C0LOCKED")) == 1
+    reply = add_line(bot, "released")  # the same change, once the other writer let go
+    assert reply["text"].startswith("Added *Locked fleet*")
+    assert cost_lines(bot) == ["Locked fleet"]
+
+
+def add_line(bot: BotProcess, name: str) -> dict:
+    """/costs add as a workspace admin: a change, answered at the response_url."""
+    bot.slack.users[ADMIN] = {"is_admin": True}
+    r = bot.command('add "Locked fleet" cash=70000', "C0LOCKED", "/costs", ADMIN, name)
+    assert r.status_code == 200, r.text
+    wait_until(lambda: bot.slack.responses(name), 15, f"the reply to /costs add ({name})")
+    return bot.slack.responses(name)[-1]
+
+
+def cost_lines(bot: BotProcess) -> list[str]:
+    return [
+        r["name"]
+        for r in bot.db.rows("SELECT name FROM cost_benchmarks WHERE workspace IS NOT NULL")
+    ]

@@ -110,7 +110,7 @@ def test_a_change_the_database_refuses_answers_that_it_was_not_saved(db_path: Pa
     svc.migrate()
     ctx = Ctx(svc, "U1", "T1", "C1", NOW, roles=lambda: Roles(is_admin=True))
     svc.storage.db.execute("PRAGMA query_only = 1")  # as a read-only file would
-    reply = commands.answer(ctx, "/costs", "add Fleet cash=70000 allin=80000")
+    reply = commands.answer(ctx, "/costs", 'add "Fleet" cash=70000 allin=80000')
     assert reply.text.startswith("That could not be saved: the database is not writable")
     assert "Nothing was changed" in reply.text
     assert not [line for line in svc.lines("T1") if "Fleet" in line.label]
@@ -119,11 +119,11 @@ def test_a_change_the_database_refuses_answers_that_it_was_not_saved(db_path: Pa
     other = sqlite3.connect(db_path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     svc.storage.db.execute("PRAGMA busy_timeout = 50")
-    reply = commands.answer(ctx, "/costs", "add Fleet cash=70000 allin=80000")
+    reply = commands.answer(ctx, "/costs", 'add "Fleet" cash=70000 allin=80000')
     assert reply.text == "The database is busy, try again in a moment: nothing was changed."
     other.rollback()
     other.close()
-    reply = commands.answer(ctx, "/costs", "add Fleet cash=70000 allin=80000")
+    reply = commands.answer(ctx, "/costs", 'add "Fleet" cash=70000 allin=80000')
     assert reply.text.startswith("Added *Fleet*")
     svc.close()
 
