@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from bot.alerts.delivery import DeliveryWorker
 from bot.alerts.engine import AlertEngine
 from bot.digest.job import DigestJob
+from bot.retention import RetentionJob
 from bot.service import Hashfloor
 from bot.slack.client import make_client
 
@@ -50,6 +51,7 @@ class Background:
         # (callable, seconds): jobs the scheduler runs on an interval, e.g. the digest's minute job.
         self.interval_jobs: list[tuple[Callable[[], object], int]] = []
         self.interval_jobs.append((DigestJob(service, self.client_for).run, 60))
+        self.interval_jobs.append((RetentionJob(service).run, 3_600))  # prunes once a day
 
     def start(self) -> None:
         self.delivery.start()

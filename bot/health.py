@@ -20,6 +20,14 @@ def health(
         last = snapshots.latest(db)
     except Exception as exc:  # the database is unreachable: say so, do not crash the probe
         return 503, {"ok": False, "database": f"unreachable: {type(exc).__name__}"}
+    problem = service.storage.write_problem
+    if problem is not None:  # the last write failed for lack of space or permission
+        return 503, {
+            "ok": False,
+            "database": "not writable",
+            "error": problem,
+            "role": service.role,
+        }
     age = None if good is None else round(now - good.taken_at, 1)
     stale = age is None or not is_fresh_age(age)
     body = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 
@@ -15,7 +16,7 @@ from bot.market.view import MarketView, build_view
 from bot.metrics import Metrics, StateCollector, database_state
 from bot.settings import Settings
 from storage import costs, snapshots, workspaces
-from storage.db import Storage
+from storage.db import Storage, fault
 from storage.migrations import migrate
 from storage.read_cache import ReadCache
 
@@ -58,8 +59,16 @@ class Hashfloor:
 
     def poll_once(self) -> Snapshot:
         snap = self.poller.poll()
-        snapshots.insert(self.storage.db, snap)
         self.metrics.observe_poll(snap)
+        try:
+            with self.storage.transaction() as db:  # notes a full or read-only database
+                snapshots.insert(db, snap)
+        except sqlite3.Error as exc:
+            if fault(exc) is None:
+                raise
+            # One line a poll, not a traceback: /healthz says "database not writable" meanwhile.
+            log.error("poll not stored: the database refused the write (%s)", exc)
+            return snap
         ok = [q.source for q in snap.quotes if q.error is None]
         log.info(
             "poll: price=%s fresh=%s sources=%s network=%s",

@@ -67,12 +67,29 @@ class Settings(BaseSettings):
     # Not in DESIGN §3.2: per-source HTTP timeouts, kept here so tests and benches can shorten them.
     hashfloor_http_timeout: float = Field(default=5.0, gt=0, le=60)
 
+    # Retention (DESIGN §10), in days: every snapshot for ..._ALL_DAYS, then one an hour up to
+    # ..._HOURLY_DAYS, then one a day; sent messages and audit rows go after their days.
+    hashfloor_retention_snapshots_all_days: float = Field(default=2, gt=0)
+    hashfloor_retention_snapshots_hourly_days: float = Field(default=365, gt=0)
+    hashfloor_retention_outbox_days: float = Field(default=90, gt=0)
+    hashfloor_retention_audit_days: float = Field(default=400, gt=0)
+
     @field_validator("hashfloor_db")
     @classmethod
     def _db_folder_exists(cls, value: Path) -> Path:
         if not value.expanduser().resolve().parent.is_dir():
             raise ValueError(f"folder {value.parent} does not exist")
         return value.expanduser()
+
+    @model_validator(mode="after")
+    def _retention_order(self) -> Settings:
+        days = self.hashfloor_retention_snapshots_hourly_days
+        if days < self.hashfloor_retention_snapshots_all_days:
+            raise ValueError(
+                "HASHFLOOR_RETENTION_SNAPSHOTS_HOURLY_DAYS: must be at least "
+                f"HASHFLOOR_RETENTION_SNAPSHOTS_ALL_DAYS (got {days:g})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _poll_minimum(self) -> Settings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from types import ModuleType
 
 from bot.economics import EconomicsDomainError
@@ -12,6 +13,7 @@ from bot.slack.blocks import Reply
 from commands import breakeven, costs, hashfloor, hashprice
 from commands.context import Ctx, PermissionDenied
 from commands.parsing import ParseError
+from storage.db import BUSY, fault
 
 log = logging.getLogger("hashfloor.commands")
 
@@ -31,10 +33,33 @@ def answer(ctx: Ctx, command: str, text: str) -> Reply:
         return bk.error_reply(f"Those numbers do not work: {exc}", module.USAGE)
     except PermissionDenied as exc:
         return Reply(text=str(exc), blocks=[bk.section(f":lock: {exc}")])
+    except sqlite3.Error as exc:
+        kind = fault(exc)
+        if kind is None:
+            log.exception("%s %r failed", command, text)
+            return _apology()
+        log.warning("%s %r: not saved, the database is %s (%s)", command, text, kind, exc)
+        return _not_saved(kind)
     except Exception:
         log.exception("%s %r failed", command, text)
-        msg = "Something went wrong on our side answering that; it has been logged."
-        return Reply(text=msg, blocks=[bk.section(f":x: {msg}")])
+        return _apology()
+
+
+def _apology() -> Reply:
+    msg = "Something went wrong on our side answering that; it has been logged."
+    return Reply(text=msg, blocks=[bk.section(f":x: {msg}")])
+
+
+def _not_saved(kind: str) -> Reply:
+    """A change SQLite refused: say it was not saved, and whether trying again will help."""
+    if kind == BUSY:
+        msg = "The database is busy, try again in a moment: nothing was changed."
+    else:
+        msg = (
+            f"That could not be saved: the database is not writable ({kind}). Nothing was "
+            "changed; the operator has been told in the log."
+        )
+    return Reply(text=msg, blocks=[bk.section(f":warning: {msg}")])
 
 
 def is_change(command: str, text: str) -> bool:

@@ -419,3 +419,15 @@ def fail_team_pending(db: Database, team_id: str, error: str, now: float) -> int
         " WHERE team_id = ? AND status = 'pending'",
         [error, now, team_id],
     ).rowcount
+
+
+def prune_sent(db: Database, before: float) -> int:
+    """Delete messages sent before `before`, except an open alert (its recovery goes in its
+    thread) and a message a pending one threads under."""
+    return db.execute(
+        "DELETE FROM outbox WHERE status = 'sent' AND sent_at < ?"
+        " AND id NOT IN (SELECT alert_outbox_id FROM rules WHERE alert_outbox_id IS NOT NULL)"
+        " AND id NOT IN (SELECT thread_of FROM outbox WHERE thread_of IS NOT NULL"
+        "  AND status = 'pending')",
+        [before],
+    ).rowcount

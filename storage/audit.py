@@ -39,3 +39,7 @@ def record(
 def recent(db: Database, team_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     where, params = ("WHERE team_id = ?", [team_id]) if team_id else ("", [])
     return select(db, f"SELECT * FROM audit {where} ORDER BY id DESC LIMIT {int(limit)}", params)
+
+
+def prune(db: Database, before: float) -> int:
+    return db.execute("DELETE FROM audit WHERE at < ?", [before]).rowcount

@@ -50,14 +50,38 @@ def readable_by_others(paths: Iterable[str | Path]) -> list[tuple[Path, int]]:
     return found
 
 
-def connect(path: str | Path) -> sqlite_utils.Database:
+# Slack waits 3 s for an answer: a thread that serves Slack gives up on a write lock sooner, and
+# says the database is busy, rather than hold the request (and its thread) behind another writer.
+SERVING_BUSY_TIMEOUT_MS = 1_500
+
+# What a failed statement says about the database, by SQLite's primary result code.
+BUSY, FULL, NOT_WRITABLE = "busy", "disk full", "read-only or unavailable"
+_FAULTS = {
+    sqlite3.SQLITE_BUSY: BUSY,
+    sqlite3.SQLITE_LOCKED: BUSY,
+    sqlite3.SQLITE_FULL: FULL,
+    sqlite3.SQLITE_READONLY: NOT_WRITABLE,
+    sqlite3.SQLITE_CANTOPEN: NOT_WRITABLE,
+    sqlite3.SQLITE_IOERR: NOT_WRITABLE,
+    sqlite3.SQLITE_PERM: NOT_WRITABLE,
+}
+
+
+def fault(exc: BaseException) -> str | None:
+    """BUSY, FULL or NOT_WRITABLE when `exc` is SQLite refusing a write; None for anything else
+    (a constraint, a bug)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None else _FAULTS.get(code & 0xFF)
+
+
+def connect(path: str | Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlite_utils.Database:
     """Open the file with the pragmas every connection needs."""
     create_private(path)
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000, check_same_thread=False)
     # Autocommit at the driver level: every transaction is an explicit `atomic()`/`transaction()`.
     conn.isolation_level = None
     db = sqlite_utils.Database(conn)
-    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    db.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
     db.execute("PRAGMA journal_mode = WAL")
     # NORMAL is durable across process crashes in WAL mode; only a power cut can lose the last commit.
     db.execute("PRAGMA synchronous = NORMAL")
@@ -91,17 +115,38 @@ class Storage:
         # A copy for readers that must not wait on the lock (see local_writes).
         self._conns: tuple[sqlite3.Connection, ...] = ()
         self._lock = threading.Lock()
+        # Why the last write failed, when SQLite refused it for lack of space or permission;
+        # None again after a write commits. /healthz reports it (503 "database not writable").
+        self.write_problem: str | None = None
 
     @property
     def db(self) -> sqlite_utils.Database:
         db = getattr(self._local, "db", None)
         if db is None:
-            db = connect(self.path)
+            serving = getattr(self._local, "serving", False)
+            db = connect(self.path, SERVING_BUSY_TIMEOUT_MS if serving else BUSY_TIMEOUT_MS)
             self._local.db = db
             with self._lock:
                 self._all.append(db)
                 self._conns = (*self._conns, db.conn)
         return db
+
+    def serve_slack(self) -> None:
+        """Mark this thread as one that answers Slack: its writes wait at most
+        SERVING_BUSY_TIMEOUT_MS for another writer. Cheap after the first call on a thread."""
+        local = self._local
+        if getattr(local, "serving", False):
+            return
+        local.serving = True
+        db = getattr(local, "db", None)
+        if db is not None:
+            db.conn.execute(f"PRAGMA busy_timeout = {SERVING_BUSY_TIMEOUT_MS}")
+
+    def note_failure(self, exc: BaseException) -> None:
+        """Remember a write refused for lack of space or permission (see write_problem)."""
+        kind = fault(exc)
+        if kind in (FULL, NOT_WRITABLE):
+            self.write_problem = f"{kind}: {exc}"
 
     def local_writes(self) -> int | None:
         """Rows this process has changed through this Storage, on every thread; None while one of
@@ -126,13 +171,20 @@ class Storage:
             # Nested: the outer transaction commits.
             yield db
             return
-        conn.execute("BEGIN IMMEDIATE")
+        before = conn.total_changes
         try:
-            yield db
-        except BaseException:
-            conn.rollback()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+        except sqlite3.Error as exc:
+            self.note_failure(exc)
             raise
-        conn.commit()
+        if conn.total_changes != before:  # rows were written: the database takes writes again
+            self.write_problem = None
 
     @contextmanager
     def reading(self) -> Iterator[sqlite_utils.Database]:
@@ -147,6 +199,13 @@ class Storage:
             yield db
         finally:
             conn.commit()
+
+    def probe_write(self) -> None:
+        """One real write and commit that leaves nothing behind; raises sqlite3.Error when the
+        database cannot be written (as `hashfloor doctor` probes it)."""
+        with self.transaction() as db:
+            db.execute("CREATE TABLE _hashfloor_write_probe (x)")
+            db.execute("DROP TABLE _hashfloor_write_probe")
 
     def ping(self) -> bool:
         try:
@@ -174,3 +233,25 @@ class Storage:
         finally:
             dest.close()
         return target
+
+
+def unwritable(path: str | Path) -> str | None:
+    """One line saying why the database at `path` cannot be written; None when it can."""
+    storage = Storage(path)
+    try:
+        storage.probe_write()
+    except (sqlite3.Error, OSError) as exc:  # OSError: creating the file 0600 (create_private)
+        if isinstance(exc, sqlite3.Error) and fault(exc) is None:
+            raise
+        where = Path(path).expanduser().resolve()
+        read_only = False
+        with suppress(OSError):
+            read_only = bool(os.statvfs(where.parent).f_flag & os.ST_RDONLY)
+        why = [str(exc) if isinstance(exc, sqlite3.Error) else (exc.strerror or str(exc))]
+        if read_only:
+            why = [w for w in why if "read-only file system" not in w.lower()]
+            why.append("its folder is on a read-only file system")
+        return f"the database {where} cannot be written ({'; '.join(why)})"
+    finally:
+        storage.close()
+    return None

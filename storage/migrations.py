@@ -38,7 +38,25 @@ def pending(db: Database) -> list[str]:
 
 
 def migrate(db: Database) -> list[str]:
-    """Apply what is pending and seed the shipped benchmarks; returns what was applied."""
+    """Apply what is pending and seed the shipped benchmarks; returns what was applied.
+
+    All in one BEGIN IMMEDIATE: two processes started at once on a fresh file take turns (the
+    second finds nothing pending) instead of both creating the same tables.
+    """
+    conn = db.conn
+    if conn.in_transaction:
+        return _apply(db)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        todo = _apply(db)
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
+    return todo
+
+
+def _apply(db: Database) -> list[str]:
     todo = pending(db)
     for m in MIGRATION_SETS:
         m.apply(db)

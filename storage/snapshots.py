@@ -44,6 +44,22 @@ def m001_market_snapshots(db: Database) -> None:
     db["market_snapshots"].create_index(["taken_at"])
 
 
+_HAS_NETWORK = (
+    "difficulty IS NOT NULL AND tip_height IS NOT NULL AND fees_per_block_btc IS NOT NULL"
+)
+
+
+@migrations()
+def m002_latest_indexes(db: Database) -> None:
+    # latest_fresh() and latest_network() seek straight to their row instead of walking back
+    # through every row of an outage (of the price sources, of the network source).
+    db["market_snapshots"].create_index(["fresh", "taken_at"])
+    db.execute(
+        "CREATE INDEX idx_market_snapshots_network ON market_snapshots (taken_at)"
+        f" WHERE {_HAS_NETWORK}"
+    )
+
+
 def insert(db: Database, snap: Snapshot) -> int:
     net = asdict(snap.network)
     row = {
@@ -94,10 +110,7 @@ def latest_fresh(db: Database) -> Snapshot | None:
 
 def latest_network(db: Database) -> Snapshot | None:
     """The newest snapshot whose network data is complete."""
-    return _one(
-        db,
-        "WHERE difficulty IS NOT NULL AND tip_height IS NOT NULL AND fees_per_block_btc IS NOT NULL",
-    )
+    return _one(db, f"WHERE {_HAS_NETWORK}")
 
 
 def between(db: Database, start: float, end: float) -> list[Snapshot]:
@@ -112,3 +125,22 @@ def between(db: Database, start: float, end: float) -> list[Snapshot]:
 def prune(db: Database, before: float) -> int:
     """Drop snapshots older than `before`; the digest needs 90 days, the backtest has its own cache."""
     return db.execute("DELETE FROM market_snapshots WHERE taken_at < ?", [before]).rowcount
+
+
+def oldest_at(db: Database) -> float | None:
+    rows = select(db, "SELECT MIN(taken_at) AS t FROM market_snapshots")
+    return rows[0]["t"] if rows else None
+
+
+def thin(db: Database, start: float, end: float, bucket_s: int) -> int:
+    """Keep one snapshot per `bucket_s` (UTC-aligned) in [start, end): the newest fresh one with
+    network data if there is one. Returns how many were deleted."""
+    return db.execute(
+        "DELETE FROM market_snapshots WHERE taken_at >= :start AND taken_at < :end"
+        " AND id NOT IN (SELECT id FROM ("
+        "  SELECT id, ROW_NUMBER() OVER ("
+        "   PARTITION BY CAST(taken_at / :bucket AS INTEGER)"
+        "   ORDER BY fresh DESC, difficulty IS NOT NULL DESC, taken_at DESC, id DESC) AS n"
+        "  FROM market_snapshots WHERE taken_at >= :start AND taken_at < :end) WHERE n = 1)",
+        {"start": start, "end": end, "bucket": bucket_s},
+    ).rowcount

@@ -27,6 +27,12 @@ def register(app: typer.Typer) -> None:
                 highlight=False,
             )
             raise typer.Exit(2)
+        from storage.db import unwritable
+
+        problem = unwritable(settings.hashfloor_db)  # a read-only file or file system: one line
+        if problem:
+            err.print(f"hashfloor run: {problem}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2)
         from bot.slack.token_check import check_bot_token, placeholder_problem
 
         problem = placeholder_problem(settings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App, BoltContext
 from slack_bolt.authorization import AuthorizeResult
@@ -82,6 +83,9 @@ def build_app(service: Hashfloor, client: WebClient | None = None) -> App:
     listener, which Bolt runs in its worker pool after the ack.
     """
     settings = service.settings
+    # Bolt's pool for lazy listeners (Bolt's default size); its threads answer Slack, so their
+    # writes give up early too and a change says "the database is busy" instead of waiting.
+    lazy_executor = ThreadPoolExecutor(max_workers=5, initializer=service.storage.serve_slack)
     if settings.multi_workspace:
         from bot.slack.oauth import oauth_settings
 
@@ -91,6 +95,7 @@ def build_app(service: Hashfloor, client: WebClient | None = None) -> App:
             oauth_settings=oauth_settings(settings, service.storage),
             logger=log,
             process_before_response=True,
+            listener_executor=lazy_executor,
         )
         # app_uninstalled / tokens_revoked delete the installation (and the workspace's data).
         app.enable_token_revocation_listeners()
@@ -104,6 +109,7 @@ def build_app(service: Hashfloor, client: WebClient | None = None) -> App:
             authorize=StaticToken(settings.slack_bot_token or ""),
             logger=log,
             process_before_response=True,
+            listener_executor=lazy_executor,
         )
     roles = UserRoles(settings.admins)
     app.use(timed_commands(service.metrics))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +21,7 @@ import commands
 from bot.service import Hashfloor
 from bot.slack.users import UserRoles
 from storage import seen_events
+from storage.db import fault
 
 log = logging.getLogger("hashfloor.events")
 
@@ -61,9 +63,22 @@ def register(app: App, service: Hashfloor, roles: UserRoles) -> None:
     def once_per_trigger(
         body: dict[str, Any], next: Callable[[], BoltResponse]
     ) -> BoltResponse | None:
+        # Every request passes here, in the thread that answers it: its writes give up early.
+        service.storage.serve_slack()
         # Bolt runs this after the request's signature is verified: only Slack's requests count.
         key = trigger_key(body)
-        if key and not seen_events.first_time(service.storage.db, key, service.clock()):
+        if not key:
+            return next()
+        try:
+            first = seen_events.first_time(service.storage.db, key, service.clock())
+        except sqlite3.Error as exc:
+            if fault(exc) is None:
+                raise
+            # Not recorded (another writer holds the database): handle it rather than hold the
+            # request; a change then says itself that it could not be saved.
+            log.warning("%s not recorded as handled: the database is %s", key, fault(exc))
+            return next()
+        if not first:
             if body.get("type") == "event_callback":
                 log.info("event %s already handled; Slack retried it", key)
             else:
