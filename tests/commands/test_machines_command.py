@@ -44,8 +44,8 @@ def test_breakeven_with_a_model(svc: Hashfloor, text: str, names: str, price: st
         ("S19 0.05", "several models fit"),
         ("S12 0.05", "did you mean Antminer S21"),
         ("Zeus 9000 0.05", "no such model in the catalogue"),
-        ("S21", "a model or efficiency and a power price"),
-        ("S21 0.05 2 extra", "a model or efficiency and a power price"),
+        ("S21", "I could not read `S21`: give the power price after the model"),
+        ("S21 0.05 2 extra", "I could not read `extra`: at most three values"),
     ],
 )
 def test_model_mistakes_get_a_clear_answer(svc: Hashfloor, text: str, says: str) -> None:

@@ -416,7 +416,7 @@ def test_mute_needs_a_channel(svc: Hashfloor) -> None:
         ("/hashfloor", "subscribe fleet", "No fleet is set: `/hashfloor fleet"),
         ("/hashfloor", "subscribe 999", "There is no cost line #999 here: see `/costs`."),
         ("/hashfloor", "mute", "Say for how long:"),
-        ("/hashfloor", "fleet 17.5", "Give the efficiency and the power price:"),
+        ("/hashfloor", "fleet 17.5", "Give the efficiency (or a model) and the power price:"),
     ],
 )
 def test_what_cannot_be_done_is_not_called_a_misreading(
