@@ -32,6 +32,9 @@ TH_PER_PH = 1_000
 JOULES_PER_KWH = 3_600_000
 # Energy drawn in a day by 1 TH/s at 1 J/TH (1 W): 86,400 J = 0.024 kWh.
 KWH_PER_WATT_DAY = SECONDS_PER_DAY / JOULES_PER_KWH
+KWH_PER_MWH = 1_000
+HOURS_PER_DAY = 24
+HOURS_PER_MONTH = 730  # how power and hosting contracts count a month (8,760 / 12)
 
 
 class EconomicsDomainError(ValueError):
@@ -214,6 +217,25 @@ def breakeven_power_usd_per_kwh(
     return hashvalue * price * (1 - fee) / (KWH_PER_WATT_DAY * efficiency)
 
 
+def earnings_usd_per_mwh(breakeven_power_usd_per_kwh: float) -> float:
+    """What a fleet earns per MWh of power it burns: its breakeven power price × 1,000.
+
+    It is the curtailment price: when power costs more, the machines lose money on power alone.
+    """
+    return _non_negative("breakeven_power_usd_per_kwh", breakeven_power_usd_per_kwh) * KWH_PER_MWH
+
+
+def earnings_usd_per_mw_day(breakeven_power_usd_per_kwh: float) -> float:
+    """What one MW of the fleet's load earns in a day: US$ per MWh × 24."""
+    return earnings_usd_per_mwh(breakeven_power_usd_per_kwh) * HOURS_PER_DAY
+
+
+def hpc_lease_usd_per_mwh(lease_usd_per_kw_month: float) -> float:
+    """What a MW leased to HPC/AI at L US$ per kW-month earns per MWh: L × 1,000 / 730."""
+    lease = _non_negative("lease_usd_per_kw_month", lease_usd_per_kw_month)
+    return lease * KWH_PER_MWH / HOURS_PER_MONTH
+
+
 def daily_margin_usd_per_ph(
     efficiency_j_per_th: float,
     power_usd_per_kwh: float,
@@ -273,6 +295,8 @@ class FleetEconomics:
     breakeven_power_usd_per_kwh: float
     daily_margin_usd_per_ph: float
     margin_over_breakeven: float | None
+    earnings_usd_per_mwh: float  # the curtailment price, per MWh
+    earnings_usd_per_mw_day: float
 
 
 def fleet_economics(
@@ -301,6 +325,9 @@ def fleet_economics(
     breakeven_price = fleet_breakeven_price_usd(
         efficiency_j_per_th, power_usd_per_kwh, hashvalue, pool_fee
     )
+    breakeven_power = breakeven_power_usd_per_kwh(
+        efficiency_j_per_th, price_usd, hashvalue, pool_fee
+    )
     return FleetEconomics(
         efficiency_j_per_th=float(efficiency_j_per_th),
         power_usd_per_kwh=float(power_usd_per_kwh),
@@ -317,13 +344,13 @@ def fleet_economics(
         hashcost_usd_per_th_day=hashcost,
         hashcost_usd_per_ph_day=hashcost * TH_PER_PH,
         breakeven_price_usd=breakeven_price,
-        breakeven_power_usd_per_kwh=breakeven_power_usd_per_kwh(
-            efficiency_j_per_th, price_usd, hashvalue, pool_fee
-        ),
+        breakeven_power_usd_per_kwh=breakeven_power,
         daily_margin_usd_per_ph=daily_margin_usd_per_ph(
             efficiency_j_per_th, power_usd_per_kwh, hashvalue, price_usd, pool_fee
         ),
         margin_over_breakeven=(
             margin_over_line(price_usd, breakeven_price) if breakeven_price > 0 else None
         ),
+        earnings_usd_per_mwh=earnings_usd_per_mwh(breakeven_power),
+        earnings_usd_per_mw_day=earnings_usd_per_mw_day(breakeven_power),
     )

@@ -109,9 +109,21 @@ def fleet_reply(
     blocks = [
         bk.section(f"*Fleet breakeven* — {fleet}"),
         bk.fields_section(fields),
+        bk.section(curtailment(fe)),
         bk.context(data_note(view)),
     ]
     return Reply(text=text, blocks=blocks)
+
+
+def curtailment(fe: econ.FleetEconomics) -> str:
+    """The fleet's earnings per MWh: the power price above which it loses money on power alone."""
+    per_mwh = f"${fe.earnings_usd_per_mwh:,.2f}/MWh"
+    return (
+        f":zap: *Curtailment price {per_mwh}* (${fe.breakeven_power_usd_per_kwh:.4f}/kWh): "
+        f"each MWh these machines burn earns ${fe.earnings_usd_per_mwh:,.2f}, each MW of load "
+        f"{fmt.usd(fe.earnings_usd_per_mw_day)} a day. When power costs more than {per_mwh}, "
+        "they lose money on power alone: curtail."
+    )
 
 
 def handle(ctx: Ctx, text: str) -> Reply:

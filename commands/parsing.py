@@ -72,6 +72,9 @@ _UNIT_TOKENS = {
     "c/kwh",
     "¢/kwh",
     "kwh",
+    "$/mwh",
+    "/mwh",
+    "mwh",
     "%",
     "c",
     "¢",
@@ -132,9 +135,20 @@ def efficiency_j_per_th(text: str) -> float:
 
 
 def power_usd_per_kwh(text: str) -> float:
-    """`0.05`, `$0.05`, `0.05/kWh`, `5c`, `5¢`, `5c/kWh` → $/kWh."""
-    expected = "a power price in $/kWh such as `0.05` or `5c`"
+    """`0.05`, `$0.05`, `0.05/kWh`, `5c`, `5¢`, `5c/kWh`, `45/MWh`, `45 $/MWh` → $/kWh."""
+    expected = "a power price in $/kWh such as `0.05` or `5c`, or per MWh such as `45/MWh`"
     t = text.strip().lower().replace("¢", "c")
+    # Power markets quote per MWh: `45/MWh`, `45 $/MWh`, `$45/MWh`.
+    per_mwh = re.match(r"^\$?\s*(.+?)\s*\$?\s*/\s*mwh$|^\$?\s*(.+?)\s*\$?\s*mwh$", t)
+    if per_mwh:
+        value = _number(per_mwh.group(1) or per_mwh.group(2))
+        if value is None:
+            raise ParseError(text, expected)
+        if value < 0:
+            raise ParseError(text, "the power price cannot be negative")
+        if value >= 1000:
+            raise ParseError(text, f"${value:g}/MWh is more than any grid charges")
+        return value / 1000
     # "/kwh" or a bare "kwh": tokens() joins `0.05 kWh` into one token.
     t = re.sub(r"\s*/?\s*kwh$", "", t).removesuffix("$").strip()
     cents = t.endswith("c")

@@ -551,3 +551,59 @@ def test_domain_error_is_a_value_error() -> None:
 def test_edges_that_make_sense_are_accepted(function, kwargs: dict) -> None:
     result = function(**kwargs)
     assert math.isfinite(result) and result >= 0
+
+
+# --- DESIGN §4.1: machines, per MWh, HPC ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("what", "computed", "printed"),
+    [
+        (
+            "13.5 J/TH at $0.05, no pool fee",
+            econ.fleet_breakeven_price_usd(13.5, 0.05, HASHVALUE, 0.0),
+            "38,921",
+        ),
+        (
+            "17.5 J/TH at $0.045, no pool fee",
+            econ.fleet_breakeven_price_usd(17.5, 0.045, HASHVALUE, 0.0),
+            "45,408",
+        ),
+        (
+            "21.5 J/TH at $0.06, no pool fee",
+            econ.fleet_breakeven_price_usd(21.5, 0.06, HASHVALUE, 0.0),
+            "74,382",
+        ),
+        (
+            "17.5 J/TH, 2%: $ per MWh",
+            econ.earnings_usd_per_mwh(
+                econ.breakeven_power_usd_per_kwh(17.5, PRICE_USD, HASHVALUE, POOL_FEE)
+            ),
+            "88.38",
+        ),
+        (
+            "17.5 J/TH, 2%: $ per MW per day",
+            econ.earnings_usd_per_mw_day(
+                econ.breakeven_power_usd_per_kwh(17.5, PRICE_USD, HASHVALUE, POOL_FEE)
+            ),
+            "2,121",
+        ),
+        ("HPC lease at $150/kW-month: $ per MWh", econ.hpc_lease_usd_per_mwh(150), "205.48"),
+    ],
+)
+def test_design_4_1_vectors(what: str, computed: float, printed: str) -> None:
+    decimals = len(printed.split(".")[1]) if "." in printed else 0
+    assert f"{computed:,.{decimals}f}" == printed, what
+
+
+def test_fleet_economics_carries_the_curtailment_price() -> None:
+    fe = econ.fleet_economics(17.5, 0.05, POOL_FEE, D, 925_000, 0.02, PRICE_USD)
+    assert fe.earnings_usd_per_mwh == pytest.approx(fe.breakeven_power_usd_per_kwh * 1000)
+    assert f"{fe.earnings_usd_per_mwh:.2f}" == "88.38"
+    assert f"{fe.earnings_usd_per_mw_day:,.0f}" == "2,121"
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf")])
+def test_a_lease_price_must_be_a_finite_non_negative_number(bad: float) -> None:
+    with pytest.raises(econ.EconomicsDomainError):
+        econ.hpc_lease_usd_per_mwh(bad)

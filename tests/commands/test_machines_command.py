@@ -30,6 +30,8 @@ def svc(tmp_path: Path) -> Iterator[Hashfloor]:
         ("S21XP 0.05 0", "Antminer S21 XP (13.5 J/TH)", "$38,921"),
         ("Antminer S19 XP 6c", "Antminer S19 XP (21.5 J/TH) at $0.06/kWh", "$74,382"),
         ("17.5 0.05 2", "17.5 J/TH at $0.05/kWh, pool fee 2%", "$51,483"),
+        ("S21 50/MWh 2", "Antminer S21 (17.5 J/TH) at $0.05/kWh, pool fee 2%", "$51,483"),
+        ("S21XP 45 $/MWh", "Antminer S21 XP (13.5 J/TH) at $0.045/kWh", "$35,029"),
     ],
 )
 def test_breakeven_with_a_model(svc: Hashfloor, text: str, names: str, price: str) -> None:
@@ -91,3 +93,16 @@ def test_machines_filter(svc: Hashfloor, filter_: str, count: int) -> None:
         assert f"{count} of 22 models" in text
     else:
         assert "No model matches `zzz`" in text
+
+
+def test_a_fleet_answer_gives_the_curtailment_price_per_mwh(svc: Hashfloor) -> None:
+    """DESIGN §4.1: 17.5 J/TH with a 2% pool fee earns $88.38 per MWh, $2,121 per MW per day."""
+    out = all_text(ask(svc, "/breakeven", "S21 45/MWh 2"))
+    assert "*Curtailment price $88.38/MWh* ($0.0884/kWh)" in out
+    assert "each MW of load $2,121 a day" in out
+
+
+@pytest.mark.parametrize("bad", ["-5/MWh", "abc/MWh", "2000/MWh"])
+def test_bad_per_mwh_prices_are_refused(svc: Hashfloor, bad: str) -> None:
+    out = all_text(ask(svc, "/breakeven", f"17.5 {bad}"))
+    assert "I could not read" in out and "Curtailment" not in out

@@ -147,7 +147,12 @@ def test_breakeven_of_design_fleet_is_70605(svc: Hashfloor) -> None:
         "*Daily margin*\n$8.32 per PH/s",
         "*BTC now*\n$91,000 (profitable)",
     ]
-    assert out["blocks"][2]["elements"][0]["text"] == NOTE
+    assert section_texts(out)[1] == (
+        ":zap: *Curtailment price $77.33/MWh* ($0.0773/kWh): each MWh these machines burn "
+        "earns $77.33, each MW of load $1,856 a day. When power costs more than $77.33/MWh, "
+        "they lose money on power alone: curtail."
+    )
+    assert out["blocks"][3]["elements"][0]["text"] == NOTE
 
 
 @pytest.mark.parametrize(
