@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sqlite3
 import time
 from collections.abc import Callable
 
@@ -73,6 +74,14 @@ class SharedTokenRotator(TokenRotator):
         )
         return found or bot
 
+    def _take(self, where: tuple[str | None, str | None], holder: str, now: float) -> bool:
+        try:
+            return take_lease(self.store.storage, *where, holder, now, LEASE_SECONDS)
+        except sqlite3.OperationalError:
+            # The file is busy with another writer: as if someone else held the lease; a valid
+            # token is used as it is and the refresh waits for the next caller.
+            return False
+
     @staticmethod
     def _newer(current: Bot, had: Bot) -> Bot | None:
         return current if current.bot_token != had.bot_token else None
@@ -90,7 +99,7 @@ class SharedTokenRotator(TokenRotator):
             current = self._stored(bot)
             if not _expiring(current, now, minutes_before_expiration):
                 return self._newer(current, bot)  # someone else refreshed it
-            if take_lease(self.store.storage, *where, holder, now, LEASE_SECONDS):
+            if self._take(where, holder, now):
                 break
             if _valid(current, now):
                 return self._newer(current, bot)  # another caller refreshes; this one still works

@@ -721,3 +721,17 @@ def test_processes_on_the_same_file_refresh_once(app, slack, settings, storage, 
     new = store.find_bot(enterprise_id=None, team_id=slack.team_id).bot_token
     assert new == f"xoxe.xoxb-{slack.team_id}-r1"
     assert {out.strip() for out, _ in outputs} <= {"xoxe.xoxb-install", new}
+
+
+def test_a_busy_database_does_not_stop_a_valid_token(settings, storage, store, slack):
+    save_bot(store, expires_in=10 * 60)
+    slack.refresh_tokens["xoxe-1-T1-old"] = "T1"
+    writer = sqlite3.connect(storage.path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another process holds the write lock meanwhile
+    try:
+        storage.serve_slack()  # a thread answering Slack waits 1.5 s at most
+        assert BotTokens(settings, storage).for_team("T1") == "xoxe.xoxb-T1-old"
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert refreshes(slack) == []
