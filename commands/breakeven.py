@@ -8,7 +8,7 @@ from bot.machines import Machine
 from bot.market.view import MarketView
 from bot.slack import blocks as bk
 from bot.slack.blocks import Reply
-from commands import machines, parsing
+from commands import hpc, machines, parsing
 from commands.context import Ctx
 from storage import workspaces
 
@@ -78,7 +78,12 @@ def market_reply(view: MarketView, fleet: workspaces.Fleet | None) -> Reply:
 
 
 def fleet_reply(
-    view: MarketView, eff: float, power: float, fee: float, model: Machine | None = None
+    view: MarketView,
+    eff: float,
+    power: float,
+    fee: float,
+    model: Machine | None = None,
+    hpc_lease: float | None = None,
 ) -> Reply:
     if view.price_usd is None or not view.has_network:
         return no_data_reply()
@@ -110,6 +115,7 @@ def fleet_reply(
         bk.section(f"*Fleet breakeven* — {fleet}"),
         bk.fields_section(fields),
         bk.section(curtailment(fe)),
+        *([bk.section(hpc.comparison(hpc_lease, fe.earnings_usd_per_mwh))] if hpc_lease else []),
         bk.context(data_note(view)),
     ]
     return Reply(text=text, blocks=blocks)
@@ -149,6 +155,7 @@ def handle(ctx: Ctx, text: str) -> Reply:
             )
         power = parsing.power_usd_per_kwh(rest[0])
         fee = parsing.pool_fee(rest[1]) if len(rest) == 2 else 0.0
-        reply = fleet_reply(view, eff, power, fee, model)
+        lease = workspaces.get_hpc_lease(ctx.service.storage.db, ctx.team_id)
+        reply = fleet_reply(view, eff, power, fee, model, lease)
     reply.in_channel = share
     return reply

@@ -109,6 +109,11 @@ def _number(text: str) -> float | None:
     return float(m.group(1).replace(",", "")) if m else None
 
 
+def number(text: str) -> float | None:
+    """A plain number (`150`, `1,200.5`), or None."""
+    return _number(text)
+
+
 def usd(text: str) -> float:
     """`74600`, `74,600`, `$74.6k`, `1.2m` → US$; must be positive."""
     expected = "a dollar amount such as `74600`, `74,600` or `$74.6k`"

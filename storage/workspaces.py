@@ -68,6 +68,20 @@ def m003_channel_members(db: Database) -> None:
             )
 
 
+@migrations()
+def m004_workspace_settings(db: Database) -> None:
+    # Workspace-wide preferences that are not a fleet: what an HPC/AI lease would pay.
+    db["workspace_settings"].create(
+        {
+            "team_id": str,
+            "hpc_usd_per_kw_month": float,
+            "updated_by": str,
+            "updated_at": float,
+        },
+        pk="team_id",
+    )
+
+
 @dataclass(frozen=True)
 class Fleet:
     efficiency_j_per_th: float
@@ -155,3 +169,27 @@ def channels_of_member(db: Database, team_id: str | None, user_id: str) -> set[s
         [team_key(team_id), user_id],
     )
     return {r["channel_id"] for r in rows}
+
+
+def get_hpc_lease(db: Database, team_id: str | None) -> float | None:
+    """The HPC/AI lease price (US$ per kW-month) the workspace compares mining with, if set."""
+    r = select_one(
+        db,
+        "SELECT hpc_usd_per_kw_month FROM workspace_settings WHERE team_id = ?",
+        [team_key(team_id)],
+    )
+    return r["hpc_usd_per_kw_month"] if r else None
+
+
+def set_hpc_lease(
+    db: Database, team_id: str | None, usd_per_kw_month: float | None, user: str, now: float
+) -> None:
+    db["workspace_settings"].upsert(
+        {
+            "team_id": team_key(team_id),
+            "hpc_usd_per_kw_month": usd_per_kw_month,
+            "updated_by": user,
+            "updated_at": now,
+        },
+        pk="team_id",
+    )
