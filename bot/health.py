@@ -19,7 +19,8 @@ def health(
         good = snapshots.latest_fresh(db)
         last = snapshots.latest(db)
     except Exception as exc:  # the database is unreachable: say so, do not crash the probe
-        return 503, {"ok": False, "database": f"unreachable: {type(exc).__name__}"}
+        unreachable = f"unreachable: {type(exc).__name__}"
+        return 503, {"ok": False, "database": unreachable, "role": service.role}
     problem = service.storage.write_problem
     if problem is not None:  # the last write failed for lack of space or permission
         return 503, {

@@ -60,6 +60,19 @@ def m002_latest_indexes(db: Database) -> None:
     )
 
 
+@migrations()
+def m003_latest_by_arrival(db: Database) -> None:
+    # The latest rows are now the newest by arrival (ORDER BY id): the indexes must be in row id
+    # order after their condition for the seek to stay a seek (m002's were in taken_at order).
+    db.execute("DROP INDEX IF EXISTS idx_market_snapshots_fresh_taken_at")
+    db.execute("DROP INDEX IF EXISTS idx_market_snapshots_network")
+    db["market_snapshots"].create_index(["fresh"])
+    db.execute(
+        "CREATE INDEX idx_market_snapshots_network_by_id ON market_snapshots (id)"
+        f" WHERE {_HAS_NETWORK}"
+    )
+
+
 def insert(db: Database, snap: Snapshot) -> int:
     net = asdict(snap.network)
     row = {

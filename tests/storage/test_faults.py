@@ -114,6 +114,9 @@ def test_a_change_the_database_refuses_answers_that_it_was_not_saved(db_path: Pa
     assert reply.text.startswith("That could not be saved: the database is not writable")
     assert "Nothing was changed" in reply.text
     assert not [line for line in svc.lines("T1") if "Fleet" in line.label]
+    status, body = health(svc)  # a database found read-only while running
+    assert status == 503 and body["database"] == "not writable"
+    assert body["error"].startswith("read-only or unavailable: attempt to write a readonly")
 
     svc.storage.db.execute("PRAGMA query_only = 0")
     other = sqlite3.connect(db_path, isolation_level=None)
@@ -125,6 +128,7 @@ def test_a_change_the_database_refuses_answers_that_it_was_not_saved(db_path: Pa
     other.close()
     reply = commands.answer(ctx, "/costs", 'add "Fleet" cash=70000 allin=80000')
     assert reply.text.startswith("Added *Fleet*")
+    assert svc.storage.write_problem is None  # a write went through
     svc.close()
 
 
