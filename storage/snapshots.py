@@ -52,11 +52,11 @@ _HAS_NETWORK = (
 @migrations()
 def m002_latest_indexes(db: Database) -> None:
     # latest_fresh() and latest_network() seek straight to their row instead of walking back
-    # through every row of an outage (of the price sources, of the network source). They order
-    # by arrival (the row id), which an index carries after its columns.
-    db["market_snapshots"].create_index(["fresh", "id"])
+    # through every row of an outage (of the price sources, of the network source).
+    db["market_snapshots"].create_index(["fresh", "taken_at"])
     db.execute(
-        f"CREATE INDEX idx_market_snapshots_network ON market_snapshots (id) WHERE {_HAS_NETWORK}"
+        "CREATE INDEX idx_market_snapshots_network ON market_snapshots (taken_at)"
+        f" WHERE {_HAS_NETWORK}"
     )
 
 
