@@ -161,7 +161,9 @@ class Runner:
             self.settings.hashfloor_host,
             self._server.port,
             mode(self.settings),
-            "/healthz, /readyz" if not wsgi.slack_routes else "/slack/events, /healthz, /readyz",
+            "/healthz, /readyz, /metrics"
+            if not wsgi.slack_routes
+            else "/slack/events, /healthz, /readyz, /metrics",
         )
         self._server.serve(wsgi)
 
