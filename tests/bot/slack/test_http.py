@@ -188,6 +188,11 @@ def cases(slack: FakeSlack) -> dict[str, tuple[bytes, dict[str, str], str]]:
             {**form(body), "X-Slack-Request-Timestamp": "1.7e9"},
             "not a number",
         ),
+        "timestamp huge": (
+            body,
+            {**form(body), "X-Slack-Request-Timestamp": "9" * 5000},
+            "not a number",
+        ),
         "not v0": (
             body,
             {**form(body), "X-Slack-Signature": "v1=" + "0" * 64},
@@ -216,6 +221,7 @@ NAMES = [
     "tampered",
     "timestamp a word",
     "timestamp a float",
+    "timestamp huge",
     "not v0",
     "signature not ascii",
     "not utf-8",
