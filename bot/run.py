@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -94,13 +95,13 @@ class Runner:
         self.settings = settings
         self.service = Hashfloor(settings)
         self.guard = SchedulerGuard(self.service)
-        self._stop = threading.Event()
+        self._stop_requested = False  # a plain flag: a signal handler must take no lock
         self._server: HttpServer | None = None
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         # Only flags: the server stops itself from its own thread (see bot.server).
         log.info("signal %s: finishing in-flight requests, then stopping", signum)
-        self._stop.set()
+        self._stop_requested = True
         if self._server is not None:
             self._server.stop()
 
@@ -173,6 +174,7 @@ class Runner:
         # /healthz still answers on PORT, for the process supervisor.
         health_thread = threading.Thread(target=self._serve_http, args=(wsgi,), daemon=True)
         health_thread.start()
-        self._stop.wait()
+        while not self._stop_requested:
+            time.sleep(0.25)
         handler.close()
         health_thread.join()
