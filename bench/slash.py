@@ -96,15 +96,16 @@ def bare_wsgi(process_before_response: bool) -> object:
 def serve(kind: str, port: int, db: Path) -> None:
     import logging
 
-    from waitress.server import create_server
+    from bot.server import HttpServer
 
     logging.basicConfig(level=logging.WARNING)
     # waitress warns at every queued task; under this load that is every request
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     app = real_wsgi(db) if kind == "real" else bare_wsgi(kind == "bare")
-    server = create_server(app, host="127.0.0.1", port=port, threads=8, ident=kind)
-    print(f"ready {server.effective_port}", flush=True)
-    server.run()
+    # the server `hashfloor run` uses, with its tuning (bot/server.py)
+    server = HttpServer("127.0.0.1", port, ident=kind)
+    print(f"ready {server.port}", flush=True)
+    server.serve(app)
 
 
 # --- the load (this process) ------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,8 @@ from bot.settings import Settings
 from storage.db import database_files, readable_by_others
 
 if TYPE_CHECKING:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
     from bot.server import HttpServer
     from bot.slack.http import WsgiApp
 
@@ -92,13 +95,13 @@ class Runner:
         self.settings = settings
         self.service = Hashfloor(settings)
         self.guard = SchedulerGuard(self.service)
-        self._stop = threading.Event()
+        self._stop_requested = False  # a plain flag: a signal handler must take no lock
         self._server: HttpServer | None = None
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         # Only flags: the server stops itself from its own thread (see bot.server).
         log.info("signal %s: finishing in-flight requests, then stopping", signum)
-        self._stop.set()
+        self._stop_requested = True
         if self._server is not None:
             self._server.stop()
 
@@ -127,12 +130,23 @@ class Runner:
         self.guard.start(
             background.interval_jobs, on_start=background.start, on_stop=background.stop
         )
-        socket_mode = mode(self.settings) == "socket"
-        # Socket Mode: Slack's requests come over the socket; PORT serves no /slack/ route.
-        wsgi = WsgiApp(app, self.service, background.delivery.pending, slack_routes=not socket_mode)
+        handler = None
+        if mode(self.settings) == "socket":
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            handler = SocketModeHandler(app, self.settings.slack_app_token)
+        # Socket Mode: Slack's requests come over the socket; PORT serves no /slack/ route, and
+        # /readyz says whether the socket is up.
+        wsgi = WsgiApp(
+            app,
+            self.service,
+            background.delivery.pending,
+            slack_routes=handler is None,
+            socket_connected=handler.client.is_connected if handler else None,
+        )
         try:
-            if socket_mode:
-                self._run_socket_mode(app, wsgi)
+            if handler is not None:
+                self._run_socket_mode(handler, wsgi)
             else:
                 self._serve_http(wsgi)
         finally:
@@ -148,19 +162,19 @@ class Runner:
             self.settings.hashfloor_host,
             self._server.port,
             mode(self.settings),
-            "/healthz" if not wsgi.slack_routes else "/slack/events, /healthz",
+            "/healthz, /readyz, /metrics"
+            if not wsgi.slack_routes
+            else "/slack/events, /healthz, /readyz, /metrics",
         )
         self._server.serve(wsgi)
 
-    def _run_socket_mode(self, app: object, wsgi: WsgiApp) -> None:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-        handler = SocketModeHandler(app, self.settings.slack_app_token)
+    def _run_socket_mode(self, handler: SocketModeHandler, wsgi: WsgiApp) -> None:
         handler.connect()
         log.info("connected to Slack in Socket Mode")
         # /healthz still answers on PORT, for the process supervisor.
         health_thread = threading.Thread(target=self._serve_http, args=(wsgi,), daemon=True)
         health_thread.start()
-        self._stop.wait()
+        while not self._stop_requested:
+            time.sleep(0.25)
         handler.close()
         health_thread.join()

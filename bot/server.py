@@ -72,6 +72,7 @@ class _Channel(HTTPChannel):
 class _Server(TcpWSGIServer):
     channel_class = _Channel
     request_read_s = REQUEST_READ_S
+    refused_log: Throttle
 
     def maintenance(self, now: float) -> None:
         super().maintenance(now)
@@ -109,7 +110,8 @@ class HttpServer:
             raise ServeError(f"cannot listen on {host}:{port}: {exc}") from None
         self.server.request_read_s = request_read_s
         self.server.refused_log = Throttle(10.0)
-        self._stopping = threading.Event()
+        # A plain flag, not an Event: Event.set() takes a lock, which a signal handler must not.
+        self._stopping = False
         self.stopped = threading.Event()
 
     @property
@@ -118,13 +120,13 @@ class HttpServer:
 
     def stop(self) -> None:
         """Ask the serving thread to stop; returns at once (safe in a signal handler)."""
-        self._stopping.set()
+        self._stopping = True
 
     def serve(self, app: Callable[..., Any]) -> None:
         """Serve `app` until stop(); then drain and close, all in this thread."""
         self.server.application = app
         try:
-            while not self._stopping.is_set():
+            while not self._stopping:
                 wasyncore.loop(timeout=LOOP_S, map=self.map, use_poll=True, count=1)
             self._drain()
         finally:

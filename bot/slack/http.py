@@ -1,4 +1,4 @@
-"""The HTTP surface: /healthz, and Slack's requests handed to Bolt once their signature holds.
+"""The HTTP surface: /healthz, /readyz, and Slack's requests handed to Bolt once their signature holds.
 
 Nothing under /slack/ is decoded or parsed before its signature is checked over the raw bytes
 (DESIGN §9): Bolt's WSGI adapter reads, decodes and parses the whole body before it verifies, so
@@ -21,7 +21,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot import metrics
-from bot.health import health
+from bot.health import health, readiness
 from bot.logs import Throttle
 from bot.slack.signature import MAX_BODY_BYTES, refusal
 
@@ -50,12 +50,14 @@ class WsgiApp:
         delivery_pending: Callable[[], int] | None = None,
         *,
         slack_routes: bool = True,
+        socket_connected: Callable[[], bool] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.slack = SlackRequestHandler(app)
         self.service = service
         self.delivery_pending = delivery_pending
         self.slack_routes = slack_routes
+        self.socket_connected = socket_connected
         self.signing_secret: str | None = service.settings.slack_signing_secret
         self.clock = clock
         self.refused_log = Throttle(REFUSED_LOG_EVERY_S)
@@ -66,8 +68,11 @@ class WsgiApp:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "")
-        if path == "/healthz" and method in ("GET", "HEAD"):
-            status, body = health(self.service, self.delivery_pending)
+        if path in ("/healthz", "/readyz") and method in ("GET", "HEAD"):
+            if path == "/healthz":
+                status, body = health(self.service, self.delivery_pending)
+            else:
+                status, body = readiness(self.service, self.socket_connected)
             line = "200 OK" if status == 200 else "503 Service Unavailable"
             return _respond(start_response, line, "application/json", json.dumps(body).encode())
         if path == "/metrics" and method in ("GET", "HEAD"):

@@ -301,6 +301,15 @@ def test_healthz_reports_the_poll(bot: Bot) -> None:
     body = answer.json()
     assert body["ok"] is True and body["database"] == "ok"
     assert body["price_usd"] == 91_000.0 and 0 <= body["data_age_s"] < 90  # polls every 60 s
+    ready = bot.request("GET", "/readyz")
+    assert ready.status == 200
+    assert ready.json() | {"data_age_s": 0} == {
+        "ready": True,
+        "migrated": True,
+        "price_fresh": True,
+        "data_age_s": 0,
+        "role": "scheduler",
+    }
 
 
 # --- signatures -------------------------------------------------------------------------------
@@ -548,11 +557,15 @@ def test_a_port_in_use_is_one_line_and_exit_2(
             timeout=60,
         )
     assert out.returncode == 2
-    assert out.stderr.splitlines() == [
+    # after the start-up line about the token, one line, and no traceback
+    assert out.stderr.splitlines()[-1] == (
         f"hashfloor: port {port} is already in use (127.0.0.1:{port}): "
         "stop the other process or set PORT"
-    ]
-    assert not (tmp_path / "x.db").exists()  # bound first: nothing was migrated or started
+    )
+    assert "Traceback" not in out.stderr and out.stderr.count(str(port)) == 2
+    # bound first: nothing was migrated or started (start-up checks may have created the file)
+    db = tmp_path / "x.db"
+    assert not db.exists() or db_rows(db, "SELECT name FROM sqlite_master") == []
 
 
 @pytest.mark.parametrize(

@@ -77,6 +77,9 @@ def test_connects_with_the_app_token(bot: Bot, socket_mode: FakeSocketMode) -> N
     assert "connected to Slack in Socket Mode" in bot.stderr()
     assert bot.healthz().status == 200  # /healthz still served on PORT
     assert f"listening on 127.0.0.1:{bot.port} (socket mode) — /healthz" in bot.stderr()
+    ready = bot.request("GET", "/readyz")
+    assert ready.status == 200
+    assert ready.json()["socket_mode_connected"] is True and ready.json()["role"] == "scheduler"
 
 
 @pytest.mark.parametrize("secret", ["", "anything"])

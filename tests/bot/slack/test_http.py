@@ -188,6 +188,11 @@ def cases(slack: FakeSlack) -> dict[str, tuple[bytes, dict[str, str], str]]:
             {**form(body), "X-Slack-Request-Timestamp": "1.7e9"},
             "not a number",
         ),
+        "timestamp huge": (
+            body,
+            {**form(body), "X-Slack-Request-Timestamp": "9" * 5000},
+            "not a number",
+        ),
         "not v0": (
             body,
             {**form(body), "X-Slack-Signature": "v1=" + "0" * 64},
@@ -216,6 +221,7 @@ NAMES = [
     "tampered",
     "timestamp a word",
     "timestamp a float",
+    "timestamp huge",
     "not v0",
     "signature not ascii",
     "not utf-8",
@@ -353,6 +359,51 @@ def test_oauth_install_is_served_to_a_browser_unsigned(tmp_path: Path, slack: Fa
             assert request(server.port, "POST", "/slack/install")[0] == 404
     finally:
         svc.close()
+
+
+# --- readiness -----------------------------------------------------------------------------
+
+
+def readyz(app: WsgiApp) -> tuple[int, dict[str, Any]]:
+    with serving(app) as server:
+        status, body = request(server.port, "GET", "/readyz")
+    return status, json.loads(body)
+
+
+def test_readyz_when_migrated_and_fresh(service: Hashfloor) -> None:
+    status, body = readyz(WsgiApp(build_app(service), service))
+    assert status == 200
+    assert body["ready"] is True and body["migrated"] is True and body["price_fresh"] is True
+    assert body["role"] == "standby" and "socket_mode_connected" not in body
+    service.role = "scheduler"
+    assert readyz(WsgiApp(build_app(service), service))[1]["role"] == "scheduler"
+
+
+def test_readyz_is_503_on_stale_data_and_pending_migrations(service: Hashfloor) -> None:
+    service.clock = lambda: time.time() + 400  # five minutes past the last fresh poll
+    status, body = readyz(WsgiApp(build_app(service), service))
+    assert status == 503 and body["ready"] is False and body["price_fresh"] is False
+    assert body["migrated"] is True and body["data_age_s"] > 300
+    service.clock = time.time
+    last = service.storage.db.execute(
+        "SELECT migration_set, name FROM _sqlite_migrations ORDER BY rowid DESC LIMIT 1"
+    ).fetchone()
+    service.storage.db.execute(
+        "DELETE FROM _sqlite_migrations WHERE migration_set = ? AND name = ?", last
+    )
+    status, body = readyz(WsgiApp(build_app(service), service))
+    assert status == 503 and body["migrated"] is False
+    assert body["pending_migrations"] == [f"{last[0]}:{last[1]}"]
+
+
+def test_readyz_in_socket_mode_needs_the_connection(service: Hashfloor) -> None:
+    up = [False]
+    app = WsgiApp(build_app(service), service, slack_routes=False, socket_connected=lambda: up[0])
+    status, body = readyz(app)
+    assert status == 503 and body["socket_mode_connected"] is False
+    up[0] = True
+    status, body = readyz(app)
+    assert status == 200 and body["socket_mode_connected"] is True
 
 
 # --- slow clients ---------------------------------------------------------------------------
