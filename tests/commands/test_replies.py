@@ -387,7 +387,7 @@ def test_unsubscribe_all_clears_every_kind_and_rules_are_named_as_written(
     )
     for reply in (status, all_text(out)):
         assert "below:" not in reply and "cost:" not in reply
-    assert alerts.channel_rules(svc.storage.db, "C1") == []
+    assert alerts.channel_rules(svc.storage.db, "T1", "C1") == []
     assert ask(svc, "/hashfloor", "unsubscribe all")["text"] == (
         "This channel has no alerts to remove."
     )
