@@ -31,7 +31,7 @@ class KnownMembers:
         self._thread: threading.Thread | None = None
 
     def saw(self, team_id: str | None, channel_id: str | None, user_id: str, now: float) -> None:
-        if not channel_id or channel_id.startswith("D"):  # a DM is nobody else's channel
+        if not channel_id:
             return
         key = (workspaces.team_key(team_id), channel_id, user_id)
         with self._lock:

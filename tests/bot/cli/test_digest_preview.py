@@ -111,3 +111,22 @@ def test_a_missing_folder_is_refused(tmp_path: Path, db: Path) -> None:
     assert got.returncode == 2
     assert "folder no/such/dir does not exist" in got.stdout
     assert not (tmp_path / "no").exists()
+
+
+def test_a_channel_shared_by_two_workspaces_needs_one_named(tmp_path: Path, db: Path) -> None:
+    svc = Hashfloor(Settings(hashfloor_db=db))
+    digests.set_schedule(
+        svc.storage.db, "T0PARTNER", "C0MINING", DigestSchedule(2, "08:00", "UTC"), "U9", 1.0
+    )
+    svc.close()
+    got = hashfloor(tmp_path, db, "digest", "preview", "-c", "C0MINING", "-o", "x.png")
+    assert got.returncode == 2
+    assert "C0MINING is shared by workspaces T0HASHFLR, T0PARTNER" in got.stdout
+    mine = hashfloor(tmp_path, db, "digest", "preview", "-c", "C0MINING", "-w", TEAM, "-o", "m.png")
+    assert mine.returncode == 0, mine.stderr
+    assert "Acme Mining" in mine.stdout and "every Monday 09:00 UTC" in mine.stdout
+    theirs = hashfloor(
+        tmp_path, db, "digest", "preview", "-c", "C0MINING", "-w", "T0PARTNER", "-o", "t.png"
+    )
+    assert theirs.returncode == 0, theirs.stderr
+    assert "Acme Mining" not in theirs.stdout and "every Wednesday 08:00 UTC" in theirs.stdout

@@ -182,6 +182,8 @@ def test_two_workspaces_in_one_channel_keep_apart(
 
     # B subscribes too, while muted. A drop below the cash line alerts A only, with A's token.
     assert hashfloor(app, slack, B, UB, "subscribe cash").startswith("Subscribed")
+    confirmations = slack.calls_to("chat.postMessage")  # each subscribe says so in the channel
+    assert [c.token for c in confirmations] == ["xoxb-T0AAAAAAA-a1", "xoxb-T0BBBBBBB-b1"]
     engine = AlertEngine(service.storage)
     worker = DeliveryWorker(service.storage, client_source(service), clock=clock)
     slack.reset()  # the subscriptions' confirmations were posted in the channel; count from here
