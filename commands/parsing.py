@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from bot.fmt import escape
 from bot.fmt import usd as usd_words
-from bot.lines import clean_label
+from bot.lines import clean_label, visible_text
 
 # Sane bounds, the same in Slack, the CLI and CSV import (README, "Cost lines"). Anything outside
 # is a typo (a missing `k`, three zeros too many) or an attack on the charts and the maths.
@@ -43,7 +43,7 @@ class ParseError(ValueError):
     def shown(self) -> str:
         # Quoted back on one line, without hidden or bidi characters, and no backtick that
         # would close the code span around it.
-        return clean_label(self.bad) or "(nothing)"
+        return visible_text(self.bad).replace("`", "'") or "(nothing)"
 
     def plain(self) -> str:
         """The same words for a terminal or a log: nothing escaped."""
