@@ -31,7 +31,9 @@ QUARTER_YEARS = (2009, 2100)
 
 class ParseError(ValueError):
     """Bad command text; the message is mrkdwn ready to show (`&`, `<`, `>` escaped, so a
-    placeholder such as `<usd>` in the expected form is not read by Slack as a link)."""
+    placeholder such as `<usd>` in the expected form is not read by Slack as a link).
+
+    `bad` and `expected` are plain text: escaped here, once (callers never escape them)."""
 
     def __init__(self, bad: str, expected: str) -> None:
         self.bad = bad
@@ -57,7 +59,11 @@ class NotPossible(ParseError):
     def __init__(self, why: str) -> None:
         self.bad = ""
         self.expected = why
-        ValueError.__init__(self, why)
+        self.field = None
+        ValueError.__init__(self, escape(why))
+
+    def plain(self) -> str:
+        return self.expected
 
 
 _NUM = r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[-+]?\.\d+"
