@@ -46,6 +46,11 @@ def clean_label(text: str) -> str:
 
     Whitespace of any kind (newlines, tabs) becomes one space; hidden characters go; mrkdwn markers
     are neutralised. `&`, `<`, `>` stay: every renderer escapes them (bot.fmt.escape)."""
+    return visible_text(text).translate(_MRKDWN)
+
+
+def visible_text(text: str) -> str:
+    """`text` on one line: whitespace runs become one space, hidden characters go."""
     kept = []
     for ch in text:
         if ch.isspace():
@@ -54,4 +59,4 @@ def clean_label(text: str) -> str:
             continue
         else:
             kept.append(ch)
-    return " ".join("".join(kept).split()).translate(_MRKDWN)
+    return " ".join("".join(kept).split())

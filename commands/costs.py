@@ -125,4 +125,4 @@ def handle(ctx: Ctx, text: str) -> Reply:
         return add(ctx, rest)
     if verb in ("remove", "rm", "delete"):
         return remove(ctx, rest)
-    raise parsing.ParseError(toks[0], f"try {fmt.escape(USAGE)}")
+    raise parsing.ParseError(toks[0], f"try {USAGE}")

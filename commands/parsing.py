@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from bot.fmt import escape
 from bot.fmt import usd as usd_words
-from bot.lines import clean_label
+from bot.lines import clean_label, visible_text
 
 # Sane bounds, the same in Slack, the CLI and CSV import (README, "Cost lines"). Anything outside
 # is a typo (a missing `k`, three zeros too many) or an attack on the charts and the maths.
@@ -31,7 +31,9 @@ QUARTER_YEARS = (2009, 2100)
 
 class ParseError(ValueError):
     """Bad command text; the message is mrkdwn ready to show (`&`, `<`, `>` escaped, so a
-    placeholder such as `<usd>` in the expected form is not read by Slack as a link)."""
+    placeholder such as `<usd>` in the expected form is not read by Slack as a link).
+
+    `bad` and `expected` are plain text: escaped here, once (callers never escape them)."""
 
     def __init__(self, bad: str, expected: str) -> None:
         self.bad = bad
@@ -43,7 +45,7 @@ class ParseError(ValueError):
     def shown(self) -> str:
         # Quoted back on one line, without hidden or bidi characters, and no backtick that
         # would close the code span around it.
-        return clean_label(self.bad) or "(nothing)"
+        return visible_text(self.bad).replace("`", "'") or "(nothing)"
 
     def plain(self) -> str:
         """The same words for a terminal or a log: nothing escaped."""
@@ -57,7 +59,11 @@ class NotPossible(ParseError):
     def __init__(self, why: str) -> None:
         self.bad = ""
         self.expected = why
-        ValueError.__init__(self, why)
+        self.field = None
+        ValueError.__init__(self, escape(why))
+
+    def plain(self) -> str:
+        return self.expected
 
 
 _NUM = r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[-+]?\.\d+"

@@ -36,7 +36,7 @@ def parse_keys(toks: list[str]) -> list[str]:
         elif word.lstrip("#").isdigit():
             keys.append(f"cost:{parsing.row_id(word)}")
         else:
-            raise parsing.ParseError(tok, f"try {fmt.escape(USAGE)}")
+            raise parsing.ParseError(tok, f"try {USAGE}")
     return list(dict.fromkeys(keys))
 
 

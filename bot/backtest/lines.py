@@ -16,15 +16,18 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from bot import economics as econ
 from bot.backtest.series import HeightModel, Point
 from bot.lines import named_keys
+from commands import parsing
 from storage.workspaces import Fleet
+
+T = TypeVar("T")
 
 # The 2024–25 average of fees per block was about 0.02–0.05 BTC; with no fees in the history, the
 # fleet line takes this unless told otherwise (--fees-btc). It is stated with every result.
@@ -150,9 +153,9 @@ def parse_rules(text: str) -> list[str]:
         if (named := named_keys(word)) is not None:
             keys += named
         elif word.startswith("below:"):
-            keys.append(f"below:{_usd(word.removeprefix('below:'), raw):g}")
+            keys.append(f"below:{_checked(parsing.price_usd, word.removeprefix('below:'), raw):g}")
         elif word.startswith("cost:") and word.removeprefix("cost:").isdigit():
-            keys.append(f"cost:{int(word.removeprefix('cost:'))}")
+            keys.append(f"cost:{_checked(parsing.row_id, word.removeprefix('cost:'), raw)}")
         else:
             raise RuleError(
                 f"unknown rule {raw.strip()!r}: use cash, allin, fleet, below:<usd> or "
@@ -163,17 +166,9 @@ def parse_rules(text: str) -> list[str]:
     return list(dict.fromkeys(keys))
 
 
-def _usd(text: str, raw: str) -> float:
-    t = text.strip().removeprefix("$").replace(",", "").replace("_", "")
-    scale = 1.0
-    if t.endswith("k"):
-        t, scale = t[:-1], 1e3
-    elif t.endswith("m"):
-        t, scale = t[:-1], 1e6
+def _checked(parse: Callable[[str], T], text: str, raw: str) -> T:
+    """The slash commands' parser (`subscribe below <usd>`, `subscribe <id>`), its words kept."""
     try:
-        value = float(t) * scale
-    except ValueError:
-        raise RuleError(f"{raw.strip()!r}: below: needs a price, e.g. below:80000") from None
-    if not 0 < value < float("inf"):
-        raise RuleError(f"{raw.strip()!r}: the price must be more than zero")
-    return value
+        return parse(text)
+    except parsing.ParseError as exc:
+        raise RuleError(f"{raw.strip()!r}: {exc.expected}") from None

@@ -55,7 +55,7 @@ def _fleet(values: tuple[str, str, str]) -> workspaces.Fleet:
             parsing.pool_fee(fee),
         )
     except parsing.ParseError as exc:
-        raise _Fail(f"--fleet: {str(exc).replace('`', '')}", 2) from None
+        raise _Fail(f"--fleet: {exc.plain().replace('`', '')}", 2) from None
 
 
 def _specs(

@@ -453,3 +453,8 @@ def test_parse_error_escapes_the_expected_form() -> None:
     exc = ParseError("x", "give `cash=<usd>`")
     assert str(exc) == "I could not read `x`: give `cash=&lt;usd&gt;`"
     assert exc.plain() == "I could not read `x`: give `cash=<usd>`"
+
+
+def test_the_bad_part_is_quoted_on_one_line_without_hidden_characters() -> None:
+    exc = ParseError("12\n:rotating_light: *x*\u202e`y`", "an id")
+    assert str(exc) == "I could not read `12 :rotating_light: *x*'y'`: an id"

@@ -136,6 +136,26 @@ def test_a_change_acks_empty_and_answers_at_the_response_url(
     assert lookup.token == TOKEN and lookup.args["user"] == "U0BOSS"
 
 
+def test_a_command_sent_twice_is_applied_once(
+    bot: Bot, slack: FakeSlack, socket_mode: FakeSocketMode
+) -> None:
+    """The same slash command (same trigger_id) delivered again, as Slack may on a reconnect:
+    the second copy is answered in its ack and changes nothing (DESIGN §9, once per trigger)."""
+    slack.users["U0BOSS"] = {"is_admin": True}
+    payload = command_payload(slack, "/costs", 'add "Acme" cash=61000', "U0BOSS", "add")
+    first = socket_mode.send("slash_commands", payload)
+    assert socket_mode.ack(first) == {"envelope_id": first}
+    slack.wait_for(lambda _: slack.responses("add"))
+    again = socket_mode.send("slash_commands", payload)
+    ack = socket_mode.ack(again)
+    assert ack["payload"]["text"].startswith("That command was already carried out once")
+    assert ack["payload"]["response_type"] == "ephemeral"
+    time.sleep(0.3)
+    assert [r["text"][:12] for r in slack.responses("add")] == ["Added *Acme*"]
+    listed = socket_mode.send("slash_commands", command_payload(slack, "/costs", ""))
+    assert "1 of this workspace's own" in socket_mode.ack(listed)["payload"]["text"]
+
+
 def test_a_redelivered_event_is_handled_once(
     bot: Bot, slack: FakeSlack, socket_mode: FakeSocketMode
 ) -> None:

@@ -61,6 +61,8 @@ def problems(payload: dict[str, Any], where: str) -> list[str]:
                 found.append(f"{where}: escaped entity in plain_text: {text[:60]!r}")
         else:
             found += [f"{where}: stray bracket in {bit!r}" for bit in stray_brackets(text)]
+            if re.search(r"&amp;(?:lt|gt|amp);", text):
+                found.append(f"{where}: escaped twice (Slack shows `&lt;`): {text[:60]!r}")
     try:
         if payload.get("type") in ("home", "modal"):
             View(**payload).validate_json()

@@ -196,6 +196,48 @@ def test_add_list_and_remove_a_workspace_line(storage: Storage) -> None:
     assert [line.key for line in costs.current_lines(db, "T1")] == ["cash", "allin"]
 
 
+def test_a_row_without_workspace_added_by_an_older_cli_is_not_a_benchmark(
+    storage: Storage,
+) -> None:
+    """Issue 12.8: `costs add Z --value 50000 --quarter banana` (no -w) became the CoinShares cash
+    line of every workspace, as 'banana' sorts after every real quarter."""
+    db = storage.db
+    before = costs.current_lines(db, "T1")
+    for quarter in ("banana", "2030-Q1"):
+        db.execute(
+            "INSERT INTO cost_benchmarks (workspace, name, quarter, kind, value_usd)"
+            " VALUES (NULL, 'Z', ?, 'cash', 50000)",
+            [quarter],
+        )
+    assert costs.current_lines(db, "T1") == before
+    assert before[0].label == "CoinShares cash cost (2025-Q2)"
+
+
+def test_names_stored_before_labels_were_cleaned_are_cleaned_once(storage: Storage) -> None:
+    db = storage.db
+    db.execute(
+        "INSERT INTO cost_benchmarks (workspace, name, kind, value_usd) VALUES"
+        " ('T1', ?, 'cash', 65000), ('T1', ?, 'cash', 66000)",
+        ["Acme\n*BTC below*\u202e", "\u200b"],
+    )
+    costs.m002_clean_labels(db)
+    names = [r["name"] for r in costs.all_rows(db, "T1") if r["workspace"]]
+    assert names[0] == "Acme ＊BTC below＊"
+    assert names[1].startswith("line ")  # nothing visible was left: named by its id
+    assert [r["name"] for r in costs.all_rows(db)] == [
+        "CoinShares"
+    ] * 9  # shipped rows as they were
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan"), 0.0])
+def test_add_refuses_values_that_are_not_finite_and_positive(
+    storage: Storage, value: float
+) -> None:
+    with pytest.raises(ValueError, match="positive and finite"):
+        costs.add(storage.db, "T1", "Acme", "cash", value)
+    assert storage.db["cost_benchmarks"].count == 9
+
+
 def test_shipped_rows_cannot_be_removed(storage: Storage) -> None:
     shipped = costs.all_rows(storage.db)[0]["id"]
     assert not costs.remove(storage.db, None, shipped)

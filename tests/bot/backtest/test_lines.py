@@ -156,9 +156,12 @@ def test_parse_rules(text, keys):
     [
         ("", "no rule"),
         ("cash,gold", "unknown rule 'gold'"),
-        ("below:", "needs a price"),
-        ("below:abc", "needs a price"),
+        ("below:", "a dollar amount such as"),
+        ("below:abc", "a dollar amount such as"),
         ("below:-5", "more than zero"),
+        ("below:$1", "a BTC price between"),
+        ("below:1e400", "a dollar amount"),
+        ("cost:99999999999999999999", "no line has that one"),
         ("cost:x", "unknown rule"),
     ],
 )

@@ -43,6 +43,7 @@ WEIRD = "Acme <b> & <!channel> <@U0ADMIN> <https://evil.example|x>"
 # In order: a line and a fleet first, so later answers (status, subscribe, preview) show them.
 SCRIPT: list[tuple[str, str]] = [
     ("/costs", f'add "{WEIRD}" cash=61000 allin=98k period=2025-Q3 source=https://acme.example/q3'),
+    ("/hashfloor", "subscribe fleet"),  # before there is a fleet
     ("/hashfloor", "fleet 17.5 0.05 2 hashrate 350"),
     ("/breakeven", ""),
     ("/breakeven", "17.5 0.05 2"),
@@ -91,6 +92,11 @@ SCRIPT: list[tuple[str, str]] = [
     ("/hashfloor", "fleet"),
     ("/hashfloor", "fleet 17.5"),
     ("/hashfloor", "fleet 17.5 0.05 hashrate"),
+    ("/hashfloor", "fleet S21 0.05 2"),
+    ("/hashfloor", "fleet <S99> 0.05"),
+    ("/hashfloor", "machines s21"),
+    ("/hashfloor", "machines <nothing-like-it>"),
+    ("/breakeven", "S99 0.05 2"),
     ("/hashfloor", "subscribe"),
     ("/hashfloor", "subscribe all"),
     ("/hashfloor", "subscribe fleet"),
@@ -144,6 +150,7 @@ def test_the_script_reaches_every_command_and_subcommand() -> None:
         ("digest <day> <HH:MM>", 4),
         ("a <javascript:alert(1)|link>", 2),
         ("a < b > c", 2),
+        ("`cash=&amp;lt;usd&amp;gt;`", 0),  # no stray bracket, but see test below
         ("`cash=&lt;usd&gt;` &amp;", 0),
         ("<@U0ADMIN> <#C0MINING> <#C0MINING|mining> <!here> <!channel> <!subteam^S0OPS>", 0),
         ("<!date^1764000000^{date_short_pretty} {time}|2025-11-24 16:00 UTC>", 0),
@@ -152,6 +159,11 @@ def test_the_script_reaches_every_command_and_subcommand() -> None:
 )
 def test_the_checker_knows_slack_entities(text: str, stray: int) -> None:
     assert len(stray_brackets(text)) == stray
+
+
+def test_the_checker_finds_text_escaped_twice() -> None:
+    (found,) = problems({"text": "try `/costs add &amp;lt;name&amp;gt;`", "blocks": []}, "x")
+    assert "escaped twice" in found
 
 
 # --- the app, its Slack and its database -------------------------------------------------------
