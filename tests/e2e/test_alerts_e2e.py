@@ -210,8 +210,8 @@ def test_answers_that_are_not_slacks_json_are_retried_until_exactly_one_message(
     # Backoff 1 s, then 2 s after the two bad answers.
     slack.wait_for(lambda _: accepted_posts(slack), timeout=TWO_POLLS + 3 + 5)
     bot.wait_polls(3)
-    assert [c.status for c in slack.calls_to("chat.postMessage")] == [status, status, 200]
-    assert len(slack.messages("C0PROXY")) == 1
+    assert [c.status for c in alert_posts(slack)] == [status, status, 200]
+    assert len(accepted_posts(slack, "C0PROXY")) == 1
     (row,) = bot.db.outbox()
     assert row["status"] == "sent" and row["attempts"] == 3
     assert row["ts"] == accepted_posts(slack)[0].response["ts"]
