@@ -78,10 +78,18 @@ def register(app: typer.Typer) -> None:
     def console(
         user: str = typer.Option("console", help="Slack user id to act as"),
         channel: str = typer.Option("console", help="channel id to act in"),
+        no_poll: bool = typer.Option(
+            False, "--no-poll", help="answer from the data on file even when it is stale"
+        ),
     ) -> None:
-        """The slash commands at a terminal prompt, answered by the same handlers as in Slack."""
+        """The slash commands at a terminal prompt, answered by the same handlers as in Slack.
+
+        Polls the price sources once at start when the data on file is stale (no bot may be
+        running to do it). Settings made here belong to the workspace `local`."""
         from bot.cli.common import service
-        from bot.console import repl
+        from bot.console import poll_if_stale, repl
 
         svc = service()
+        if not no_poll:
+            poll_if_stale(svc, err)
         repl(svc, user, channel, Console(), sys.stdin)
