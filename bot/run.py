@@ -108,6 +108,9 @@ class Runner:
 
         # Bound first: a port in use is a one-line exit, with nothing started or migrated.
         self._server = HttpServer(self.settings.hashfloor_host, self.settings.port)
+        # The full path: a relative HASHFLOOR_DB depends on the folder the bot was started from,
+        # and on a platform without a persistent disk the file vanishes with the container.
+        log.info("database: %s", self.settings.hashfloor_db.resolve())
         applied = self.service.migrate()
         if applied:
             log.info("database %s migrated: %s", self.settings.hashfloor_db, ", ".join(applied))

@@ -72,11 +72,11 @@ def _number(text: str, what: str) -> float:
     return value
 
 
-# Difficulty is a plain number (1.52e14, 152000000000000) or one with an SI unit (152T, 152.00 T,
-# as `hashfloor check` prints it). A number that cannot be Bitcoin's difficulty is refused, not
+# Difficulty is a plain number (1.52e14, 152000000000000) or one with a unit: an SI letter (152T) or
+# the word `hashfloor check` prints (152.00 trillion). A number that cannot be Bitcoin's difficulty is refused, not
 # used: `152` meaning 152 T would make a fleet breakeven of about $0 and silence every alert.
-DIFFICULTY_UNITS = {"K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18}
-DIFFICULTY_FORM = "152T, 152.5 T or 1.52e14"
+DIFFICULTY_UNITS = {"K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18, "TRILLION": 1e12}
+DIFFICULTY_FORM = "152T, 152.5 trillion or 1.52e14"
 # Consensus keeps the difficulty at 1 or more. Since 2015 it has been above 4e10 (40 G in January
 # 2015, 150 T by 2025): 1e9 leaves a margin of 40x, and still refuses the usual unit slips (a
 # value in T, G or M written as a bare number). Above 1e18 (a million T, ~7,000x the 2025 level)
@@ -84,7 +84,7 @@ DIFFICULTY_FORM = "152T, 152.5 T or 1.52e14"
 MIN_DIFFICULTY_SINCE_2015 = 1e9
 MAX_DIFFICULTY = 1e18
 _YEAR_2015 = datetime(2015, 1, 1, tzinfo=UTC).timestamp()
-_DIFFICULTY = re.compile(r"^\s*([0-9][0-9,_]*(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)\s*([A-Za-z]?)\s*$")
+_DIFFICULTY = re.compile(r"^\s*([0-9][0-9,_]*(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)\s*([A-Za-z]*)\s*$")
 
 
 def _sci(value: float) -> str:

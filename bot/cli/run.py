@@ -27,12 +27,6 @@ def register(app: typer.Typer) -> None:
                 highlight=False,
             )
             raise typer.Exit(2)
-        from storage.db import unwritable
-
-        problem = unwritable(settings.hashfloor_db)  # a read-only file or file system: one line
-        if problem:
-            err.print(f"hashfloor run: {problem}", highlight=False, soft_wrap=True)
-            raise typer.Exit(2)
         from bot.slack.token_check import check_bot_token, placeholder_problem
 
         problem = placeholder_problem(settings)
@@ -46,7 +40,14 @@ def register(app: typer.Typer) -> None:
             if token_check.fatal:
                 err.print(f"hashfloor run: {token_check.line}", highlight=False, soft_wrap=True)
                 raise typer.Exit(2)
-        else:
+        # Credentials first: checking them leaves nothing behind, the database probe a file.
+        from storage.db import unwritable
+
+        problem = unwritable(settings.hashfloor_db)  # a read-only file or file system: one line
+        if problem:
+            err.print(f"hashfloor run: {problem}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2)
+        if mode(settings) == "oauth":
             from bot.service import Hashfloor
             from bot.slack.oauth import installation_store, require_secret_key
 

@@ -110,7 +110,8 @@ Y2024 = ts("2024-03-01")
     [
         ("152T", 152e12),
         ("152 T", 152e12),
-        ("152.00 T", 152e12),  # as `hashfloor check` prints it
+        ("152.00 T", 152e12),
+        ("152.00 trillion", 152e12),  # as `hashfloor check` prints it
         ("152t", 152e12),
         ("1.52e14", 152e12),
         ("152e12", 152e12),
@@ -132,6 +133,7 @@ def test_difficulty_forms(text, expected):
         ("152000", "too small for Bitcoin (over 4e10 since 2015)"),  # in millions
         ("1e20", "far above any Bitcoin difficulty"),
         ("152X", "is not a number; write it as 152T"),
+        ("152 TH", "is not a number"),  # a hashrate unit, not a difficulty's
         ("abc", "is not a number"),
         ("nan", "is not a number"),
         ("-5", "is not a number"),

@@ -215,7 +215,7 @@ def test_fleet_from_the_command_line(env, tmp_path):
     assert any("0.5 BTC per block" in a for a in higher_fees["assumptions"])
 
 
-@pytest.mark.parametrize("difficulty", ["152T", "1.52e14", "152.00 T"])
+@pytest.mark.parametrize("difficulty", ["152T", "1.52e14", "152.00 trillion"])
 def test_fleet_difficulty_with_a_unit_and_each_line_value_in_json(env, tmp_path, difficulty):
     csv = (
         f"date,price_usd,difficulty\n2025-01-01,60000,{difficulty}\n2025-01-02,50000,\n"
