@@ -28,6 +28,8 @@ How to get them: create the Slack app from this project's manifest.yml
      and Basic Information → Signing Secret into SLACK_SIGNING_SECRET.
   3. Behind a firewall: enable Socket Mode, create an app-level token with connections:write,
      and set SLACK_APP_TOKEN (xapp-…) instead of exposing a public URL.
+  4. Once the bot runs (over HTTP): app settings → Event Subscriptions → Retry/Verify the
+     request URL, which Slack could not reach when the app was created.
   The variables can go in a .env file in this folder (see .env.example)."""
 
 
