@@ -110,7 +110,11 @@ def check_token(settings: Settings, mode: str) -> tuple[list[Check], float | Non
     from slack_sdk.errors import SlackApiError
 
     from bot.slack.client import make_client
+    from bot.slack.token_check import placeholder_problem
 
+    # The same words as `hashfloor run`: an unedited .env.example is named, not sent to Slack.
+    if problem := placeholder_problem(settings):
+        return [Check("credentials", False, problem)], None
     if mode == "oauth":
         return [Check("bot token", True, "per workspace, from the OAuth installations")], None
     token = settings.slack_bot_token

@@ -31,6 +31,8 @@ How to get them: create the Slack app from this project's manifest.yml
      and Basic Information → Signing Secret into SLACK_SIGNING_SECRET.
   3. Behind a firewall: enable Socket Mode, create an app-level token with connections:write,
      and set SLACK_APP_TOKEN (xapp-…) instead of exposing a public URL.
+  4. Once the bot runs (over HTTP): app settings → Event Subscriptions → Retry/Verify the
+     request URL, which Slack could not reach when the app was created.
   The variables can go in a .env file in this folder (see .env.example)."""
 
 
@@ -111,6 +113,9 @@ class Runner:
 
         # Bound first: a port in use is a one-line exit, with nothing started or migrated.
         self._server = HttpServer(self.settings.hashfloor_host, self.settings.port)
+        # The full path: a relative HASHFLOOR_DB depends on the folder the bot was started from,
+        # and on a platform without a persistent disk the file vanishes with the container.
+        log.info("database: %s", self.settings.hashfloor_db.resolve())
         applied = self.service.migrate()
         if applied:
             log.info("database %s migrated: %s", self.settings.hashfloor_db, ", ".join(applied))

@@ -94,6 +94,15 @@ def all_rows(db: Database, workspace: str | None = None) -> list[dict[str, Any]]
     )
 
 
+def every_row(db: Database) -> list[dict[str, Any]]:
+    """Shipped rows, then every workspace's own (the console's are workspace `local`)."""
+    return select(
+        db,
+        "SELECT * FROM cost_benchmarks"
+        " ORDER BY workspace IS NOT NULL, workspace, quarter, kind = 'allin', id",
+    )
+
+
 def get(db: Database, row_id: int) -> dict[str, Any] | None:
     return select_one(db, "SELECT * FROM cost_benchmarks WHERE id = ?", [row_id])
 

@@ -1,7 +1,7 @@
 """A user's own history: `hashfloor backtest --csv FILE`.
 
 The header row names the columns `date,price_usd[,difficulty]` (any order, any case; other
-columns are ignored). Dates are ISO dates or date-times (`2024-03-01`, `2024-03-01T14:00`,
+columns are ignored). A difficulty is the whole number or one with a unit: `1.52e14`, `152T`. Dates are ISO dates or date-times (`2024-03-01`, `2024-03-01T14:00`,
 `2024-03-01 14:00:00+02:00`); a date alone is midnight UTC, a date-time without an offset is UTC.
 Rows may come in any order. A row that cannot be read is reported by its line number and skipped,
 never used: a bad date, a price that is not a positive number, a bad difficulty, a time already
@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -71,6 +72,51 @@ def _number(text: str, what: str) -> float:
     return value
 
 
+# Difficulty is a plain number (1.52e14, 152000000000000) or one with a unit: an SI letter (152T) or
+# the word `hashfloor check` prints (152.00 trillion). A number that cannot be Bitcoin's difficulty is refused, not
+# used: `152` meaning 152 T would make a fleet breakeven of about $0 and silence every alert.
+DIFFICULTY_UNITS = {"K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18, "TRILLION": 1e12}
+DIFFICULTY_FORM = "152T, 152.5 trillion or 1.52e14"
+# Consensus keeps the difficulty at 1 or more. Since 2015 it has been above 4e10 (40 G in January
+# 2015, 150 T by 2025): 1e9 leaves a margin of 40x, and still refuses the usual unit slips (a
+# value in T, G or M written as a bare number). Above 1e18 (a million T, ~7,000x the 2025 level)
+# is a hashrate in H/s or a typo, not a difficulty.
+MIN_DIFFICULTY_SINCE_2015 = 1e9
+MAX_DIFFICULTY = 1e18
+_YEAR_2015 = datetime(2015, 1, 1, tzinfo=UTC).timestamp()
+_DIFFICULTY = re.compile(r"^\s*([0-9][0-9,_]*(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)\s*([A-Za-z]*)\s*$")
+
+
+def _sci(value: float) -> str:
+    return f"{value:.6g}".replace("e+", "e")
+
+
+def parse_difficulty(text: str, when: float) -> float:
+    """A difficulty as a number, checked against what Bitcoin's difficulty could be at `when`."""
+    shown = text.strip()
+    match = _DIFFICULTY.match(text)
+    unit = match.group(2).upper() if match else ""
+    if match is None or (unit and unit not in DIFFICULTY_UNITS):
+        raise ValueError(
+            f"difficulty {shown!r} is not a number; write it as {DIFFICULTY_FORM} (152 x 10^12)"
+        )
+    value = float(match.group(1).replace(",", "").replace("_", "")) * DIFFICULTY_UNITS.get(unit, 1)
+    floor = MIN_DIFFICULTY_SINCE_2015 if when >= _YEAR_2015 else 1.0
+    if not math.isfinite(value) or value < floor:
+        since = "over 4e10 since 2015" if floor > 1 else "at least 1"
+        if not unit and 1 <= value < 1e4:  # most likely written in trillions
+            fix = f"if you meant {shown} trillion, write {shown}T or {_sci(value * 1e12)}"
+        else:
+            fix = f"write the whole number or add a unit: {DIFFICULTY_FORM}"
+        raise ValueError(f"difficulty {shown!r} is too small for Bitcoin ({since}): {fix}")
+    if value > MAX_DIFFICULTY:
+        raise ValueError(
+            f"difficulty {shown!r} is far above any Bitcoin difficulty (a hashrate in H/s?); "
+            f"write it as {DIFFICULTY_FORM}"
+        )
+    return value
+
+
 def parse_price(text: str) -> float:
     value = _number(text, "price_usd")
     if not MIN_PRICE_USD <= value <= MAX_PRICE_USD:
@@ -113,7 +159,7 @@ def parse_csv(text: str) -> CsvSeries:
             price = parse_price(row[i_price])
             difficulty = None
             if i_diff is not None and row[i_diff].strip():
-                difficulty = _number(row[i_diff], "difficulty")
+                difficulty = parse_difficulty(row[i_diff], time)
             if time in seen:
                 raise ValueError(f"the same time as line {seen[time]}")
         except ValueError as exc:

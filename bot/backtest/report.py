@@ -63,6 +63,20 @@ def _run(run: Run | None) -> dict[str, Any] | None:
     return {"days": run.days, "start": stamp(run.start), "end": stamp(run.end)}
 
 
+def _values(values: Sequence[float | None]) -> dict[str, float] | None:
+    """The line's US$ value over the replay: a fleet breakeven near $0 (a difficulty in the wrong
+    unit) or a benchmark that never changed shows here, not only in the alerts it caused."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return None
+    return {
+        "first": round(known[0], 2),
+        "last": round(known[-1], 2),
+        "min": round(min(known), 2),
+        "max": round(max(known), 2),
+    }
+
+
 def _alert(a: Alert) -> dict[str, Any]:
     return {
         "date": date(a.time),
@@ -96,6 +110,7 @@ def to_json(
             {
                 "key": r.key,
                 "label": r.label,
+                "value_usd": _values(r.values),
                 "first_seen": stamp(r.first_time),
                 "start_state": r.start_state,
                 "final_state": r.final_state,

@@ -387,6 +387,8 @@ def _backtest(
         problems = parsed.problems
         for p in problems:
             err.print(f"[yellow]{csv_file}:{p.line}:[/yellow] {p.reason}; row skipped")
+        if not parsed.rows:
+            raise _Fail(f"{csv_file}: no row could be used ({len(problems)} skipped, see above)", 2)
         points = series.carry_difficulty(series.to_points(parsed.rows, poll))
         source: dict[str, Any] = {"kind": "csv", "file": str(csv_file)}
     else:

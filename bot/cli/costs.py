@@ -16,6 +16,7 @@ from bot import fmt
 from bot.cli.common import service
 from commands import parsing
 from storage import costs
+from storage.workspaces import LOCAL_TEAM
 
 app = typer.Typer(help="Cost benchmarks (US$ per BTC).", no_args_is_help=True)
 out = Console()
@@ -27,13 +28,24 @@ WorkspaceOpt = Annotated[
 
 
 @app.command("list")
-def list_(workspace: WorkspaceOpt = None) -> None:
-    """Show every benchmark on file (shipped rows, and a workspace's own with --workspace)."""
+def list_(
+    workspace: Annotated[
+        str | None,
+        typer.Option(
+            "--workspace",
+            "-w",
+            help="only the shipped rows and this Slack team's (`local`: the console's)",
+        ),
+    ] = None,
+) -> None:
+    """Show every benchmark on file: shipped rows, then each workspace's own (`local` holds
+    those added at `hashfloor console`)."""
     svc = service()
     table = Table()
     for col in ("id", "name", "quarter", "kind", "US$/BTC", "source", "workspace"):
         table.add_column(col, justify="right" if col in ("id", "US$/BTC") else "left")
-    for r in costs.all_rows(svc.storage.db, workspace):
+    db = svc.storage.db
+    for r in costs.all_rows(db, workspace) if workspace else costs.every_row(db):
         table.add_row(
             str(r["id"]),
             escape(r["name"]),
@@ -41,7 +53,7 @@ def list_(workspace: WorkspaceOpt = None) -> None:
             costs.KIND_LABEL[r["kind"]],
             fmt.usd(r["value_usd"]),
             escape(r["source"] or ""),
-            r["workspace"] or "shipped",
+            _workspace_label(r["workspace"]),
         )
     out.print(table)
 
@@ -189,6 +201,12 @@ def import_(
     skipped = already + len(good) - added
     note = f" ({skipped} already on file, skipped)" if skipped else ""
     out.print(f"imported {added} rows from {path}{note}")
+
+
+def _workspace_label(workspace: str | None) -> str:
+    if workspace is None:
+        return "shipped"
+    return f"{workspace} (console)" if workspace == LOCAL_TEAM else workspace
 
 
 def _same_line(row: dict) -> tuple:

@@ -27,12 +27,6 @@ def register(app: typer.Typer) -> None:
                 highlight=False,
             )
             raise typer.Exit(2)
-        from storage.db import unwritable
-
-        problem = unwritable(settings.hashfloor_db)  # a read-only file or file system: one line
-        if problem:
-            err.print(f"hashfloor run: {problem}", highlight=False, soft_wrap=True)
-            raise typer.Exit(2)
         from bot.slack.token_check import check_bot_token, placeholder_problem
 
         problem = placeholder_problem(settings)
@@ -46,7 +40,14 @@ def register(app: typer.Typer) -> None:
             if token_check.fatal:
                 err.print(f"hashfloor run: {token_check.line}", highlight=False, soft_wrap=True)
                 raise typer.Exit(2)
-        else:
+        # Credentials first: checking them leaves nothing behind, the database probe a file.
+        from storage.db import unwritable
+
+        problem = unwritable(settings.hashfloor_db)  # a read-only file or file system: one line
+        if problem:
+            err.print(f"hashfloor run: {problem}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2)
+        if mode(settings) == "oauth":
             from bot.service import Hashfloor
             from bot.slack.oauth import installation_store, require_secret_key
 
@@ -78,10 +79,18 @@ def register(app: typer.Typer) -> None:
     def console(
         user: str = typer.Option("console", help="Slack user id to act as"),
         channel: str = typer.Option("console", help="channel id to act in"),
+        no_poll: bool = typer.Option(
+            False, "--no-poll", help="answer from the data on file even when it is stale"
+        ),
     ) -> None:
-        """The slash commands at a terminal prompt, answered by the same handlers as in Slack."""
+        """The slash commands at a terminal prompt, answered by the same handlers as in Slack.
+
+        Polls the price sources once at start when the data on file is stale (no bot may be
+        running to do it). Settings made here belong to the workspace `local`."""
         from bot.cli.common import service
-        from bot.console import repl
+        from bot.console import poll_if_stale, repl
 
         svc = service()
+        if not no_poll:
+            poll_if_stale(svc, err)
         repl(svc, user, channel, Console(), sys.stdin)

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot import fmt
 from bot.fmt import escape
 
 MAX_BLOCKS = 50
@@ -151,14 +152,30 @@ def error_reply(message: str, usage: str) -> Reply:
     )
 
 
+# Slack's angle-bracket tokens, each as a terminal shows it. A date token's fallback is the
+# date already written out (in UTC); the token itself means something only to Slack's clients.
+_DATE = re.compile(r"<!date\^(\d+)\^[^|>]*(?:\|([^>]*))?>")
+_MENTION = re.compile(r"<([@#])[A-Z0-9]+\|([^>]+)>")  # <#C123|general>, <@U123|bob>
+_SPECIAL = re.compile(r"<!(?:subteam\^[A-Z0-9]+\|)?([^>|]+)(?:\|[^>]*)?>")  # <!here>, <!channel>
 _LINK = re.compile(r"<([^|>]+)\|([^>]+)>")
+# One marker on each side, the same one, hugging non-space text that may be a single character;
+# `??` keeps the first closing marker, so `*X* and *Y*` are two bold spans, not one.
+_EMPHASIS = re.compile(r"(?<!\w)([*_~])(\S(?:[^\n]*?\S)??)\1(?!\w)")
+
+
+def _date(match: re.Match[str]) -> str:
+    return match.group(2) or fmt.when(int(match.group(1)))
 
 
 def _plain(mrkdwn: str) -> str:
-    text = _LINK.sub(r"\2 (\1)", mrkdwn)
+    text = _DATE.sub(_date, mrkdwn)
+    text = _MENTION.sub(lambda m: m.group(1) + m.group(2).lstrip("@#"), text)
+    text = _SPECIAL.sub(lambda m: "@" + m.group(1).lstrip("@"), text)
+    text = _LINK.sub(r"\2 (\1)", text)
     text = re.sub(r"<([^>]+)>", r"\1", text)
-    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    return re.sub(r"(?<!\w)[*_~](\S(?:.*?\S)?)[*_~](?!\w)", r"\1", text)
+    text = _EMPHASIS.sub(r"\2", text)
+    # Entities last: text a user wrote (`&lt;b&gt;`) is shown, never read as a token or marker.
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def as_text(blocks: list[Block]) -> str:

@@ -130,6 +130,18 @@ def test_each_failure_is_one_line_and_exit_1(
     assert "checks failed" in got.stdout
 
 
+def test_an_unedited_env_example_token_is_named_not_sent(
+    tmp_path: Path, fakes: tuple[FakeSlack, FakeMarket]
+) -> None:
+    slack, market = fakes
+    migrated_db(tmp_path)
+    got = doctor(tmp_path, slack, market, SLACK_BOT_TOKEN="xoxb-...")
+    assert got.returncode == 1
+    fails = [line for line in got.stdout.splitlines() if line.startswith("FAIL")]
+    assert any("SLACK_BOT_TOKEN is still a placeholder" in f for f in fails)
+    assert slack.calls_to("auth.test") == []
+
+
 def test_missing_scope_and_a_wrong_clock(
     tmp_path: Path, fakes: tuple[FakeSlack, FakeMarket]
 ) -> None:

@@ -89,12 +89,15 @@ def test_slack_unreachable_starts_with_a_warning(
         kill(bot)
 
 
-def test_an_accepted_token_is_logged_with_the_bot_and_team(
+def test_an_accepted_token_and_the_database_path_are_logged(
     tmp_path: Path, market: FakeMarket, slack: FakeSlack
 ) -> None:
-    bot = start_bot(tmp_path / "bot", market, slack)
+    # a relative HASHFLOOR_DB: the log says which file that is
+    bot = start_bot(tmp_path / "bot", market, slack, HASHFLOOR_DB="data.db")
     try:
-        assert "SLACK_BOT_TOKEN accepted by Slack: bot @hashfloor in Hashfloor Test" in bot.stderr()
+        log = bot.stderr()
+        assert "SLACK_BOT_TOKEN accepted by Slack: bot @hashfloor in Hashfloor Test" in log
         assert len(slack.calls_to("auth.test")) == 1
+        assert f"hashfloor.run: database: {(tmp_path / 'bot' / 'data.db').resolve()}\n" in log
     finally:
         kill(bot)

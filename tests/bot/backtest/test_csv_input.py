@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.backtest.csv_input import CsvError, Problem, parse_csv, parse_time
+from bot.backtest.csv_input import CsvError, Problem, parse_csv, parse_difficulty, parse_time
 
 
 def ts(text: str) -> float:
@@ -31,9 +31,9 @@ def test_parse_time_rejects(text):
 
 
 def test_rows_in_any_order_come_out_in_time_order():
-    got = parse_csv("date,price_usd,difficulty\n2024-01-03,3,\n2024-01-01,1,100\n2024-01-02,2,\n")
+    got = parse_csv("date,price_usd,difficulty\n2024-01-03,3,\n2024-01-01,1,72T\n2024-01-02,2,\n")
     assert got.rows == (
-        (ts("2024-01-01"), 1.0, 100.0),
+        (ts("2024-01-01"), 1.0, 72e12),
         (ts("2024-01-02"), 2.0, None),
         (ts("2024-01-03"), 3.0, None),
     )
@@ -98,3 +98,62 @@ def test_byte_order_mark_and_leading_blank_lines():
 def test_header_problems_fail_the_file(text, words):
     with pytest.raises(CsvError, match=words):
         parse_csv(text)
+
+
+# --- difficulty: the whole number or with a unit; never a number in the wrong unit ---------------
+
+Y2024 = ts("2024-03-01")
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("152T", 152e12),
+        ("152 T", 152e12),
+        ("152.00 T", 152e12),
+        ("152.00 trillion", 152e12),  # as `hashfloor check` prints it
+        ("152t", 152e12),
+        ("1.52e14", 152e12),
+        ("152e12", 152e12),
+        ("152,000,000,000,000", 152e12),
+        ("0.152P", 152e12),
+        ("72006146478567.1", 72_006_146_478_567.1),  # mempool's own figure
+    ],
+)
+def test_difficulty_forms(text, expected):
+    assert parse_difficulty(text, Y2024) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("152", "if you meant 152 trillion, write 152T or 1.52e14"),
+        ("152.5", "write 152.5T or 1.525e14"),
+        ("0.152", "write the whole number or add a unit: 152T"),
+        ("152000", "too small for Bitcoin (over 4e10 since 2015)"),  # in millions
+        ("1e20", "far above any Bitcoin difficulty"),
+        ("152X", "is not a number; write it as 152T"),
+        ("152 TH", "is not a number"),  # a hashrate unit, not a difficulty's
+        ("abc", "is not a number"),
+        ("nan", "is not a number"),
+        ("-5", "is not a number"),
+    ],
+)
+def test_values_that_cannot_be_a_difficulty_are_refused_with_the_form(text, words):
+    with pytest.raises(ValueError, match="difficulty") as info:
+        parse_difficulty(text, Y2024)
+    assert words in str(info.value)
+
+
+def test_early_history_may_have_a_small_difficulty():
+    # consensus only keeps it at 1 or more; in 2010 it was in the thousands
+    assert parse_difficulty("150", ts("2010-03-01")) == 150.0
+    with pytest.raises(ValueError, match="at least 1"):
+        parse_difficulty("0.5", ts("2010-03-01"))
+
+
+def test_a_difficulty_in_trillions_is_a_skipped_row_with_its_line_number():
+    got = parse_csv("date,price_usd,difficulty\n2025-01-01,60000,152\n2025-01-02,50000,152T\n")
+    assert got.rows == ((ts("2025-01-02"), 50_000.0, 152e12),)
+    (problem,) = got.problems
+    assert problem.line == 2 and "write 152T or 1.52e14" in problem.reason

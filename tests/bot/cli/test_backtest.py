@@ -215,6 +215,30 @@ def test_fleet_from_the_command_line(env, tmp_path):
     assert any("0.5 BTC per block" in a for a in higher_fees["assumptions"])
 
 
+@pytest.mark.parametrize("difficulty", ["152T", "1.52e14", "152.00 trillion"])
+def test_fleet_difficulty_with_a_unit_and_each_line_value_in_json(env, tmp_path, difficulty):
+    csv = (
+        f"date,price_usd,difficulty\n2025-01-01,60000,{difficulty}\n2025-01-02,50000,\n"
+        "2025-01-03,50000,\n"
+    )
+    data = run_json(env, "--csv", write(tmp_path, csv), "--fleet", "17.5", "0.05", "2")
+    fleet, cash = data["lines"][2], data["lines"][0]
+    assert fleet["key"] == "fleet"
+    assert fleet["value_usd"]["first"] == pytest.approx(51_483, abs=1)
+    assert fleet["value_usd"]["min"] == fleet["value_usd"]["max"] == fleet["value_usd"]["last"]
+    assert cash["value_usd"]["first"] > 10_000  # a benchmark in US$ per BTC
+    assert data["skipped_rows"] == []
+
+
+def test_a_difficulty_in_trillions_is_refused_not_a_zero_breakeven(env, tmp_path):
+    csv = "date,price_usd,difficulty\n2025-01-01,60000,152\n2025-01-02,50000,152\n"
+    result = run(env, "--csv", write(tmp_path, csv), "--fleet", "17.5", "0.05", "2", "--json")
+    assert "difficulty '152' is too small for Bitcoin" in result.stderr
+    assert "write 152T or 1.52e14" in result.stderr
+    assert result.exit_code == 2  # no row left to replay: said, not a silent "no alert"
+    assert "no row could be used (2 skipped, see above)" in result.stderr
+
+
 def test_fleet_without_difficulty(env, tmp_path):
     result = run(env, "--csv", write(tmp_path, HAND_CSV), "--fleet", "17.5", "0.05", "2")
     assert result.exit_code == 2
