@@ -154,8 +154,12 @@ def error_reply(message: str, usage: str) -> Reply:
 _LINK = re.compile(r"<([^|>]+)\|([^>]+)>")
 
 
+_DATE = re.compile(r"<!date\^[^|>]*\|([^>]*)>")
+
+
 def _plain(mrkdwn: str) -> str:
-    text = _LINK.sub(r"\2 (\1)", mrkdwn)
+    text = _DATE.sub(r"\1", mrkdwn)  # a date Slack renders for each reader: its fallback
+    text = _LINK.sub(r"\2 (\1)", text)
     text = re.sub(r"<([^>]+)>", r"\1", text)
     text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     return re.sub(r"(?<!\w)[*_~](\S(?:.*?\S)?)[*_~](?!\w)", r"\1", text)
