@@ -426,7 +426,7 @@ def test_unsubscribe_all_clears_every_kind_and_rules_are_named_as_written(
     )
     for reply in (status, all_text(out)):
         assert "below:" not in reply and "cost:" not in reply
-    assert alerts.channel_rules(svc.storage.db, "C1") == []
+    assert alerts.channel_rules(svc.storage.db, "T1", "C1") == []
     assert ask(svc, "/hashfloor", "unsubscribe all")["text"] == (
         "This channel has no alerts to remove."
     )
@@ -454,8 +454,8 @@ def test_mute_needs_a_channel(svc: Hashfloor) -> None:
     [
         ("/hashfloor", "subscribe fleet", "No fleet is set: `/hashfloor fleet"),
         ("/hashfloor", "subscribe 999", "There is no cost line #999 here: see `/costs`."),
-        ("/hashfloor", "mute", "Say for how long:"),
-        ("/hashfloor", "fleet 17.5", "Give the efficiency and the power price:"),
+        ("/hashfloor", "mute", "Say for how long, e.g."),
+        ("/hashfloor", "fleet 17.5", "Give the efficiency (or a model) and the power price"),
     ],
 )
 def test_what_cannot_be_done_is_not_called_a_misreading(

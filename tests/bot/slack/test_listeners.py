@@ -372,7 +372,7 @@ def test_subscribing_where_the_bot_cannot_post_saves_nothing_and_says_invite(
     assert reply["response_type"] == "ephemeral"
     (refused,) = slack.calls_to("chat.postMessage")
     assert refused.response["error"] == ("channel_not_found" if private else "not_in_channel")
-    assert alerts.channel_rules(service.storage.db, "C0MINING") == []
+    assert alerts.channel_rules(service.storage.db, TEAM, "C0MINING") == []
     assert audit_rows(service) == []
 
 
@@ -394,7 +394,7 @@ def test_a_subscription_is_confirmed_in_the_channel_for_everyone(
         "all-in cost (2025-Q2) ($137,800): you will be alerted when it recovers"
         in (blocks[1]["text"]["text"])
     )
-    rules = alerts.channel_rules(service.storage.db, "C0MINING")
+    rules = alerts.channel_rules(service.storage.db, TEAM, "C0MINING")
     assert [(r["line_key"], r["state"]) for r in rules] == [("cash", "above"), ("allin", "below")]
     assert audit_rows(service) == [(TEAM, "U0MEMBER", "subscribe")]
 
