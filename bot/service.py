@@ -70,11 +70,15 @@ class Hashfloor:
             log.error("poll not stored: the database refused the write (%s)", exc)
             return snap
         ok = [q.source for q in snap.quotes if q.error is None]
-        log.info(
-            "poll: price=%s fresh=%s sources=%s network=%s",
+        failed = [f"{q.source} ({q.error})" for q in snap.quotes if q.error is not None]
+        # A poll without a fresh price is what an operator must see: a warning naming who failed.
+        log.log(
+            logging.INFO if snap.fresh else logging.WARNING,
+            "poll: price=%s fresh=%s sources=%s failed=%s network=%s",
             f"{snap.price_usd:.2f}" if snap.price_usd else None,
             snap.fresh,
             ",".join(ok) or "none",
+            ", ".join(failed) or "none",
             snap.network.error or snap.network.source,
         )
         for hook in self.after_poll:

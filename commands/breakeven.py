@@ -20,16 +20,27 @@ def is_change(text: str) -> bool:
     return False
 
 
-def data_note(view: MarketView) -> str:
+def _ago(view: MarketView, at: float, shared: bool) -> str:
+    """How old data is. A shared answer stays in the channel and is read later: Slack then
+    renders `<!date^…^{ago}>` at reading time, where "15s ago" would go on saying 15s."""
+    if shared:
+        return f"<!date^{int(at)}^{{ago}} ({{date_short_pretty}} {{time}})|{fmt.when(at)}>"
+    return fmt.age(view.now - at)
+
+
+def data_note(view: MarketView, shared: bool = False) -> str:
     """Where the numbers come from and how old they are — every reply carries it."""
     if view.price_at is None:
         return "No market data yet: the first poll has not come back."
     sources = ", ".join(view.price_sources) or "no source"
-    note = f"Median of {sources} · fetched {fmt.age(view.age_s)} ({fmt.when(view.price_at)})"
+    fetched = _ago(view, view.price_at, shared)
+    if not shared:
+        fetched += f" ({fmt.when(view.price_at)})"
+    note = f"Median of {sources} · fetched {fetched}"
     if view.stale:
         note = f":warning: Stale data — {note}. The price sources have not answered since."
     if view.network_at is not None:
-        note += f" · network from mempool.space {fmt.age(view.now - view.network_at)}"
+        note += f" · network from mempool.space {_ago(view, view.network_at, shared)}"
     return note
 
 
@@ -38,7 +49,7 @@ def no_data_reply() -> Reply:
     return Reply(text=msg, blocks=[bk.section(f":hourglass: {msg}")])
 
 
-def market_reply(view: MarketView, fleet: workspaces.Fleet | None) -> Reply:
+def market_reply(view: MarketView, fleet: workspaces.Fleet | None, shared: bool = False) -> Reply:
     if view.price_usd is None:
         return no_data_reply()
     price = view.price_usd
@@ -70,7 +81,7 @@ def market_reply(view: MarketView, fleet: workspaces.Fleet | None) -> Reply:
         f"{fmt.pct(m.margin)} vs {fmt.escape(m.line.label)}" for m in view.margins
     )
     head = bk.section(f"*BTC {fmt.usd(price)}* against the cost of mining one bitcoin")
-    note = bk.context(data_note(view))
+    note = bk.context(data_note(view, shared))
     body = bk.line_sections(
         lines or ["No cost lines on file."], budget=bk.MAX_BLOCKS - 2, more="see `/costs`"
     )
@@ -84,6 +95,7 @@ def fleet_reply(
     fee: float,
     model: Machine | None = None,
     hpc_lease: float | None = None,
+    shared: bool = False,
 ) -> Reply:
     if view.price_usd is None or not view.has_network:
         return no_data_reply()
@@ -116,7 +128,7 @@ def fleet_reply(
         bk.fields_section(fields),
         bk.section(curtailment(fe)),
         *([bk.section(hpc.comparison(hpc_lease, fe.earnings_usd_per_mwh))] if hpc_lease else []),
-        bk.context(data_note(view)),
+        bk.context(data_note(view, shared)),
     ]
     return Reply(text=text, blocks=blocks)
 
@@ -139,7 +151,7 @@ def handle(ctx: Ctx, text: str) -> Reply:
         toks = toks[1:]
     view, fleet = ctx.service.view_and_fleet(ctx.team, ctx.now)
     if not toks:
-        reply = market_reply(view, fleet)
+        reply = market_reply(view, fleet, share)
     else:
         eff, model, rest = machines.efficiency(ctx, toks)
         if not rest:
@@ -156,6 +168,6 @@ def handle(ctx: Ctx, text: str) -> Reply:
         power = parsing.power_usd_per_kwh(rest[0])
         fee = parsing.pool_fee(rest[1]) if len(rest) == 2 else 0.0
         lease = workspaces.get_hpc_lease(ctx.service.storage.db, ctx.team_id)
-        reply = fleet_reply(view, eff, power, fee, model, lease)
+        reply = fleet_reply(view, eff, power, fee, model, hpc_lease=lease, shared=share)
     reply.in_channel = share
     return reply

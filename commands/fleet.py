@@ -33,15 +33,19 @@ def parse(toks: list[str], ctx: Ctx | None = None) -> tuple[workspaces.Fleet, Ma
         rate = parsing.hashrate_ph(toks[i + 1])
         toks = toks[:i] + toks[i + 2 :]
     if len(toks) < 2:
-        raise parsing.NotPossible(f"Give the efficiency (or a model) and the power price: {USAGE}")
+        raise parsing.NotPossible(
+            "Give the efficiency (or a model) and the power price, e.g. `17.5 0.05 2`."
+        )
     if ctx is not None and toks[0][:1].isalpha():
         eff, model, rest = machines.efficiency(ctx, toks)  # a model name: `S21 XP 0.045`
     else:
         eff, rest = parsing.efficiency_j_per_th(toks[0]), toks[1:]
     if not rest:
-        raise parsing.NotPossible(f"Give the power price after the model: {USAGE}")
+        raise parsing.NotPossible("Give the power price after the model, e.g. `S21 0.05`.")
     if len(rest) > 2:
-        raise parsing.ParseError(rest[2], f"at most efficiency, power price and pool fee: {USAGE}")
+        raise parsing.ParseError(
+            rest[2], "at most efficiency, power price and pool fee, e.g. `17.5 0.05 2`"
+        )
     fleet = workspaces.Fleet(
         eff,
         parsing.power_usd_per_kwh(rest[0]),

@@ -18,7 +18,7 @@ def is_change(text: str) -> bool:
     return False
 
 
-def hashprice_reply(view: MarketView) -> Reply:
+def hashprice_reply(view: MarketView, shared: bool = False) -> Reply:
     if not view.has_network:
         return no_data_reply()
     hp = view.hashprice_usd_per_ph_day
@@ -28,6 +28,7 @@ def hashprice_reply(view: MarketView) -> Reply:
         adj = (
             f"{fmt.pct(view.next_adjustment_percent / 100, digits=2)} est., "
             f"{fmt.day(view.next_adjustment_at)} (in {view.next_adjustment_blocks:,} blocks)"
+            f"{view.adjustment_note}"
         )
     fields = [
         f"*Hashprice*\n{hp_text}",
@@ -48,7 +49,7 @@ def hashprice_reply(view: MarketView) -> Reply:
         blocks=[
             bk.section("*Hashprice and the network*"),
             bk.fields_section(fields),
-            bk.context(data_note(view)),
+            bk.context(data_note(view, shared)),
         ],
     )
 
@@ -58,6 +59,6 @@ def handle(ctx: Ctx, text: str) -> Reply:
     share = bool(toks) and toks[0].lower() == "share"
     if toks[share:]:
         raise parsing.ParseError(toks[share], "`/hashprice` takes no arguments (or `share`)")
-    reply = hashprice_reply(ctx.service.view(ctx.team, ctx.now))
+    reply = hashprice_reply(ctx.service.view(ctx.team, ctx.now), share)
     reply.in_channel = share
     return reply

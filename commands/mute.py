@@ -14,9 +14,9 @@ USAGE = "`/hashfloor mute <30m|4h|1d…>` · `/hashfloor unmute`"
 
 def mute(ctx: Ctx, toks: list[str]) -> Reply:
     if not toks:
-        raise parsing.NotPossible(f"Say for how long: {USAGE}")
+        raise parsing.NotPossible("Say for how long, e.g. `/hashfloor mute 4h`.")
     if len(toks) > 1:
-        raise parsing.ParseError(toks[1], f"one duration only: {USAGE}")
+        raise parsing.ParseError(toks[1], "one duration only, e.g. `4h`")
     seconds = parsing.duration_s(toks[0])
     if not ctx.channel_id:
         raise parsing.NotPossible("Run it in the channel to mute.")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot import economics as econ
+from bot import fmt
 from bot.lines import CostLine
 from bot.market.snapshot import Snapshot
 
@@ -55,6 +56,17 @@ class MarketView:
     @property
     def stale(self) -> bool:
         return self.price_at is None or not is_fresh_age(self.now - self.price_at)
+
+    @property
+    def adjustment_note(self) -> str:
+        """A flag for a next-adjustment date already past: the estimate is from old network
+        data (mempool's own estimate always lies ahead), so the date must not pass as news."""
+        if self.next_adjustment_at is None or self.next_adjustment_at > self.now:
+            return ""
+        since = (
+            f" (network data from {fmt.age(self.now - self.network_at)})" if self.network_at else ""
+        )
+        return f" :warning: this date has passed: the estimate is out of date{since}"
 
     @property
     def has_network(self) -> bool:

@@ -149,6 +149,7 @@ def _network_fields(view: MarketView) -> list[str]:
             nxt += f" around {_date(view.next_adjustment_at)}"
         if view.next_adjustment_blocks is not None:
             nxt += f", in {view.next_adjustment_blocks:,} blocks"
+        nxt += view.adjustment_note
     else:
         nxt = "—"
     if view.blocks_to_halving is not None:

@@ -18,7 +18,7 @@ from bot import economics as econ
 from bot.market.snapshot import Quote, Snapshot
 from bot.service import Hashfloor
 from bot.settings import Settings
-from bot.slack.blocks import Reply
+from bot.slack.blocks import Reply, as_text
 from commands.context import Ctx, Roles
 from storage import alerts, audit, costs, snapshots, workspaces
 from tests.fakes import snapshots as snapshots_fake
@@ -191,6 +191,28 @@ def test_breakeven_share_posts_in_channel(svc: Hashfloor, text: str) -> None:
     assert ask(svc, "/breakeven", text)["response_type"] == "in_channel"
 
 
+@pytest.mark.parametrize(
+    ("command", "text"),
+    [("/breakeven", "share"), ("/breakeven", "share 17.5 0.05"), ("/hashprice", "share")],
+)
+def test_a_shared_answer_dates_its_data_for_whoever_reads_it_later(
+    svc: Hashfloor, command: str, text: str
+) -> None:
+    out = ask(svc, command, text)
+    note = out["blocks"][-1]["elements"][0]["text"]
+    stamp = int(TAKEN)
+    assert note.startswith(
+        f"Median of coinbase, kraken, bitstamp · fetched <!date^{stamp}^{{ago}} "
+        "({date_short_pretty} {time})|2025-11-24 15:59 UTC>"
+    )
+    assert "42s ago" not in all_text(out)
+    assert (
+        as_text(out["blocks"])
+        .splitlines()[-1]
+        .startswith("  Median of coinbase, kraken, bitstamp · fetched 2025-11-24 15:59 UTC")
+    )
+
+
 def test_breakeven_shows_the_workspace_fleet_and_own_lines(svc: Hashfloor) -> None:
     ask(svc, "/costs", 'add "Acme" cash=61000')
     ask(svc, "/hashfloor", "fleet 17.5 0.05 2")
@@ -259,6 +281,23 @@ def test_hashprice(svc: Hashfloor) -> None:
         "*BTC*\n$91,000",
     ]
     assert ask(svc, "/hashprice", "share")["response_type"] == "in_channel"
+
+
+def test_a_next_adjustment_date_in_the_past_is_flagged(tmp_path: Path) -> None:
+    old = snapshots_fake.design_snapshot(
+        TAKEN, 91_000.0, SOURCES, adjustment_at=NOW - 2 * 3600, latency_ms=12.0
+    )
+    svc = make_service(tmp_path, old)
+    try:
+        out = ask(svc, "/hashprice", "")
+    finally:
+        svc.close()
+    assert "this date has passed: the estimate is out of date" in out["text"]
+    assert "this date has passed" in all_text(out).split("Next difficulty adjustment")[1]
+
+
+def test_a_next_adjustment_date_ahead_is_not_flagged(svc: Hashfloor) -> None:
+    assert "passed" not in all_text(ask(svc, "/hashprice", ""))
 
 
 # --- /costs ---------------------------------------------------------------------------------
@@ -420,8 +459,8 @@ def test_mute_needs_a_channel(svc: Hashfloor) -> None:
     [
         ("/hashfloor", "subscribe fleet", "No fleet is set: `/hashfloor fleet"),
         ("/hashfloor", "subscribe 999", "There is no cost line #999 here: see `/costs`."),
-        ("/hashfloor", "mute", "Say for how long:"),
-        ("/hashfloor", "fleet 17.5", "Give the efficiency (or a model) and the power price:"),
+        ("/hashfloor", "mute", "Say for how long, e.g."),
+        ("/hashfloor", "fleet 17.5", "Give the efficiency (or a model) and the power price"),
     ],
 )
 def test_what_cannot_be_done_is_not_called_a_misreading(

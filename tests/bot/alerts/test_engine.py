@@ -8,6 +8,7 @@ In process, on a temporary database: polls are scripted snapshots fed through
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -389,3 +390,21 @@ def test_a_clock_stepped_back_still_confirms_a_crossing(rig: Rig) -> None:
     rig.poll(BELOW_CASH)
     (alert,) = rig.outbox()
     assert alert["kind"] == "alert" and rig.rules("C1")[0]["state"] == "below"
+
+
+def test_a_poll_without_a_fresh_price_is_a_warning_that_names_the_failed_sources(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    quotes = (
+        Quote("coinbase", None, "HTTP 503", 5.0),
+        Quote("kraken", None, "timeout after 5s", 5.0),
+        Quote("bitstamp", ABOVE_CASH, None, 5.0),
+    )
+    rig.poller.snap = Snapshot(rig.now + EVERY, quotes, ABOVE_CASH, False, ("bitstamp",), NET)
+    with caplog.at_level(logging.INFO, logger="hashfloor.service"):
+        rig.service.poll_once()
+        rig.poll(ABOVE_CASH)
+    stale, fresh = [r for r in caplog.records if r.getMessage().startswith("poll:")]
+    assert stale.levelno == logging.WARNING
+    assert "failed=coinbase (HTTP 503), kraken (timeout after 5s)" in stale.getMessage()
+    assert fresh.levelno == logging.INFO and "failed=none" in fresh.getMessage()
