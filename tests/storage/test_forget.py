@@ -35,6 +35,7 @@ def set_up(storage: Storage, team: str) -> None:
     db = storage.db
     costs.add(db, team, TYPED, "cash", 61_000, source="https://acme.example/r", now=T0)
     workspaces.set_fleet(db, team, workspaces.Fleet(17.5, 0.05, 0.02), "U1", T0)
+    workspaces.set_hpc_lease(db, team, 150.0, "U1", T0)
     workspaces.set_muted_until(db, team, "C1", T0 + 3600, T0)
     workspaces.saw_member(db, team, "C1", "U1", T0)
     rule_id, _ = alerts.add_rule(db, team, "C1", "cash", RuleState(), 61_000, "v1", "U1", T0)
