@@ -62,14 +62,13 @@ def m002_latest_indexes(db: Database) -> None:
 
 @migrations()
 def m003_latest_by_arrival(db: Database) -> None:
-    # The latest rows are now the newest by arrival (ORDER BY id): the indexes must be in row id
-    # order after their condition for the seek to stay a seek (m002's were in taken_at order).
+    # A database that ran m002 before it followed the row id has its indexes in taken_at order:
+    # rebuild them as m002 now makes them (on any other database this changes nothing).
     db.execute("DROP INDEX IF EXISTS idx_market_snapshots_fresh_taken_at")
+    db["market_snapshots"].create_index(["fresh", "id"], if_not_exists=True)
     db.execute("DROP INDEX IF EXISTS idx_market_snapshots_network")
-    db["market_snapshots"].create_index(["fresh"])
     db.execute(
-        "CREATE INDEX idx_market_snapshots_network_by_id ON market_snapshots (id)"
-        f" WHERE {_HAS_NETWORK}"
+        f"CREATE INDEX idx_market_snapshots_network ON market_snapshots (id) WHERE {_HAS_NETWORK}"
     )
 
 
