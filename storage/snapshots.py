@@ -62,8 +62,8 @@ def m002_latest_indexes(db: Database) -> None:
 
 @migrations()
 def m003_latest_by_arrival(db: Database) -> None:
-    # A database that ran m002 before it followed the row id has its indexes in taken_at order:
-    # rebuild them as m002 now makes them (on any other database this changes nothing).
+    # The latest rows are the newest by arrival (ORDER BY id): m002's indexes are in taken_at
+    # order, so rebuild them in row-id order for the seek to stay a seek.
     db.execute("DROP INDEX IF EXISTS idx_market_snapshots_fresh_taken_at")
     db["market_snapshots"].create_index(["fresh", "id"], if_not_exists=True)
     db.execute("DROP INDEX IF EXISTS idx_market_snapshots_network")
