@@ -60,7 +60,7 @@ def handle(ctx: Ctx, toks: list[str]) -> Reply:
             )
         return Reply(text=msg, blocks=[bk.section(msg), bk.context(fmt.escape(USAGE))])
     if len(toks) > 1:
-        raise parsing.ParseError(toks[1], f"one price only: {fmt.escape(USAGE)}")
+        raise parsing.ParseError(toks[1], f"one price only: {USAGE}")
     if toks[0].lower() == "off":
         ctx.require_admin()
         with ctx.service.storage.transaction():

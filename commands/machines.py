@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot import fmt
 from bot.machines import Machine, key, match
 from bot.slack import blocks as bk
@@ -60,7 +62,9 @@ def _is_power(tok: str) -> bool:
 def _row(m: Machine) -> str:
     rate = f"{m.hashrate_ths:g} TH/s · {m.power_w:,.0f} W · " if m.hashrate_ths else ""
     src = m.source
-    source = f"<{src}|source>" if src.startswith(("https://", "http://")) else fmt.escape(src)
+    # An operator's CSV may hold any text: only a plain URL becomes a link.
+    link = re.fullmatch(r"https?://[^\s<>|&\"'`]+", src)
+    source = f"<{src}|source>" if link else fmt.escape(src)
     return f"*{fmt.escape(m.model)}* — {m.efficiency_j_th:g} J/TH · {rate}{m.cooling} · {source}"
 
 

@@ -54,6 +54,7 @@ SCRIPT: list[tuple[str, str]] = [
     ("/hashfloor", "hpc"),
     ("/hashfloor", "hpc 150"),
     ("/hashfloor", "hpc <x>"),
+    ("/hashfloor", "hpc 150 <y>"),
     ("/hashfloor", "machines hydro"),
     ("/hashfloor", "machines <zzz>"),
     ("/hashfloor", "fleet S21XP 0.045"),
