@@ -607,3 +607,26 @@ def test_fleet_economics_carries_the_curtailment_price() -> None:
 def test_a_lease_price_must_be_a_finite_non_negative_number(bad: float) -> None:
     with pytest.raises(econ.EconomicsDomainError):
         econ.hpc_lease_usd_per_mwh(bad)
+
+
+@given(efficiencies, power_prices, hashvalues, pool_fees, st.floats(0.1, 10))
+def test_breakeven_scales_linearly_with_power_price_and_efficiency(
+    efficiency: float, power: float, hashvalue: float, fee: float, k: float
+) -> None:
+    base = econ.fleet_breakeven_price_usd(efficiency, power, hashvalue, fee)
+    scaled_power = econ.fleet_breakeven_price_usd(efficiency, power * k, hashvalue, fee)
+    scaled_eff = econ.fleet_breakeven_price_usd(efficiency * k, power, hashvalue, fee)
+    assert math.isclose(scaled_power, base * k, rel_tol=1e-9, abs_tol=1e-12)
+    assert math.isclose(scaled_eff, base * k, rel_tol=1e-9, abs_tol=1e-12)
+
+
+@given(efficiencies, prices, hashvalues, pool_fees)
+def test_what_a_mwh_earns_is_the_breakeven_power_price_per_mwh(
+    efficiency: float, price: float, hashvalue: float, fee: float
+) -> None:
+    per_kwh = econ.breakeven_power_usd_per_kwh(efficiency, price, hashvalue, fee)
+    assert math.isclose(econ.earnings_usd_per_mwh(per_kwh), per_kwh * 1000, rel_tol=1e-12)
+    # At that power price the fleet's daily margin is zero: the curtailment price.
+    margin = econ.daily_margin_usd_per_ph(efficiency, per_kwh, hashvalue, price, fee)
+    scale = econ.hashprice_usd_per_ph_day(hashvalue, price) + 1e-9
+    assert abs(margin) <= 1e-9 * max(scale, 1.0)
