@@ -117,10 +117,10 @@ class Runner:
 
         # Bound first: a port in use is a one-line exit, with nothing started or migrated.
         self._server = HttpServer(self.settings.hashfloor_host, self.settings.port)
-        # The full path: a relative HASHFLOOR_DB depends on the folder the bot was started from,
-        # and on a platform without a persistent disk the file vanishes with the container.
         for level, line in self.notes:
             log.log(level, "%s", line)
+        # The full path: a relative HASHFLOOR_DB depends on the folder the bot was started from,
+        # and on a platform without a persistent disk the file vanishes with the container.
         log.info("database: %s", self.settings.hashfloor_db.resolve())
         applied = self.service.migrate()
         if applied:
