@@ -6,6 +6,7 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Sequence
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -93,8 +94,11 @@ def _finish_after_ack_work(app: object, grace_s: float = AFTER_ACK_GRACE_S) -> N
 class Runner:
     """Owns start and orderly stop: serve until SIGTERM/SIGINT, then drain, then close."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, notes: Sequence[tuple[int, str]] = ()) -> None:
         self.settings = settings
+        # (level, line) from the start-up checks, logged once the port is ours: a port in use
+        # stays a one-line exit.
+        self.notes = tuple(notes)
         self.service = Hashfloor(settings)
         self.guard = SchedulerGuard(self.service)
         self._stop_requested = False  # a plain flag: a signal handler must take no lock
@@ -113,6 +117,8 @@ class Runner:
 
         # Bound first: a port in use is a one-line exit, with nothing started or migrated.
         self._server = HttpServer(self.settings.hashfloor_host, self.settings.port)
+        for level, line in self.notes:
+            log.log(level, "%s", line)
         # The full path: a relative HASHFLOOR_DB depends on the folder the bot was started from,
         # and on a platform without a persistent disk the file vanishes with the container.
         log.info("database: %s", self.settings.hashfloor_db.resolve())

@@ -64,13 +64,13 @@ def register(app: typer.Typer) -> None:
             if check.problem:  # some tokens only: the others' workspaces are served
                 err.print(f"hashfloor: {check.problem}", highlight=False, soft_wrap=True)
         logs.setup(settings.hashfloor_log_format, logging.INFO)
+        notes = []
         if token_check is not None:
-            level = logging.WARNING if token_check.warn else logging.INFO
-            logging.getLogger("hashfloor.run").log(level, "%s", token_check.line)
+            notes.append((logging.WARNING if token_check.warn else logging.INFO, token_check.line))
         from bot.server import ServeError
 
         try:
-            Runner(settings).run()
+            Runner(settings, notes).run()
         except ServeError as exc:
             err.print(f"hashfloor: {exc}", highlight=False)
             raise typer.Exit(2) from None
