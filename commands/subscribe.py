@@ -28,7 +28,7 @@ def parse_keys(toks: list[str]) -> list[str]:
             raise parsing.ParseError(
                 toks[2] if len(toks) > 2 else "below", "one price after `below`, e.g. `below 80000`"
             )
-        return [f"below:{parsing.price_usd(toks[1]):g}"]
+        return [f"below:{parsing.price_usd(toks[1]):.10g}"]
     keys: list[str] = []
     for tok, word in zip(toks, words, strict=True):
         if (named := named_keys(word)) is not None:

@@ -46,7 +46,9 @@ def fleet_line(fleet: Fleet, net: Network | None) -> Target | None:
 
 
 def below_line(usd: float) -> Target:
-    return Target(CostLine(f"below:{usd:g}", f"your alert level {fmt.usd(usd)}", usd), f"{usd:g}")
+    return Target(
+        CostLine(f"below:{usd:.10g}", f"your alert level {fmt.usd(usd)}", usd), f"{usd:.10g}"
+    )
 
 
 def resolve(

@@ -153,7 +153,9 @@ def parse_rules(text: str) -> list[str]:
         if (named := named_keys(word)) is not None:
             keys += named
         elif word.startswith("below:"):
-            keys.append(f"below:{_checked(parsing.price_usd, word.removeprefix('below:'), raw):g}")
+            keys.append(
+                f"below:{_checked(parsing.price_usd, word.removeprefix('below:'), raw):.10g}"
+            )
         elif word.startswith("cost:") and word.removeprefix("cost:").isdigit():
             keys.append(f"cost:{_checked(parsing.row_id, word.removeprefix('cost:'), raw)}")
         else:

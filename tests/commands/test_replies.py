@@ -763,3 +763,11 @@ def test_costs_add_cleans_the_name_it_shows(svc: Hashfloor) -> None:
     assert out["text"] == "Added *Acme :rotating＿light: ＊BTC below＊*: `#10` cash cost $61,000"
     (row,) = [r for r in costs.all_rows(svc.storage.db, "T1") if r["workspace"] == "T1"]
     assert row["name"] == "Acme :rotating＿light: ＊BTC below＊"
+
+
+def test_a_price_level_over_a_million_keeps_every_digit(svc: Hashfloor) -> None:
+    """`:g` kept six figures: `below 1234567` was stored as 1.23457e+06, another level."""
+    ask(svc, "/hashfloor", "subscribe below 1234567")
+    (rule,) = alerts.channel_rules(svc.storage.db, "T1", "C1")
+    assert rule["line_key"] == "below:1234567"
+    assert "$1,234,567" in all_text(ask(svc, "/hashfloor", "status"))
