@@ -142,7 +142,7 @@ def test_fleet_line_needs_a_power_price():
         ("all,fleet,cash", ["cash", "allin", "fleet"]),
         ("below:80000", ["below:80000"]),
         ("below:$80k", ["below:80000"]),
-        ("below:1.2m,below:74600.5", ["below:1.2e+06", "below:74600.5"]),
+        ("below:1.2m,below:74600.5", ["below:1200000", "below:74600.5"]),
         ("cost:7,cash", ["cost:7", "cash"]),
         ("cash,,allin,", ["cash", "allin"]),
     ],
