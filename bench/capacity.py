@@ -263,8 +263,10 @@ def memory_kib(pid: int) -> dict[str, int]:
     return out
 
 
-def db_bytes(path: Path) -> int:
-    return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+def db_bytes(path: Path, suffix: str = "") -> int:
+    """The size of the database file (with `suffix` "-wal": of its write-ahead log)."""
+    file = Path(f"{path}{suffix}")
+    return file.stat().st_size if file.exists() else 0
 
 
 def mib(n_bytes: float) -> str:
@@ -381,8 +383,10 @@ def main() -> None:
             print(
                 f"  {'':<44} {'answered':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>6}"
             )
+            before = db.count("market_snapshots")
             quiet = Load(bot, n, args.rate, args.clients, args.seconds).join()
-            latency_row(f"quiet polls, {args.seconds:g} s", quiet)
+            quiet_polls = db.count("market_snapshots") - before
+            latency_row(f"{args.seconds:g} s, {quiet_polls} quiet poll(s) in it", quiet)
             rss_quiet = memory_kib(pid)["VmRSS"]
 
             # The crossing: two polls below every line, then one message to every channel.
@@ -419,7 +423,8 @@ def main() -> None:
             other = Counter(c.method for c in slack.calls if c.method != "chat.postMessage")
         finally:
             kill(bot)
-        size_end = db_bytes(db_path)
+        size_end, wal_end = db_bytes(db_path), db_bytes(db_path, "-wal")
+        slash_sent = len(quiet) + len(during)
         # With the bot gone, so the two do not share the CPU.
         evals = evaluate_times(work / "filled.db", price, below)
 
@@ -431,13 +436,17 @@ def main() -> None:
         f"({len(posts) / (delivered - confirmed):,.0f} messages/s); refused {refused}"
         "; other Web API calls: "
         + (", ".join(f"{m} {k:,}" for m, k in other.most_common()) or "none")
+        + f" (for {slash_sent:,} measured slash commands and the warm-up)"
     )
     print("\nmemory and disk")
     print(f"  bot resident after quiet load   {rss_quiet / 1024:8,.0f} MiB")
     print(f"  bot resident after the fan-out  {mem['VmRSS'] / 1024:8,.0f} MiB")
     print(f"  bot peak resident (VmHWM)       {mem['VmHWM'] / 1024:8,.0f} MiB")
     print(f"  database filled                 {mib(filled_bytes):>12}")
-    print(f"  database after the run          {mib(size_end):>12} (with {expected:,} outbox rows)")
+    print(
+        f"  database after the run          {mib(size_end):>12} (with {expected:,} outbox rows), "
+        f"its write-ahead log {mib(wal_end)}"
+    )
     print(
         f"\nAlertEngine.evaluate over {filled.rules:,} rules, in this process on a copy of the "
         "filled database (the bot does not report it)"
