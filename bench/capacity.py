@@ -420,6 +420,10 @@ def main() -> None:
             )
             mem = memory_kib(pid)
             refused = sum(not c.ok for c in slack.calls_to("chat.postMessage"))
+            per_channel = Counter(
+                c.args.get("channel") for c in slack.calls_to("chat.postMessage") if c.ok
+            )
+            twice = {ch: k for ch, k in per_channel.items() if k > 1}
             other = Counter(c.method for c in slack.calls if c.method != "chat.postMessage")
         finally:
             kill(bot)
@@ -437,6 +441,10 @@ def main() -> None:
         "; other Web API calls: "
         + (", ".join(f"{m} {k:,}" for m, k in other.most_common()) or "none")
         + f" (for {slash_sent:,} measured slash commands and the warm-up)"
+    )
+    print(
+        f"  channels that got a message: {len(per_channel):,}; channels that got more than one: "
+        f"{len(twice):,}" + (f" (e.g. {next(iter(twice))})" if twice else "")
     )
     print("\nmemory and disk")
     print(f"  bot resident after quiet load   {rss_quiet / 1024:8,.0f} MiB")
