@@ -105,6 +105,9 @@ def select_one(db: sqlite_utils.Database, sql: str, params: Any = ()) -> dict[st
     return rows[0] if rows else None
 
 
+CLOSE_WAIT_S = 5.0
+
+
 class Storage:
     """Hands each thread its own connection to the same file."""
 
@@ -115,6 +118,11 @@ class Storage:
         # A copy for readers that must not wait on the lock (see local_writes).
         self._conns: tuple[sqlite3.Connection, ...] = ()
         self._lock = threading.Lock()
+        # Transactions in progress on any thread: close() waits for them, since closing a
+        # connection under a statement another thread is running crashes the process.
+        self._idle = threading.Condition(self._lock)
+        self._busy = 0
+        self._closing = False
         # Why the last write failed, when SQLite refused it for lack of space or permission;
         # None again after a write commits. /healthz reports it (503 "database not writable").
         self.write_problem: str | None = None
@@ -172,17 +180,26 @@ class Storage:
             yield db
             return
         before = conn.total_changes
+        with self._idle:
+            if self._closing:
+                raise sqlite3.ProgrammingError("the database is being closed")
+            self._busy += 1
         try:
-            conn.execute("BEGIN IMMEDIATE")
             try:
-                yield db
-            except BaseException:
-                conn.rollback()
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                except BaseException:
+                    conn.rollback()
+                    raise
+                conn.commit()
+            except sqlite3.Error as exc:
+                self.note_failure(exc)
                 raise
-            conn.commit()
-        except sqlite3.Error as exc:
-            self.note_failure(exc)
-            raise
+        finally:
+            with self._idle:
+                self._busy -= 1
+                self._idle.notify_all()
         if conn.total_changes != before:  # rows were written: the database takes writes again
             self.write_problem = None
 
@@ -215,12 +232,17 @@ class Storage:
             return False
 
     def close(self) -> None:
-        with self._lock:
+        with self._idle:
+            self._closing = True
+            # A transaction on another thread finishes first (a few ms); one that hangs is not
+            # waited for beyond CLOSE_WAIT_S.
+            self._idle.wait_for(lambda: self._busy == 0, timeout=CLOSE_WAIT_S)
             for db in self._all:
                 with suppress(sqlite3.Error):
                     db.close()
             self._all.clear()
             self._conns = ()
+            self._closing = False
         self._local = threading.local()
 
     def backup(self, target: str | Path) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sqlite3
 import threading
 
 from storage import workspaces
@@ -55,6 +56,10 @@ class KnownMembers:
             try:
                 with self.storage.transaction() as db:
                     workspaces.saw_member(db, team, channel, user, now)
+            except sqlite3.ProgrammingError:
+                # The database is being closed (the process stops): nothing to say.
+                with self._lock:
+                    self._seen.discard((team, channel, user))
             except Exception:
                 # Not knowing only hides a channel from someone's App Home; try again next time.
                 log.exception("could not record that %s uses Hashfloor in %s", user, channel)

@@ -461,3 +461,33 @@ def test_files_other_users_can_read_are_found(tmp_path: Path) -> None:
     # An existing file keeps its mode: the operator decides, the bot warns at start.
     Storage(shared).db.execute("SELECT 1")
     assert shared.stat().st_mode & 0o777 == 0o644
+
+
+def test_close_waits_for_a_transaction_on_another_thread(tmp_path: Path) -> None:
+    """Closing a connection under a statement another thread runs crashes the process (a
+    segfault seen in CI): close() lets the transaction finish first."""
+    storage = Storage(tmp_path / "close.db")
+    storage.db.execute("CREATE TABLE t (x)")
+    inside, finished = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            with storage.transaction() as db:
+                inside.set()
+                for i in range(200):
+                    db.execute("INSERT INTO t VALUES (?)", [i])
+                    finished.wait(0.001)
+        except BaseException as exc:  # pragma: no cover - the failure this test looks for
+            errors.append(exc)
+        finished.set()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert inside.wait(5)
+    storage.close()  # must wait for the writer's commit
+    assert finished.is_set() and errors == []
+    thread.join(5)
+    check = sqlite3.connect(tmp_path / "close.db")
+    assert check.execute("SELECT count(*) FROM t").fetchone()[0] == 200
+    check.close()
