@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import functools
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from http.server import BaseHTTPRequestHandler
 
 CHUNK = b'{"pad": "' + b"x" * 65_000
 
@@ -38,3 +39,25 @@ def gzip_bomb(inflated_mb: int = 256) -> bytes:
 
 
 GZIP = {"Content-Encoding": "gzip"}
+
+
+def send_stream(
+    handler: BaseHTTPRequestHandler,
+    status: int,
+    chunks: Iterable[bytes],
+    headers: dict | None = None,
+    stopping: Callable[[], bool] = lambda: False,
+) -> None:
+    """HTTP/1.0 without a Content-Length: the body ends when the connection closes."""
+    try:
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        for k, v in (headers or {}).items():
+            handler.send_header(k, v)
+        handler.end_headers()
+        for chunk in chunks:
+            if stopping():
+                break
+            handler.wfile.write(chunk)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the client stopped reading: what a byte cap does

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+from tests.fakes import bad_bodies
+
 PRICE_SOURCES = ("coinbase", "kraken", "bitstamp", "coingecko", "mempool")
 
 # path (without query) → route name
@@ -251,18 +253,8 @@ class FakeMarket:
             def _stream(
                 self, status: int, chunks: Iterable[bytes], headers: dict | None = None
             ) -> None:
-                # HTTP/1.0 without a Content-Length: the body ends when the connection closes.
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    for k, v in (headers or {}).items():
-                        self.send_header(k, v)
-                    self.end_headers()
-                    for chunk in chunks:
-                        if fake._stopping.is_set():
-                            break
-                        self.wfile.write(chunk)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client stopped reading: what a byte cap does
+                bad_bodies.send_stream(
+                    self, status, chunks, headers, stopping=fake._stopping.is_set
+                )
 
         return Handler

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from tests.fakes import bad_bodies
+
 PRICES_PATH = "/api/v1/historical-price"
 ADJUSTMENTS_PATH = "/api/v1/mining/difficulty-adjustments"
 # mempool's intervals (Common.getSqlInterval), as days back from now.
@@ -206,16 +208,6 @@ class FakeMempoolHistory:
             def _stream(
                 self, status: int, chunks: Iterable[bytes], headers: dict | None = None
             ) -> None:
-                # HTTP/1.0 without a Content-Length: the body ends when the connection closes.
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    for k, v in (headers or {}).items():
-                        self.send_header(k, v)
-                    self.end_headers()
-                    for chunk in chunks:
-                        self.wfile.write(chunk)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client stopped reading: what a byte cap does
+                bad_bodies.send_stream(self, status, chunks, headers)
 
         return Handler
