@@ -6,6 +6,7 @@ workspace NULL and a `seed_key`, so seeding twice never duplicates and a release
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from typing import Any
@@ -92,6 +93,21 @@ def all_rows(db: Database, workspace: str | None = None) -> list[dict[str, Any]]
         " ORDER BY workspace IS NOT NULL, quarter, kind = 'allin', id",
         [workspace],
     )
+
+
+def own_rows_by_workspace(db: Database, workspaces: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Each listed workspace's own rows, in `all_rows`' order, read in one query: a poll over
+    10,000 workspaces must not pay one query per workspace."""
+    rows = select(
+        db,
+        "SELECT * FROM cost_benchmarks WHERE workspace IN (SELECT value FROM json_each(?))"
+        " ORDER BY workspace, quarter, kind = 'allin', id",
+        [json.dumps(workspaces)],
+    )
+    by_workspace: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_workspace.setdefault(row["workspace"], []).append(row)
+    return by_workspace
 
 
 def every_row(db: Database) -> list[dict[str, Any]]:

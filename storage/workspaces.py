@@ -6,6 +6,7 @@ every workspace that shares it, and each workspace that installed the bot has it
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,11 +95,23 @@ def team_key(team_id: str | None) -> str:
     return team_id or LOCAL_TEAM
 
 
+def _fleet(r: dict[str, Any]) -> Fleet:
+    return Fleet(r["efficiency_j_per_th"], r["power_usd_per_kwh"], r["pool_fee"], r["hashrate_ph"])
+
+
 def get_fleet(db: Database, team_id: str | None) -> Fleet | None:
     r = select_one(db, "SELECT * FROM fleets WHERE team_id = ?", [team_key(team_id)])
-    if r is None:
-        return None
-    return Fleet(r["efficiency_j_per_th"], r["power_usd_per_kwh"], r["pool_fee"], r["hashrate_ph"])
+    return _fleet(r) if r else None
+
+
+def fleets_by_team(db: Database, team_ids: list[str]) -> dict[str, Fleet]:
+    """The fleets of the listed workspaces (keys as stored: `team_key`), read in one query."""
+    rows = select(
+        db,
+        "SELECT * FROM fleets WHERE team_id IN (SELECT value FROM json_each(?))",
+        [json.dumps([team_key(t) for t in team_ids])],
+    )
+    return {r["team_id"]: _fleet(r) for r in rows}
 
 
 def set_fleet(

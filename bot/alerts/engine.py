@@ -36,12 +36,44 @@ class TeamLines:
         return self.targets[key]
 
 
-def benchmark_lines(db: Any, team: str) -> dict[str, CostLine]:
+def shared_lines(db: Any) -> dict[str, CostLine]:
+    """The lines every workspace has: the current CoinShares `cash` and `allin`, and each shipped
+    row as `cost:<id>`."""
     lines = {line.key: line for line in costs.current_lines(db, None)}
-    for row in costs.all_rows(db, team):
+    return with_rows(lines, costs.all_rows(db, None))
+
+
+def with_rows(shared: dict[str, CostLine], rows: list[dict[str, Any]]) -> dict[str, CostLine]:
+    """`shared` and the benchmark `rows` as `cost:<id>` lines, in a new dict."""
+    lines = dict(shared)
+    for row in rows:
         line = costs.line_from_row(row)
         lines[f"cost:{row['id']}"] = replace(line, key=f"cost:{row['id']}")
     return lines
+
+
+def benchmark_lines(db: Any, team: str) -> dict[str, CostLine]:
+    return with_rows(shared_lines(db), costs.own_rows_by_workspace(db, [team]).get(team, []))
+
+
+class PollLines:
+    """Every workspace's lines for one poll, read in three queries whatever the number of
+    workspaces (one query per workspace took 0.3 ms each: 3 s a poll at 10,000 workspaces); a
+    workspace's TeamLines are put together when its first rule asks."""
+
+    def __init__(self, db: Any, teams: list[str]) -> None:
+        self.shared = shared_lines(db)
+        self.own_rows = costs.own_rows_by_workspace(db, teams)
+        self.fleets = workspaces.fleets_by_team(db, teams)
+        self.teams: dict[str, TeamLines] = {}
+
+    def team(self, team: str) -> TeamLines:
+        lines = self.teams.get(team)
+        if lines is None:
+            benchmarks = with_rows(self.shared, self.own_rows.get(team, []))
+            fleet = self.fleets.get(workspaces.team_key(team))
+            lines = self.teams[team] = TeamLines(benchmarks, fleet)
+        return lines
 
 
 def _untouched(row: Any, target: Target, snap: Snapshot, mute: float | None) -> bool:
@@ -78,12 +110,6 @@ class AlertEngine:
         # the wall clock steps back, every new poll's taken_at is older than the last one's.
         self._evaluated: deque[Snapshot] = deque(maxlen=32)
 
-    def _team(self, cache: dict[str, TeamLines], team: str) -> TeamLines:
-        if team not in cache:
-            db = self.storage.db
-            cache[team] = TeamLines(benchmark_lines(db, team), workspaces.get_fleet(db, team))
-        return cache[team]
-
     def evaluate(self, snap: Snapshot) -> int:
         """Step every active rule with this poll; returns how many messages were queued."""
         db = self.storage.db
@@ -95,7 +121,8 @@ class AlertEngine:
         net = net_snap.network if net_snap else None
         queued = 0
         with self.storage.transaction():
-            cache: dict[str, TeamLines] = {}
+            to_step = alerts.rules_to_step(db)
+            lines = PollLines(db, list({row["team_id"] for row in to_step}))
             # Channels muted now, by workspace and channel; a mute that is over counts as none.
             mutes = {
                 (r["team_id"], r["channel_id"]): r["muted_until"]
@@ -107,8 +134,8 @@ class AlertEngine:
             }
             unmuted: dict[tuple[str, str], list[tuple[dict, Target, str]]] = defaultdict(list)
             changed: list[dict[str, Any]] = []
-            for row in alerts.rules_to_step(db):
-                target = self._team(cache, row["team_id"]).target(row["line_key"], net)
+            for row in to_step:
+                target = lines.team(row["team_id"]).target(row["line_key"], net)
                 if target is None:
                     continue  # the line is gone (removed benchmark, fleet off): status says so
                 mute = mutes.get((row["team_id"], row["channel_id"]))
