@@ -282,6 +282,39 @@ def test_the_fleet_line(rig: Rig) -> None:
     assert "$77,66" in rows[1]["text"]
 
 
+def test_each_workspace_steps_on_its_own_lines_in_one_poll(rig: Rig) -> None:
+    """One poll reads every workspace's cost rows and fleets together: each rule must still get
+    its own workspace's line, and a key naming another workspace's row resolves to nothing."""
+    workspaces.set_fleet(rig.db, "T1", workspaces.Fleet(20.0, 0.06, 0.02), "U1", rig.now)
+    workspaces.set_fleet(rig.db, "T2", workspaces.Fleet(30.0, 0.06, 0.02), "U1", rig.now)
+    own = {
+        "T1": costs.add(rig.db, "T1", "Acme", "cash", 80_000, now=rig.now),
+        "T2": costs.add(rig.db, "T2", "Bolt", "cash", 95_000, now=rig.now),
+    }
+    rig.poll(ABOVE_CASH)
+    for team in ("T1", "T2"):
+        subscribed(rig, "C1", "subscribe fleet", team=team)
+        subscribed(rig, "C2", f"subscribe {own[team]}", team=team)
+    # T1's fleet breaks even at $70,605, T2's at $105,900: above one, below the other.
+    assert [r["state"] for r in rig.rules("C1", "T1") + rig.rules("C1", "T2")] == ["above", "below"]
+    # A rule stored in T2 naming T1's row (subscribe refuses that; the engine must too).
+    state = rules.initial_state(ABOVE_CASH, True, 80_000.0, rig.now)
+    alerts.add_rule(
+        rig.db, "T2", "C3", f"cost:{own['T1']}", state, 80_000.0, "80000.00", "U1", rig.now
+    )
+    rig.poll(75_000.0)
+    rig.poll(75_000.0)
+    # Only T1's own $80,000 line was crossed; T2's $95,000 line and fleet were below already.
+    assert [(r["team_id"], r["channel_id"], r["kind"]) for r in rig.outbox()] == [
+        ("T1", "C2", "alert")
+    ]
+    assert "Acme" in rig.outbox()[0]["text"]
+    fleet_rules = rig.rules("C1", "T1") + rig.rules("C1", "T2")
+    assert [r["last_line_usd"] // 100 for r in fleet_rules] == [706, 1059]
+    assert [r["state"] for r in fleet_rules] == ["above", "below"]
+    assert [r["state"] for r in rig.rules("C3", "T2")] == ["above"]  # not stepped: no line
+
+
 # --- mute -------------------------------------------------------------------------------------
 
 
