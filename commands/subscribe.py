@@ -14,7 +14,6 @@ from bot.alerts.targets import (
     hashprice_key,
     resolve,
     rule_name,
-    split_within,
     within_key,
 )
 from bot.lines import named_keys
@@ -112,7 +111,8 @@ def _targets(ctx: Ctx, keys: list[str]) -> list[tuple[str, Target]]:
     for key in keys:
         target = resolve(key, lines, fleet, engine.network(db))
         if target is None:
-            line_key = split_within(key)[1] if key.startswith("within:") else key  # type: ignore[index]
+            # An early warning on a line that is not there: say which line.
+            line_key = key.split(":", 2)[2] if key.startswith("within:") else key
             what = {
                 "fleet": "No fleet is set: `/hashfloor fleet <J/TH> <$/kWh>` first.",
             }.get(

@@ -237,3 +237,19 @@ def test_bounds_are_said_in_the_reply(rig: Rig) -> None:
     assert "at most 10,000 $/PH/day" in rig.command("C1", "subscribe hashprice below 20000").text
     assert "within 5% of the fleet" not in rig.command("C1", "subscribe fleet within 5%").text
     assert rig.command("C1", "subscribe fleet within 5%").text.startswith("No fleet is set")
+
+
+def test_without_network_data_a_new_hashprice_rule_waits_and_settles_silently(rig: Rig) -> None:
+    rig.poll(91_000.0, network=NO_NETWORK)
+    reply = subscribed(rig, "C1", "subscribe hashprice below 30")
+    assert (
+        "hashprice below $30/PH/day: no fresh hashprice now (it needs fresh price and network "
+        "data)" in reply.text
+    )
+    assert rig.rules("C1")[0]["state"] == "unknown"
+    rig.poll(70_000.0, network=NO_NETWORK)
+    assert rig.rules("C1")[0]["state"] == "unknown"  # still no hashprice: nothing to settle on
+    rig.poll(70_000.0)  # $29.13/PH/day: below, taken silently
+    assert rig.rules("C1")[0]["state"] == "below"
+    rig.poll(70_000.0)
+    assert rig.outbox() == []
