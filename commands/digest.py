@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from bot import fmt
 from bot.digest import channels
 from bot.digest.channels import ChannelDigest
-from bot.digest.compose import compose, load_snapshots
+from bot.digest.compose import channel_rules, compose, load_snapshots
 from bot.digest.render import MAX_BLOCKS, digest_blocks
 from bot.digest.schedule import ScheduleError, parse_schedule
 from bot.slack import blocks as bk
@@ -78,7 +78,8 @@ def preview(ctx: Ctx) -> Reply:
     team = ctx.team
     snaps = load_snapshots(ctx.service.storage, ctx.now, history=False)
     composed = compose(ctx.service.storage, team, ctx.now, snaps)
-    text, blocks = digest_blocks(composed.digest, ctx.channel_name)
+    rules = channel_rules(ctx.service.storage, team, ctx.channel_id) if ctx.channel_id else ()
+    text, blocks = digest_blocks(composed.digest, ctx.channel_name, rules)
     note = bk.context(
         "Preview, for you only. The weekly post also carries a chart of the price against the "
         "cost lines. " + describe(for_channel(ctx), ctx.now).replace("*", "")

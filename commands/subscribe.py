@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 from bot import fmt
 from bot.alerts import engine, messages, rules
-from bot.alerts.targets import Target, resolve, rule_name
+from bot.alerts.targets import (
+    HASHPRICE_SATS_MAX,
+    HASHPRICE_USD_MAX,
+    WITHIN_PCT_MAX,
+    Target,
+    hashprice_key,
+    resolve,
+    rule_name,
+    within_key,
+)
 from bot.lines import named_keys
 from bot.slack import blocks as bk
 from bot.slack.blocks import Block, Reply, line_sections
@@ -13,9 +24,46 @@ from commands.context import Ctx
 from storage import alerts, workspaces
 
 USAGE = (
-    "`/hashfloor subscribe [cash|allin|all|<cost id>|fleet|below <usd>]` (default: cash and allin)"
+    "`/hashfloor subscribe [cash|allin|all|<cost id>|fleet|below <usd>]` (default: cash and "
+    "allin), `subscribe hashprice below <usd per PH/day>|<n> sats`, `subscribe <line> within <pct>`"
+)
+HASHPRICE_FORM = "`hashprice below 30` ($/PH/day) or `hashprice below 40 sats` (sats/TH/day)"
+# `$30`, `30/PH/day`, `$30 /PH/day`; `40 sats`, `40sats/TH/day`.
+_HASHPRICE = re.compile(
+    r"^\$?\s*(?P<n>[0-9][0-9,]*(?:\.[0-9]+)?|\.[0-9]+)\s*"
+    r"(?:(?P<sats>sats?(?:\s*/\s*th(?:/s)?\s*/\s*day)?)|(?:\$?\s*/\s*ph(?:/s)?\s*/\s*day|usd)?)$",
+    re.IGNORECASE,
 )
 UNDELIVERED_SHOWN_S = 7 * 86_400  # how far back status lists messages that were given up on
+
+
+def within_pct(text: str) -> float:
+    """`5`, `5%`, `2.5 %` → 5.0 (percent above the line), within (0, WITHIN_PCT_MAX]."""
+    value = parsing.number(text.strip().removesuffix("%").strip())
+    if value is None:
+        raise parsing.ParseError(text, "a percentage after `within`, e.g. `cash within 5%`")
+    if not 0 < value <= WITHIN_PCT_MAX:
+        raise parsing.ParseError(
+            text, f"an early warning more than 0% and at most {WITHIN_PCT_MAX:g}% above the line"
+        )
+    return value
+
+
+def hashprice_level(toks: list[str]) -> str:
+    """`below 30`, `below $30/PH/day`, `below 40 sats` → the hashprice rule's key."""
+    text = " ".join(toks[1:])
+    if not toks or toks[0].lower() != "below" or not text:
+        raise parsing.ParseError(" ".join(toks) or "hashprice", f"try {HASHPRICE_FORM}")
+    m = _HASHPRICE.match(text.strip())
+    if not m:
+        raise parsing.ParseError(text, f"a hashprice level: {HASHPRICE_FORM}")
+    value = float(m.group("n").replace(",", ""))
+    sats = bool(m.group("sats"))
+    top = HASHPRICE_SATS_MAX if sats else HASHPRICE_USD_MAX
+    if not 0 < value <= top:
+        unit = "sats/TH/day" if sats else "$/PH/day"
+        raise parsing.ParseError(text, f"a hashprice above 0 and at most {top:,g} {unit}")
+    return hashprice_key(value, "sats" if sats else "usd")
 
 
 def parse_keys(toks: list[str]) -> list[str]:
@@ -23,6 +71,21 @@ def parse_keys(toks: list[str]) -> list[str]:
     if not toks:
         return ["cash", "allin"]
     words = [t.lower() for t in toks]
+    if "within" in words:
+        at = words.index("within")
+        if at == 0:
+            raise parsing.ParseError(
+                "within", "name the line to warn about first, e.g. `cash within 5%`"
+            )
+        if len(toks) != at + 2:
+            raise parsing.ParseError(
+                toks[at + 2] if len(toks) > at + 2 else "within",
+                "one percentage after `within`, e.g. `cash within 5%`",
+            )
+        pct = within_pct(toks[at + 1])
+        return [within_key(pct, key) for key in parse_keys(toks[:at])]
+    if words[0] == "hashprice":
+        return [hashprice_level(toks[1:])]
     if words[0] == "below":
         if len(toks) != 2:
             raise parsing.ParseError(
@@ -48,10 +111,15 @@ def _targets(ctx: Ctx, keys: list[str]) -> list[tuple[str, Target]]:
     for key in keys:
         target = resolve(key, lines, fleet, engine.network(db))
         if target is None:
+            # An early warning on a line that is not there: say which line.
+            line_key = key.split(":", 2)[2] if key.startswith("within:") else key
             what = {
                 "fleet": "No fleet is set: `/hashfloor fleet <J/TH> <$/kWh>` first.",
-            }.get(key, f"There is no cost line #{key.removeprefix('cost:')} here: see `/costs`.")
-            if key == "fleet" and fleet:
+            }.get(
+                line_key,
+                f"There is no cost line #{line_key.removeprefix('cost:')} here: see `/costs`.",
+            )
+            if line_key == "fleet" and fleet:
                 what = "The fleet line needs network data; try again after the next poll."
             raise parsing.NotPossible(what)
         out.append((key, target))
@@ -90,7 +158,9 @@ def subscribe(ctx: Ctx, toks: list[str]) -> Reply:
     targets = _targets(ctx, parse_keys(toks))
     ctx.require_member()
     db = ctx.service.storage.db
+    now = engine.current(db, ctx.now)  # the price and the hashprices, and whether fresh
     price, fresh = engine.fresh_price(db, ctx.now)
+    values = {m: value for m, (value, _) in now.items()}
     existing = {r["line_key"]: r for r in alerts.channel_rules(db, ctx.team, ctx.channel_id)}
     planned = []
     for key, target in targets:
@@ -98,12 +168,13 @@ def subscribe(ctx: Ctx, toks: list[str]) -> Reply:
         if row is not None and not row["paused_reason"]:
             state = alerts.rule_state(row)  # an active rule is kept as it is
         else:
-            state = rules.initial_state(price, fresh, target.line.value_usd, ctx.now)
+            value, value_fresh = now[target.metric]
+            state = rules.initial_state(value, value_fresh, target.line.value_usd, ctx.now)
         planned.append((key, target, state))
-    stood = [(target.line, state.state) for _, target, state in planned]
+    stood = [(target, state.state) for _, target, state in planned]
     if ctx.post is not None:
         # Posted before anything is saved: if the channel cannot get this, it cannot get alerts.
-        text, blocks = messages.where_it_stands(price, stood, fresh, by=ctx.user_id)
+        text, blocks = messages.where_it_stands(price, stood, fresh, by=ctx.user_id, values=values)
         if refused := ctx.post(text, blocks):
             return _cannot_post(refused)
     with ctx.service.storage.transaction():
@@ -123,7 +194,7 @@ def subscribe(ctx: Ctx, toks: list[str]) -> Reply:
     if ctx.post is not None:
         msg = "Subscribed: the confirmation is posted in this channel, where the alerts will go."
         return Reply(text=msg, blocks=[bk.section(f":bell: {msg}")])
-    text, blocks = messages.where_it_stands(price, stood, fresh)
+    text, blocks = messages.where_it_stands(price, stood, fresh, values=values)
     return Reply(text=text, blocks=blocks)
 
 
@@ -146,8 +217,9 @@ def unsubscribe(ctx: Ctx, toks: list[str]) -> Reply:
     words = [t.lower() for t in toks]
     if "all" in words:
         keys = have
-    elif words == ["below"]:
-        keys = [k for k in have if k.startswith("below:")]
+    elif words in (["below"], ["hashprice"], ["within"]):
+        # A kind alone: every rule of that kind (price levels, hashprice levels, early warnings).
+        keys = [k for k in have if k.startswith(f"{words[0]}:")]
     else:
         keys = parse_keys(toks)
     ctx.require_member()
@@ -190,12 +262,14 @@ def status_section(ctx: Ctx) -> list[Block]:
     out = []
     for r in rows:
         target = resolve(r["line_key"], lines, fleet, net)
-        name = fmt.escape(rule_name(r["line_key"], target))
-        if target is not None and not r["line_key"].startswith("below:"):
-            name += f" ({fmt.usd(target.line.value_usd)})"
+        key = r["line_key"]
+        name = fmt.escape(rule_name(key, target))
+        if target is not None and (value := messages.line_value(key, target)):
+            name += f" ({value})"
         since = f" since {fmt.when(r['since'])}" if r["since"] else ""
-        last = f"; last message {fmt.when(r['last_message_at'])}" if r["last_message_at"] else ""
-        entry = f"• {name}: *{r['state']}*{since}{last}"
+        last = messages.last_message_words(r["last_message_at"], r["last_message"])
+        state = messages.state_words(key, r["state"])
+        entry = f"• {name}: *{state}*{since}" + (f"; {last}" if last else "")
         if r["paused_reason"]:
             entry += (
                 f"\n   :warning: paused {fmt.when(r['paused_at'])}: Slack said "

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.alerts import messages, rules
-from bot.alerts.targets import Target, resolve
+from bot.alerts.targets import METRICS, Metric, Target, read, resolve, split_within
 from bot.lines import CostLine
 from bot.market.snapshot import Network, Snapshot
 from bot.market.view import is_fresh_age
@@ -64,6 +64,12 @@ def _is_fleet_key(key: str) -> bool:
     return key == "fleet" or key.startswith("fleet:")
 
 
+def _base_key(key: str) -> str:
+    """The line an early warning (`within:<pct>:<key>`) watches; any other key itself."""
+    parsed = split_within(key)
+    return parsed[1] if parsed else key
+
+
 class PollLines:
     """Every workspace's lines for one poll, read in three queries whatever the number of
     workspaces (a query per workspace took 0.3 ms each: 3 s a poll at 10,000 workspaces). A line
@@ -77,7 +83,7 @@ class PollLines:
         # Only the workspaces whose rules need them: their own cost rows, their fleets.
         own, fleet = set(), set()
         for row in rules_to_step:
-            key = row["line_key"]
+            key = _base_key(row["line_key"])
             if _is_fleet_key(key):
                 fleet.add(row["team_id"])
             elif key.startswith("cost:") and key not in self.shared:
@@ -88,7 +94,8 @@ class PollLines:
 
     def _shares(self, key: str) -> bool:
         """Whether `key` names the same line in every workspace."""
-        return key in self.shared or key.startswith("below:")
+        base = _base_key(key)
+        return base in self.shared or base.startswith(("below:", "hashprice:"))
 
     def target(self, team: str, key: str) -> Target | None:
         """The line `key` names in workspace `team`, resolved once per poll."""
@@ -107,15 +114,18 @@ class PollLines:
         return lines
 
 
-def _untouched(row: Any, target: Target, snap: Snapshot, mute: float | None) -> bool:
+Reading = tuple[float | None, bool]  # a metric at one poll and whether it is fresh
+
+
+def _untouched(row: Any, target: Target, reading: Reading, mute: float | None) -> bool:
     """True when this poll cannot change the rule, so `rules.step` need not run: its mute and its
     line are as last seen, and either the data is stale (which changes nothing) or the rule is
-    settled with nothing pending and the price stands on its side of the line. A quiet poll over
+    settled with nothing pending and its metric stands on its side of the line. A quiet poll over
     10,000 rules is then mostly this test."""
     if row["muted_until"] != mute:
         return False  # a mute to record or to settle
-    price = snap.price_usd
-    if not (snap.fresh and price is not None and math.isfinite(price)):
+    price, fresh = reading
+    if not (fresh and price is not None and math.isfinite(price)):
         return True
     return (
         row["state"] != "unknown"
@@ -151,6 +161,8 @@ class AlertEngine:
         net_snap = snapshots.latest_network(db)
         net = net_snap.network if net_snap else None
         queued = 0
+        # Each metric read once per poll: the price, and the hashprices from this poll's network.
+        readings: dict[Metric, Reading] = {m: read(m, snap) for m in METRICS}
         with self.storage.transaction():
             to_step = alerts.rules_to_step(db)
             lines = PollLines(db, to_step, net)
@@ -163,16 +175,19 @@ class AlertEngine:
                     [now],
                 )
             }
-            unmuted: dict[tuple[str, str], list[tuple[dict, Target, str]]] = defaultdict(list)
+            unmuted: dict[tuple[str, str], list[tuple[dict, str, Target]]] = defaultdict(list)
             changed: list[dict[str, Any]] = []
             for row in to_step:
                 target = lines.target(row["team_id"], row["line_key"])
                 if target is None:
                     continue  # the line is gone (removed benchmark, fleet off): status says so
                 mute = mutes.get((row["team_id"], row["channel_id"]))
-                if _untouched(row, target, snap, mute):
+                reading = readings[target.metric]
+                if _untouched(row, target, reading, mute):
                     continue
-                queued += self._step_rule(db, row, target, snap, now, mute, unmuted, changed)
+                queued += self._step_rule(
+                    db, row, target, snap, reading, now, mute, unmuted, changed
+                )
             alerts.save_steps(db, changed)
             for team_channel, items in unmuted.items():
                 queued += self._unmute_message(db, team_channel, items, snap, now)
@@ -187,9 +202,10 @@ class AlertEngine:
         row: Any,  # sqlite3.Row of alerts.STEP_READ
         target: Target,
         snap: Snapshot,
+        reading: Reading,
         now: float,
         mute: float | None,
-        unmuted: dict[tuple[str, str], list[tuple[dict[str, Any], str, CostLine]]],
+        unmuted: dict[tuple[str, str], list[tuple[dict[str, Any], str, Target]]],
         changed: list[dict[str, Any]],
     ) -> int:
         """Step one rule (`mute`: its channel's mute, None when over); a rule that changed is
@@ -198,17 +214,18 @@ class AlertEngine:
         # A mute that ended (expired, or /hashfloor unmute) is settled after this step, on fresh
         # data only: the catch-up message needs a price, and settling it on a stale poll would
         # forget that the channel was muted and lose that message.
+        value, fresh = reading  # the rule's metric: the price, or a hashprice
         ended = stored.muted_until is not None and mute is None
-        if ended and not (snap.fresh and snap.price_usd is not None):
+        if ended and not (fresh and value is not None):
             ended, mute = False, stored.muted_until
         # Once ended, this poll is not muted: a crossing it confirms posts as a real alert.
         state = stored if mute == stored.muted_until else replace(stored, muted_until=mute)
         moved = bool(row["last_line_version"]) and target.version != row["last_line_version"]
-        obs = rules.Observation(snap.price_usd, snap.fresh, target.line.value_usd, moved)
+        obs = rules.Observation(value, fresh, target.line.value_usd, moved)
         result = rules.step(state, obs, now)
         new = result.state
         cols: dict[str, Any] = {}
-        if snap.fresh and snap.price_usd is not None and target.version != row["last_line_version"]:
+        if fresh and value is not None and target.version != row["last_line_version"]:
             cols.update(last_line_version=target.version, last_line_usd=target.line.value_usd)
         transitions = row["transitions"] or 0
         if new.state != stored.state:
@@ -216,14 +233,7 @@ class AlertEngine:
             cols["transitions"] = transitions
         queued = 0
         if result.event:
-            text, blocks = messages.crossing(
-                result.event,
-                target.line,
-                snap.price_usd,
-                snap.taken_at,
-                row["id"],
-                snap.used_sources,
-            )
+            text, blocks = messages.for_rule(result.event, target, snap, row["id"])
             kind = "alert" if result.event == "crossed_below" else "recovery"
             outbox_id = alerts.enqueue(
                 db,
@@ -242,10 +252,9 @@ class AlertEngine:
                 queued = 1
                 cols["alert_outbox_id"] = outbox_id if kind == "alert" else None
         if ended:
-            price = snap.price_usd if snap.fresh else None
-            new, event = rules.unmute(new, price, target.line.value_usd, now)
+            new, event = rules.unmute(new, value if fresh else None, target.line.value_usd, now)
             if event:
-                unmuted[(row["team_id"], row["channel_id"])].append((row, event, target.line))
+                unmuted[(row["team_id"], row["channel_id"])].append((row, event, target))
         if new != stored:
             cols.update(alerts.state_columns(new))
         if cols:
@@ -256,7 +265,7 @@ class AlertEngine:
         self,
         db: Any,
         team_channel: tuple[str, str],
-        items: list[tuple[dict[str, Any], str, CostLine]],
+        items: list[tuple[dict[str, Any], str, Target]],
         snap: Snapshot,
         now: float,
     ) -> int:
@@ -265,12 +274,7 @@ class AlertEngine:
             return 0
         team, channel = team_channel
         first = items[0][0]
-        parts = [
-            messages.crossing(
-                event, line, snap.price_usd, snap.taken_at, row["id"], snap.used_sources
-            )
-            for row, event, line in items
-        ]
+        parts = [messages.for_rule(event, target, snap, row["id"]) for row, event, target in items]
         text = " · ".join(t for t, _ in parts)
         blocks = [b for _, bl in parts for b in bl[:2]]
         key = f"unmute:{team}:{channel}:{first['muted_until'] or now:.0f}"
@@ -303,6 +307,23 @@ def fresh_price(db: Any, now: float) -> tuple[float | None, bool]:
     if snap is None:
         return None, False
     return snap.price_usd, is_fresh_age(now - snap.taken_at)
+
+
+def current(db: Any, now: float) -> dict[Metric, Reading]:
+    """Each metric as a new subscription starts from: the latest good price, and the hashprices
+    from it and the latest complete network data, fresh only when both are."""
+    snap = snapshots.latest_fresh(db)
+    if snap is None:
+        return {m: (None, False) for m in METRICS}
+    price_fresh = is_fresh_age(now - snap.taken_at)
+    net_snap = snapshots.latest_network(db)
+    net_fresh = net_snap is not None and is_fresh_age(now - net_snap.taken_at)
+    with_net = replace(snap, network=net_snap.network if net_snap else Network())
+    out: dict[Metric, Reading] = {}
+    for m in METRICS:
+        value, _ = read(m, with_net)
+        out[m] = (value, price_fresh and (m == "price" or net_fresh))
+    return out
 
 
 def network(db: Any) -> Network | None:

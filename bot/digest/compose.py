@@ -9,11 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.alerts import engine
+from bot.alerts.messages import state_words
+from bot.alerts.targets import resolve, rule_name
 from bot.digest.chart import HISTORY_S
 from bot.digest.contents import WEEK_S, WeekDigest, build_digest
+from bot.digest.render import RuleLine
 from bot.lines import CostLine
 from bot.market.snapshot import Snapshot
-from storage import costs, snapshots, workspaces
+from storage import alerts, costs, snapshots, workspaces
 from storage.db import Storage
 
 # Network data is carried forward from before the week when a week's polls lack it.
@@ -68,3 +72,23 @@ def compose(storage: Storage, team: str | None, now: float, snaps: Sequence[Snap
         label = f"Your fleet's breakeven ({f.efficiency_j_per_th:g} J/TH)"
         chart_lines = (*lines, CostLine("fleet", label, f.breakeven_price_usd, "Hashfloor fleet"))
     return Composed(digest, lines, chart_lines)
+
+
+def channel_rules(storage: Storage, team: str, channel: str) -> tuple[RuleLine, ...]:
+    """The channel's alert rules of every kind, named as written, with state and last message."""
+    db = storage.db
+    rows = alerts.channel_rules(db, team, channel)
+    if not rows:
+        return ()
+    lines = engine.benchmark_lines(db, team)
+    fleet = workspaces.get_fleet(db, team)
+    net = engine.network(db)
+    return tuple(
+        RuleLine(
+            rule_name(r["line_key"], resolve(r["line_key"], lines, fleet, net)),
+            state_words(r["line_key"], r["state"]),
+            r["last_message_at"],
+            r["last_message"],
+        )
+        for r in rows
+    )

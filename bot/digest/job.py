@@ -29,7 +29,7 @@ from bot.alerts.delivery import classify_error
 from bot.digest import channels
 from bot.digest.channels import ChannelDigest
 from bot.digest.chart import render_chart
-from bot.digest.compose import Composed, compose, load_snapshots
+from bot.digest.compose import Composed, channel_rules, compose, load_snapshots
 from bot.digest.render import digest_blocks
 from bot.market.snapshot import Snapshot
 from bot.service import Hashfloor
@@ -93,7 +93,8 @@ class DigestJob:
             self._record(digest, week, at, error=reason)
             return 0
         composed = run.composed(digest.team_id)
-        text, blocks = digest_blocks(composed.digest)
+        rules = channel_rules(self.service.storage, digest.team_id, digest.channel_id)
+        text, blocks = digest_blocks(composed.digest, rules=rules)
         try:
             resp = client.chat_postMessage(
                 channel=digest.channel_id,

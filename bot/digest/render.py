@@ -7,7 +7,11 @@ labels, the channel name) is cut to a sane length first and escaped (&, <, >).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from bot import fmt
+from bot.alerts.messages import last_message_words
 from bot.digest.contents import LineStat, WeekDigest
 
 MAX_BLOCKS = 50
@@ -17,10 +21,24 @@ MAX_LINES_SHOWN = 30  # more lines than this make an unreadable digest; the rest
 MAX_LABEL_CHARS = 120  # before escaping, which can make it up to 5× longer
 MAX_FALLBACK_LINES = 3
 TITLE = "Weekly digest: BTC against the cost to mine"
+MAX_RULES_SHOWN = 20  # the channel's alert rules listed; the rest are counted
 
 
-def digest_blocks(d: WeekDigest, channel_name: str | None = None) -> tuple[str, list[dict]]:
-    """(text fallback, blocks) for chat.postMessage."""
+@dataclass(frozen=True)
+class RuleLine:
+    """One alert rule of the channel, in people's words (bot.digest.compose.channel_rules)."""
+
+    name: str  # as written: `hashprice below $30/PH/day` (plain text, escaped here)
+    state: str  # in its kind's words: `price below`, `within 5%`, `waiting for data`
+    last_message_at: float | None = None
+    last_message: str | None = None
+
+
+def digest_blocks(
+    d: WeekDigest, channel_name: str | None = None, rules: Sequence[RuleLine] = ()
+) -> tuple[str, list[dict]]:
+    """(text fallback, blocks) for chat.postMessage; `rules`: the channel's alert rules, each
+    with its state and the last message it sent."""
     blocks: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": TITLE, "emoji": True}},
         _context(_about(d, channel_name)),
@@ -34,6 +52,8 @@ def digest_blocks(d: WeekDigest, channel_name: str | None = None) -> tuple[str, 
     tail = [{"type": "divider"}, _section(fields=_network_fields(d))]
     if d.fleet is not None:
         tail.append(_section(text=_fleet_sentence(d, md=True)))
+    if rules:
+        tail.append(_section(text=_rules_text(rules)))
     tail.append(_context(_method_note(d)))
 
     budget = MAX_BLOCKS - len(blocks) - len(tail)
@@ -141,6 +161,19 @@ def _line_sections(d: WeekDigest, budget: int) -> list[dict]:
         if len(texts) <= budget or shown == 0:
             return [_section(text=t) for t in texts]
         shown -= 1
+
+
+def _rules_text(rules: Sequence[RuleLine]) -> str:
+    """The channel's alert rules in one section: name, state, last message."""
+    rows = ["*Alerts in this channel*"]
+    for r in rules[:MAX_RULES_SHOWN]:
+        row = f"• {fmt.escape(_cut(r.name, MAX_LABEL_CHARS))}: *{r.state}*"
+        if last := last_message_words(r.last_message_at, r.last_message, limit=100):
+            row += f" · {last}"
+        rows.append(row)
+    if len(rules) > MAX_RULES_SHOWN:
+        rows.append(f"…and {len(rules) - MAX_RULES_SHOWN} more: `/hashfloor status` here.")
+    return "\n".join(rows)
 
 
 def _pack(rows: list[str]) -> list[str]:

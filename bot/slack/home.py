@@ -16,6 +16,7 @@ from typing import Any
 
 from bot import economics as econ
 from bot import fmt
+from bot.alerts.messages import last_message_words, state_words
 from bot.market.view import MarketView
 from bot.slack import blocks as bk
 from bot.slack.blocks import Block
@@ -37,6 +38,10 @@ class Subscription:
     since: float | None
     paused_reason: str | None = None
     paused_at: float | None = None
+    key: str = ""  # the rule's line key: its kind's state words (`within 5%`, `hashprice below`)
+    value: str | None = None  # the value shown after the name, when not `value_usd` in dollars
+    last_message_at: float | None = None
+    last_message: str | None = None  # its plain text
 
 
 @dataclass(frozen=True)
@@ -179,9 +184,15 @@ def _subscriptions(subs: Sequence[Subscription], others: bool = False) -> list[B
         if s.channel_id != channel:
             channel = s.channel_id
             rows.append(f"*<#{s.channel_id}>*")
-        value = f" {fmt.usd(s.value_usd)}" if s.value_usd is not None else " (line removed)"
+        if s.value is not None:
+            value = f" ({s.value})" if s.value else ""
+        else:
+            value = f" {fmt.usd(s.value_usd)}" if s.value_usd is not None else " (line removed)"
         since = f" since {_date(s.since)}" if s.since else ""
-        row = f"• {fmt.escape(_label(s.label))}{value}: *{_state_words(s.state)}*{since}"
+        state = state_words(s.key, s.state) if s.key else _state_words(s.state)
+        row = f"• {fmt.escape(_label(s.label))}{value}: *{state}*{since}"
+        if last := last_message_words(s.last_message_at, s.last_message):
+            row += f"\n   {last}"
         if s.paused_reason:
             row += (
                 f"\n   :warning: paused {_date(s.paused_at) if s.paused_at else ''}: Slack said "

@@ -109,3 +109,32 @@ def test_a_failed_database_read_keeps_the_scrape_alive() -> None:
     got = parse(m)
     assert got["hashfloor_database_up"][()] == 0.0
     assert "hashfloor_polls_total" in got
+
+
+def test_the_rules_gauge_counts_hashprice_rules_and_early_warnings_by_kind(
+    tmp_path: Path,
+) -> None:
+    """The keys the subscribe command writes (bot.alerts.targets) fall in the fixed label set:
+    an early warning counts as `within` whatever line it watches, a named fleet's too."""
+    from bot.alerts.targets import hashprice_key, within_key
+
+    storage = Storage(tmp_path / "m.db")
+    migrate(storage.db)
+    keys = [
+        hashprice_key(30, "usd"),
+        hashprice_key(40, "sats"),
+        within_key(5, "cash"),
+        within_key(2.5, "below:80000"),
+        within_key(5, "fleet:texas"),
+        within_key(5, hashprice_key(30, "usd")),
+    ]
+    for i, key in enumerate(keys):
+        storage.db["rules"].insert({"team_id": "T1", "channel_id": f"C{i}", "line_key": key})
+    m = Metrics()
+    m.add_state(StateCollector(lambda: database_state(storage.db, 1000.0), lambda: True))
+    rules = parse(m)["hashfloor_rules"]
+    assert rules == {
+        (("kind", "hashprice"), ("paused", "0")): 2,
+        (("kind", "within"), ("paused", "0")): 4,
+    }
+    storage.close()

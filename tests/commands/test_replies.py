@@ -376,7 +376,9 @@ def test_hashfloor_status_fleet_mute(svc: Hashfloor) -> None:
     assert status["text"].splitlines() == [
         "Hashfloor status",
         "Alerts: this channel is not subscribed. `/hashfloor subscribe "
-        "[cash|allin|all|&lt;cost id&gt;|fleet|below &lt;usd&gt;]` (default: cash and allin)",
+        "[cash|allin|all|&lt;cost id&gt;|fleet|below &lt;usd&gt;]` (default: cash and allin), "
+        "`subscribe hashprice below &lt;usd per PH/day&gt;|&lt;n&gt; sats`, "
+        "`subscribe &lt;line&gt; within &lt;pct&gt;`",
         "Weekly digest: off — subscribe this channel to alerts (Mondays 09:00 UTC) or set a time "
         "with `/hashfloor digest mon 09:00 Europe/Berlin`.",
         "Muted: no",

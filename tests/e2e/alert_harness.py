@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -218,7 +219,8 @@ class BotProcess:
     def subscribe(self, channel: str, what: str = "cash") -> dict[str, Any]:
         """/hashfloor subscribe: a change, so the reply comes through the response_url; the
         confirmation, where the price stands, is posted in the channel. Returns the latter."""
-        name = f"subscribe-{channel}-{what}"
+        # A path segment of the fake's response URL: words such as `hashprice below 30` joined.
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"subscribe-{channel}-{what}")
         r = self.command(f"subscribe {what}", channel, response_name=name)
         assert r.status_code == 200, r.text
         wait_until(lambda: self.slack.responses(name), 10, f"the reply to {name}")

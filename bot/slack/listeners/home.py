@@ -20,7 +20,8 @@ from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from bot.alerts import engine
-from bot.alerts.targets import resolve, rule_name
+from bot.alerts.messages import line_value
+from bot.alerts.targets import Target, resolve, rule_name
 from bot.digest import channels
 from bot.service import Hashfloor
 from bot.slack.home import DigestEntry, Subscription, home_view
@@ -54,6 +55,10 @@ def dashboard(
                 since=r["since"],
                 paused_reason=r["paused_reason"],
                 paused_at=r["paused_at"],
+                key=r["line_key"],
+                value=_value(r["line_key"], target),
+                last_message_at=r["last_message_at"],
+                last_message=r["last_message"],
             )
         )
     active = [s for s in alerts.subscribed_channels(db) if s["team_id"] == team]
@@ -74,6 +79,13 @@ def dashboard(
         entries = [e for e in entries if e.channel_id in known]
     hidden = len(channels_in_use - known) if known is not None else 0
     return home_view(service.view(team, now), fleet, subs, entries, hidden)
+
+
+def _value(key: str, target: Target | None) -> str | None:
+    """The value shown after a rule's name; None keeps the dollar value of a plain price line."""
+    if target is not None and target.metric == "price" and target.near is None:
+        return None
+    return line_value(key, target)
 
 
 def register(app: App, service: Hashfloor) -> None:

@@ -315,6 +315,23 @@ def test_each_workspace_steps_on_its_own_lines_in_one_poll(rig: Rig) -> None:
     assert [r["state"] for r in rig.rules("C3", "T2")] == ["above"]  # not stepped: no line
 
 
+def test_an_early_warning_on_a_workspace_line_reads_that_workspace_line(rig: Rig) -> None:
+    """`within:<pct>:fleet` and `within:<pct>:cost:<id>` watch lines only their workspace has:
+    the per-poll batched read must fetch the fleet and cost rows behind them too."""
+    workspaces.set_fleet(rig.db, "T1", workspaces.Fleet(20.0, 0.06, 0.02), "U1", rig.now)
+    own = costs.add(rig.db, "T1", "Acme", "cash", 80_000, now=rig.now)
+    rig.poll(ABOVE_CASH)
+    subscribed(rig, "C1", "subscribe fleet within 10%")  # $70,605 × 1.1 = $77,666
+    subscribed(rig, "C2", f"subscribe {own} within 10%")  # $88,000
+    assert [r["state"] for r in rig.rules("C1") + rig.rules("C2")] == ["above", "above"]
+    rig.poll(85_000.0)
+    rig.poll(85_000.0)  # inside 10% of Acme's line, not of the fleet's
+    assert [r["channel_id"] for r in rig.outbox()] == ["C2"]
+    rig.poll(76_000.0)
+    rig.poll(76_000.0)
+    assert [r["channel_id"] for r in rig.outbox()] == ["C2", "C1"]
+
+
 # --- mute -------------------------------------------------------------------------------------
 
 

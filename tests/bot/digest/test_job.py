@@ -331,3 +331,41 @@ def test_one_broken_channel_does_not_stop_the_others(
     assert job(service).run(NOW + MINUTE) == 1
     assert [m["channel"] for m in slack.messages()] == ["C0SECOND"]
     assert row(service, "C0FIRST").last_error == "2026-W48 not sent: Slack said invalid_blocks"
+
+
+def test_the_digest_lists_the_channels_rules_of_every_kind(
+    service: Hashfloor, slack: FakeSlack
+) -> None:
+    """Each channel's own rules, named as written, in their state and with their last message;
+    another channel's rules stay out of it."""
+    db = service.storage.db
+    subscribe(service)
+    at = (NOW - timedelta(days=30)).timestamp()
+    below = RuleState("below", at, last_announced="below")
+    alerts.add_rule(db, TEAM, CHANNEL, "hashprice:usd:45", below, 45.0, "45", "U0MEMBER", at)
+    alerts.add_rule(
+        db, TEAM, CHANNEL, "within:5:cash", RuleState("above", at), 78_330.0, "v", "U0MEMBER", at
+    )
+    alerts.add_rule(db, TEAM, "C0OTHER", "hashprice:sats:50", RuleState(), 50.0, "50", "U0", at)
+    hp_rule = alerts.channel_rules(db, TEAM, CHANNEL)[1]
+    alerts.enqueue(db, "k", TEAM, CHANNEL, "alert", "Hashprice fell below $45/PH/day", [], at)
+    (out,) = db.query("SELECT * FROM outbox")
+    alerts.mark_sent(db, {**out, "rule_id": hp_rule["id"]}, "1.1", at + 60)
+    assert job(service).run(NOW + MINUTE) == 2
+    (message,) = slack.messages(CHANNEL)
+    blocks = (
+        json.loads(message["blocks"]) if isinstance(message["blocks"], str) else message["blocks"]
+    )
+    (section,) = [
+        b for b in blocks if "Alerts in this channel" in b.get("text", {}).get("text", "")
+    ]
+    assert section["text"]["text"].splitlines() == [
+        "*Alerts in this channel*",
+        "• CoinShares cash cost (2025-Q2): *waiting for data*",
+        "• hashprice below $45/PH/day: *hashprice below* · last message 2026-10-24 09:01 UTC: "
+        "“Hashprice fell below $45/PH/day”",
+        "• within 5% of CoinShares cash cost (2025-Q2): *more than 5% above*",
+    ]
+    (other,) = slack.messages("C0OTHER")
+    assert "within 5%" not in json.dumps(other) and "$45/PH/day" not in json.dumps(other)
+    assert "hashprice below 50 sats/TH/day" in json.dumps(other)

@@ -20,9 +20,11 @@ import pytest
 from slack_bolt import App, BoltRequest
 
 import commands
-from bot.alerts import messages
+from bot.alerts import messages, targets
 from bot.alerts.messages import BREAKEVEN_ACTION, SNOOZE_ACTION
+from bot.alerts.targets import Target
 from bot.lines import CostLine
+from bot.market.snapshot import Network, Snapshot
 from bot.service import Hashfloor
 from bot.settings import Settings
 from bot.slack.app import build_app
@@ -105,12 +107,23 @@ SCRIPT: list[tuple[str, str]] = [
     ("/hashfloor", "subscribe 999"),
     ("/hashfloor", "subscribe 99999999999999999999"),
     ("/hashfloor", "subscribe below"),
+    ("/hashfloor", "subscribe hashprice below 30"),
+    ("/hashfloor", "subscribe hashprice below 40 sats"),
+    ("/hashfloor", "subscribe hashprice below <b>"),
+    ("/hashfloor", "subscribe hashprice above 30"),
+    ("/hashfloor", "subscribe cash within 5%"),
+    ("/hashfloor", "subscribe 10 within 2.5%"),
+    ("/hashfloor", "subscribe fleet within 5%"),
+    ("/hashfloor", "subscribe cash within 60%"),
+    ("/hashfloor", "subscribe within 5%"),
     ("/hashfloor", "subscribe below 80000"),
     ("/hashfloor", "subscribe below $1"),
     ("/hashfloor", "subscribe nonsense"),
     ("/hashfloor", "status"),
     ("/hashfloor", "unsubscribe nonsense"),
     ("/hashfloor", "unsubscribe cash"),
+    ("/hashfloor", "unsubscribe hashprice below 30"),
+    ("/hashfloor", "unsubscribe within"),
     ("/hashfloor", "unsubscribe"),
     ("/hashfloor", "mute"),
     ("/hashfloor", "mute forever"),
@@ -289,9 +302,19 @@ def test_every_reply_and_view_reads_in_slack_as_written(app: App, slack: FakeSla
     weird = CostLine(
         "cost:10", f"{WEIRD} cash cost", 61_000.0, "https://acme.example/q3", "2025-Q3"
     )
-    for event in ("crossed_below", "recovered_above", "now_below", "now_above"):
-        text, blocks = messages.crossing(event, weird, 60_000.0, NOW, 1)
-        found += problems({"text": text, "blocks": blocks}, f"alert {event}")
-        checked += 1
-    assert checked == len(SCRIPT) + 1 + 2 + 4
+    net = Network(difficulty=152e12, tip_height=925_000, fees_per_block_btc=0.02, source="<m>")
+    snap = Snapshot(NOW, (), 60_000.0, True, ("coinbase", "kraken"), net)
+    kinds = [Target(weird, "1")]
+    kinds += [
+        targets.resolve(key, {"cost:10": weird}, None, net)
+        for key in ("within:5:cost:10", "hashprice:usd:30", "hashprice:sats:40")
+    ]
+    kinds.append(targets.resolve("within:5:hashprice:usd:30", {}, None, net))
+    for target in kinds:
+        assert target is not None
+        for event in ("crossed_below", "recovered_above", "now_below", "now_above"):
+            text, blocks = messages.for_rule(event, target, snap, 1)
+            found += problems({"text": text, "blocks": blocks}, f"alert {event} {target.line.key}")
+            checked += 1
+    assert checked == len(SCRIPT) + 1 + 2 + 4 * len(kinds)
     assert found == []

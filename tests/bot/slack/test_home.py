@@ -309,3 +309,38 @@ def test_the_messages_tab_publishes_nothing(service: Hashfloor, slack: FakeSlack
     slack.wait_for(lambda calls: [c for c in calls if c.method == "views.publish"])
     time.sleep(0.2)
     assert len(slack.calls_to("views.publish")) == 1
+
+
+def test_the_home_tab_shows_hashprice_rules_and_early_warnings(service: Hashfloor) -> None:
+    """Each kind with its name as written, its value, its state in its own words, and the last
+    message the channel got from it."""
+    from bot.slack.listeners.home import dashboard
+
+    db = service.storage.db
+    below = RuleState("below", NOW - 600, last_announced="below")
+    alerts.add_rule(db, TEAM, "C0MINING", "hashprice:usd:40", below, 40.0, "40", "U1", NOW - 60)
+    alerts.add_rule(
+        db,
+        TEAM,
+        "C0MINING",
+        "within:5:cash",
+        RuleState("above", NOW - 60),
+        78_330.0,
+        "v",
+        "U1",
+        NOW,
+    )
+    alerts.add_rule(db, TEAM, "C0MINING", "hashprice:sats:30", RuleState(), 30.0, "30", "U1", NOW)
+    rule_id = alerts.channel_rules(db, TEAM, "C0MINING")[1]["id"]
+    alerts.enqueue(db, "k1", TEAM, "C0MINING", "alert", "Hashprice fell <below> $40", [], NOW)
+    (row,) = db.query("SELECT * FROM outbox")
+    alerts.mark_sent(db, {**row, "rule_id": rule_id}, "1.1", NOW - 300)
+    body = texts(dashboard(service, TEAM, NOW, "U0READER"))
+    assert "\n• hashprice below $40/PH/day: *hashprice below* since <!date^1763999400^" in body
+    assert "\n   last message 2025-11-24 15:55 UTC: “Hashprice fell &lt;below&gt; $40”" in body
+    assert (
+        "\n• within 5% of CoinShares cash cost (2025-Q2) ($74,600, warns below $78,330): "
+        "*more than 5% above* since" in body
+    )
+    assert "\n• hashprice below 30 sats/TH/day: *waiting for data*" in body
+    assert "within:" not in body and "hashprice:" not in body
