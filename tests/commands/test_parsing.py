@@ -124,9 +124,9 @@ def test_power_reads(text: str, usd_per_kwh: float) -> None:
         ("-0.01", "cannot be negative"),
         ("1", "more than any grid charges — for 1 cents write `1c`"),
         ("5", "for 5 cents write `5c`"),
-        ("c", "power price in"),
-        ("abc", "power price in"),
-        ("", "power price in"),
+        ("c", "a power price per kWh"),
+        ("abc", "a power price per kWh"),
+        ("", "a power price per kWh"),
     ],
 )
 def test_power_refuses(text: str, why: str) -> None:
