@@ -102,6 +102,43 @@ def per_kwh(amount: float, currency: str) -> str:
     return f"{SIGNS.get(currency, currency + ' ')}{amount:g}/kWh"
 
 
+def shown(rates: Mapping[str, Rate], currency: str, now: float) -> tuple[Rate | None, str]:
+    """The rate to show money in `currency` with (None: US$ alone), and, when it has no fresh
+    rate, a note saying so: amounts are then shown in US$ only, never at a guessed rate."""
+    if currency == USD:
+        return None, ""
+    rate = rates.get(currency)
+    if rate is not None and rate.fresh(now):
+        return rate, ""
+    why = f"stale, {rate_words(rate, now)}" if rate else "none polled"
+    return None, f":warning: No fresh {currency}/USD rate ({why}): amounts in US$ only."
+
+
+def both(usd: float | None, rate: Rate | None, cents: bool = False) -> str:
+    """An amount in the workspace's currency first and US$ beside it: `€51,483 ($55,960)`."""
+    dollars = _usd(usd, cents)
+    if usd is None or rate is None or rate.currency == USD:
+        return dollars
+    return f"{money(rate.from_usd(usd), rate.currency, cents)} ({dollars})"
+
+
+def _usd(value: float | None, cents: bool) -> str:
+    return money(value, USD, cents)
+
+
+def power_both(usd_per_kwh: float, rate: Rate | None) -> str:
+    """`€0.0813/kWh ($0.0884/kWh)` — a power price in the workspace's currency first."""
+    usd = f"${usd_per_kwh:.4f}/kWh"
+    if rate is None or rate.currency == USD:
+        return usd
+    return f"{SIGNS[rate.currency]}{rate.from_usd(usd_per_kwh):.4f}/kWh ({usd})"
+
+
+def note(rate: Rate | None, now: float) -> str:
+    """The context line under an answer shown in another currency."""
+    return f"{rate.currency} at {rate_words(rate, now)} (mempool.space)" if rate else ""
+
+
 def rate_words(rate: Rate, now: float) -> str:
     """'0.92 EUR/USD, 3 min old' — the rate an answer used, and how old it is."""
     return f"{rate.per_usd:.4g} {rate.currency}/USD, {_old(rate.age_s(now))}"

@@ -96,7 +96,7 @@ def market_reply(
 
 
 def _notes(view: MarketView, shared: bool, rate: currency.Rate | None, warning: str) -> str:
-    extra = [n for n in (currency.rate_note(rate, view.now), warning) if n]
+    extra = [n for n in (currency.note(rate, view.now), warning) if n]
     return " · ".join([data_note(view, shared), *extra])
 
 
@@ -134,7 +134,7 @@ def fleet_reply(
     machine = machines.describe(model) if model else f"{eff:g} J/TH"
     fleet = f"{machine} at {given}, pool fee {fee * 100:g}%"
     verdict = "profitable" if fe.daily_margin_usd_per_ph >= 0 else "losing money"
-    be_power = _power_both(fe.breakeven_power_usd_per_kwh, rate)
+    be_power = currency.power_both(fe.breakeven_power_usd_per_kwh, rate)
     text = (
         f"{fleet}: breakeven BTC price {currency.both(fe.breakeven_price_usd, rate)}, "
         f"breakeven power price {be_power}"
@@ -151,30 +151,22 @@ def fleet_reply(
     blocks = [
         bk.section(f"*Fleet breakeven* — {fleet}"),
         bk.fields_section(fields),
-        bk.section(curtailment(fe)),
+        bk.section(curtailment(fe, rate)),
         *([bk.section(hpc.comparison(hpc_lease, fe.earnings_usd_per_mwh))] if hpc_lease else []),
         bk.context(_notes(view, shared, rate, warning)),
     ]
     return Reply(text=text, blocks=blocks)
 
 
-def _power_both(usd_per_kwh: float, rate: currency.Rate | None) -> str:
-    """`€0.0813/kWh ($0.0884/kWh)` — a power price in the workspace's currency first."""
-    usd = f"${usd_per_kwh:.4f}/kWh"
-    if rate is None or rate.currency == "USD":
-        return usd
-    sign = currency.money(0, rate.currency).removesuffix("0")
-    return f"{sign}{rate.from_usd(usd_per_kwh):.4f}/kWh ({usd})"
-
-
-def curtailment(fe: econ.FleetEconomics) -> str:
-    """The fleet's earnings per MWh: the power price above which it loses money on power alone."""
-    per_mwh = f"${fe.earnings_usd_per_mwh:,.2f}/MWh"
+def curtailment(fe: econ.FleetEconomics, rate: currency.Rate | None = None) -> str:
+    """The fleet's earnings per MWh: the power price above which it loses money on power alone.
+    With a workspace currency (`rate`), in that currency first and US$ beside it."""
+    per_mwh = f"{currency.both(fe.earnings_usd_per_mwh, rate, cents=True)}/MWh"
     return (
         f":zap: *Curtailment price {per_mwh}* (${fe.breakeven_power_usd_per_kwh:.4f}/kWh): "
-        f"each MWh these machines burn earns ${fe.earnings_usd_per_mwh:,.2f}, each MW of load "
-        f"{fmt.usd(fe.earnings_usd_per_mw_day)} a day. When power costs more than {per_mwh}, "
-        "they lose money on power alone: curtail."
+        f"each MWh these machines burn earns {currency.both(fe.earnings_usd_per_mwh, rate, True)}, "
+        f"each MW of load {currency.both(fe.earnings_usd_per_mw_day, rate)} a day. When power "
+        f"costs more than {per_mwh}, they lose money on power alone: curtail."
     )
 
 

@@ -7,7 +7,7 @@ answer says which rate and how old. No fresh rate: the answer says so and nothin
 from __future__ import annotations
 
 from bot import fmt
-from bot.currency import CURRENCIES, USD, Rate, money, per_kwh, rate_words
+from bot.currency import CURRENCIES, USD, Rate, both, note, per_kwh, power_both, rate_words, shown
 from bot.market.view import MarketView
 from bot.slack import blocks as bk
 from bot.slack.blocks import Reply
@@ -56,28 +56,8 @@ def typed(price: parsing.PowerPrice, rate: Rate | None, now: float) -> str:
 
 
 def shown_rate(view: MarketView, currency: str) -> tuple[Rate | None, str]:
-    """The rate answers show money with (None: US$ alone), and a note when the workspace's
-    currency has no fresh rate — then amounts are shown in US$ only, saying why."""
-    if currency == USD:
-        return None, ""
-    try:
-        return rate_for(view, currency), ""
-    except parsing.NotPossible:
-        rate = view.rates.get(currency)
-        why = f"stale, {rate_words(rate, view.now)}" if rate else "none polled"
-        return None, f":warning: No fresh {currency}/USD rate ({why}): amounts in US$ only."
-
-
-def both(usd: float | None, rate: Rate | None, cents: bool = False) -> str:
-    """An amount in the workspace's currency first and US$ beside it: `€51,483 ($55,960)`."""
-    if usd is None or rate is None or rate.currency == USD:
-        return fmt.usd(usd, cents=cents)
-    return f"{money(rate.from_usd(usd), rate.currency, cents)} ({fmt.usd(usd, cents=cents)})"
-
-
-def rate_note(rate: Rate | None, now: float) -> str:
-    """The context line under an answer shown in another currency."""
-    return f"{rate.currency} at {rate_words(rate, now)} (mempool.space)" if rate else ""
+    """The rate answers show money with, or a note that there is none (bot.currency.shown)."""
+    return shown(view.rates, currency, view.now)
 
 
 def handle(ctx: Ctx, toks: list[str]) -> Reply:
@@ -111,3 +91,7 @@ def handle(ctx: Ctx, toks: list[str]) -> Reply:
         f"(`$0.05` or `0.05 USD` stays US$). Cost lines stay in US$, as published.{now_rate}"
     )
     return Reply(text=msg, blocks=[bk.section(msg)])
+
+
+# Re-exported for answers built here: one name per helper, wherever it is used.
+__all__ = ["both", "handle", "note", "power_both", "rate_for", "shown_rate", "to_usd", "typed"]
