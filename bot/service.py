@@ -23,9 +23,13 @@ from storage.read_cache import ReadCache
 log = logging.getLogger("hashfloor.service")
 
 AfterPoll = Callable[[Snapshot], None]
-# latest fresh snapshot, latest with network data, cost lines, fleet
+# latest fresh snapshot, latest with network data, cost lines, fleet, latest with currency prices
 WorkspaceRows = tuple[
-    Snapshot | None, Snapshot | None, tuple[CostLine, ...], workspaces.Fleet | None
+    Snapshot | None,
+    Snapshot | None,
+    tuple[CostLine, ...],
+    workspaces.Fleet | None,
+    Snapshot | None,
 ]
 
 
@@ -99,15 +103,22 @@ class Hashfloor:
         self, workspace: str | None = None, now: float | None = None
     ) -> tuple[MarketView, workspaces.Fleet | None]:
         """The market view and the workspace's fleet, from one look at the read cache."""
-        fresh, network, lines, fleet = self.reads.get(workspace, self._read_workspace)
-        view = build_view(fresh, network, list(lines), self.clock() if now is None else now)
+        fresh, network, lines, fleet, rates = self.reads.get(workspace, self._read_workspace)
+        now = self.clock() if now is None else now
+        view = build_view(fresh, network, list(lines), now, rates)
         return view, fleet
 
     @staticmethod
     def _read_workspace(db: Database, workspace: str | None) -> WorkspaceRows:
         lines = tuple(costs.current_lines(db, workspace))
         fleet = workspaces.get_fleet(db, workspace)
-        return snapshots.latest_fresh(db), snapshots.latest_network(db), lines, fleet
+        return (
+            snapshots.latest_fresh(db),
+            snapshots.latest_network(db),
+            lines,
+            fleet,
+            snapshots.latest_rates(db),
+        )
 
     def close(self) -> None:
         self.storage.close()

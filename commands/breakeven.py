@@ -8,12 +8,12 @@ from bot.machines import Machine
 from bot.market.view import MarketView
 from bot.slack import blocks as bk
 from bot.slack.blocks import Reply
-from commands import hpc, machines, parsing
+from commands import currency, hpc, machines, parsing
 from commands.context import Ctx
 from storage import workspaces
 
 NAME = "/breakeven"
-USAGE = "`/breakeven` · `/breakeven <model|J/TH> <$/kWh> [pool fee %]` e.g. `/breakeven S21 0.05 2` or `/breakeven 17.5 0.05 2` · `/breakeven share …`"
+USAGE = "`/breakeven` · `/breakeven <model|J/TH> <power price> [pool fee %]` e.g. `/breakeven S21 0.05 2`, `/breakeven 17.5 €0.045` or `/breakeven S21 45/MWh` · `/breakeven share …`"
 
 
 def is_change(text: str) -> bool:
@@ -49,10 +49,17 @@ def no_data_reply() -> Reply:
     return Reply(text=msg, blocks=[bk.section(f":hourglass: {msg}")])
 
 
-def market_reply(view: MarketView, fleet: workspaces.Fleet | None, shared: bool = False) -> Reply:
+def market_reply(
+    view: MarketView,
+    fleet: workspaces.Fleet | None,
+    shared: bool = False,
+    money: str = "USD",
+) -> Reply:
+    """`money`: the workspace's currency, shown first with US$ beside it (cost lines stay US$)."""
     if view.price_usd is None:
         return no_data_reply()
     price = view.price_usd
+    rate, warning = currency.shown_rate(view, money)
     lines = []
     fleet_text = ""
     # The workspace's own fleet first: the line a miner cares about must not be the one left out.
@@ -67,7 +74,7 @@ def market_reply(view: MarketView, fleet: workspaces.Fleet | None, shared: bool 
         icon = ":large_green_circle:" if m >= 0 else ":red_circle:"
         lines.append(
             f"{icon} *Your fleet* ({fleet.efficiency_j_per_th:g} J/TH at "
-            f"${fleet.power_usd_per_kwh:g}/kWh) breaks even at {fmt.usd(be)} — "
+            f"${fleet.power_usd_per_kwh:g}/kWh) breaks even at {currency.both(be, rate)} — "
             f"price is {fmt.margin_words(m)}"
         )
         fleet_text = f"{fmt.pct(m)} vs your fleet's breakeven; "
@@ -77,28 +84,44 @@ def market_reply(view: MarketView, fleet: workspaces.Fleet | None, shared: bool 
             f"{icon} *{fmt.escape(m.line.label)}* {fmt.usd(m.line.value_usd)} — "
             f"price is {fmt.margin_words(m.margin)}"
         )
-    text = f"BTC {fmt.usd(price)}: {fleet_text}" + "; ".join(
+    text = f"BTC {currency.both(price, rate)}: {fleet_text}" + "; ".join(
         f"{fmt.pct(m.margin)} vs {fmt.escape(m.line.label)}" for m in view.margins
     )
-    head = bk.section(f"*BTC {fmt.usd(price)}* against the cost of mining one bitcoin")
-    note = bk.context(data_note(view, shared))
+    head = bk.section(f"*BTC {currency.both(price, rate)}* against the cost of mining one bitcoin")
+    note = bk.context(_notes(view, shared, rate, warning))
     body = bk.line_sections(
         lines or ["No cost lines on file."], budget=bk.MAX_BLOCKS - 2, more="see `/costs`"
     )
     return Reply(text=text, blocks=[head, *body, note])
 
 
+def _notes(view: MarketView, shared: bool, rate: currency.Rate | None, warning: str) -> str:
+    extra = [n for n in (currency.note(rate, view.now), warning) if n]
+    return " · ".join([data_note(view, shared), *extra])
+
+
 def fleet_reply(
     view: MarketView,
     eff: float,
-    power: float,
+    power: float | parsing.PowerPrice,
     fee: float,
     model: Machine | None = None,
     hpc_lease: float | None = None,
     shared: bool = False,
+    money: str = "USD",
 ) -> Reply:
+    """`power`: US$ a kWh, or a price as typed in any currency (converted with the view's rate;
+    no fresh rate → NotPossible). `money`: the workspace's currency, shown first."""
     if view.price_usd is None or not view.has_network:
         return no_data_reply()
+    if isinstance(power, parsing.PowerPrice):
+        price = power
+        power, used = currency.to_usd(price, view)
+        given = currency.typed(price, used, view.now)
+        money = money if money != "USD" else price.currency
+    else:
+        given = f"${power:g}/kWh"
+    rate, warning = currency.shown_rate(view, money)
     fe = econ.fleet_economics(
         efficiency_j_per_th=eff,
         power_usd_per_kwh=power,
@@ -109,38 +132,41 @@ def fleet_reply(
         price_usd=view.price_usd,
     )
     machine = machines.describe(model) if model else f"{eff:g} J/TH"
-    fleet = f"{machine} at ${power:g}/kWh, pool fee {fee * 100:g}%"
+    fleet = f"{machine} at {given}, pool fee {fee * 100:g}%"
     verdict = "profitable" if fe.daily_margin_usd_per_ph >= 0 else "losing money"
+    be_power = currency.power_both(fe.breakeven_power_usd_per_kwh, rate)
     text = (
-        f"{fleet}: breakeven BTC price {fmt.usd(fe.breakeven_price_usd)}, "
-        f"breakeven power price ${fe.breakeven_power_usd_per_kwh:.4f}/kWh"
+        f"{fleet}: breakeven BTC price {currency.both(fe.breakeven_price_usd, rate)}, "
+        f"breakeven power price {be_power}"
     )
     fields = [
-        f"*Breakeven BTC price*\n{fmt.usd(fe.breakeven_price_usd)}",
-        f"*Breakeven power price*\n${fe.breakeven_power_usd_per_kwh:.4f}/kWh",
-        f"*Hashcost*\n${fe.hashcost_usd_per_ph_day:,.2f}/PH/day",
-        f"*Hashprice (after pool fee)*\n${fe.hashprice_usd_per_ph_day * (1 - fee):,.2f}/PH/day",
-        f"*Daily margin*\n{fmt.usd(fe.daily_margin_usd_per_ph, cents=True)} per PH/s",
-        f"*BTC now*\n{fmt.usd(view.price_usd)} ({verdict})",
+        f"*Breakeven BTC price*\n{currency.both(fe.breakeven_price_usd, rate)}",
+        f"*Breakeven power price*\n{be_power}",
+        f"*Hashcost*\n{currency.both(fe.hashcost_usd_per_ph_day, rate, cents=True)}/PH/day",
+        "*Hashprice (after pool fee)*\n"
+        f"{currency.both(fe.hashprice_usd_per_ph_day * (1 - fee), rate, cents=True)}/PH/day",
+        f"*Daily margin*\n{currency.both(fe.daily_margin_usd_per_ph, rate, cents=True)} per PH/s",
+        f"*BTC now*\n{currency.both(view.price_usd, rate)} ({verdict})",
     ]
     blocks = [
         bk.section(f"*Fleet breakeven* — {fleet}"),
         bk.fields_section(fields),
-        bk.section(curtailment(fe)),
+        bk.section(curtailment(fe, rate)),
         *([bk.section(hpc.comparison(hpc_lease, fe.earnings_usd_per_mwh))] if hpc_lease else []),
-        bk.context(data_note(view, shared)),
+        bk.context(_notes(view, shared, rate, warning)),
     ]
     return Reply(text=text, blocks=blocks)
 
 
-def curtailment(fe: econ.FleetEconomics) -> str:
-    """The fleet's earnings per MWh: the power price above which it loses money on power alone."""
-    per_mwh = f"${fe.earnings_usd_per_mwh:,.2f}/MWh"
+def curtailment(fe: econ.FleetEconomics, rate: currency.Rate | None = None) -> str:
+    """The fleet's earnings per MWh: the power price above which it loses money on power alone.
+    With a workspace currency (`rate`), in that currency first and US$ beside it."""
+    per_mwh = f"{currency.both(fe.earnings_usd_per_mwh, rate, cents=True)}/MWh"
     return (
         f":zap: *Curtailment price {per_mwh}* (${fe.breakeven_power_usd_per_kwh:.4f}/kWh): "
-        f"each MWh these machines burn earns ${fe.earnings_usd_per_mwh:,.2f}, each MW of load "
-        f"{fmt.usd(fe.earnings_usd_per_mw_day)} a day. When power costs more than {per_mwh}, "
-        "they lose money on power alone: curtail."
+        f"each MWh these machines burn earns {currency.both(fe.earnings_usd_per_mwh, rate, True)}, "
+        f"each MW of load {currency.both(fe.earnings_usd_per_mw_day, rate)} a day. When power "
+        f"costs more than {per_mwh}, they lose money on power alone: curtail."
     )
 
 
@@ -150,8 +176,9 @@ def handle(ctx: Ctx, text: str) -> Reply:
     if share:
         toks = toks[1:]
     view, fleet = ctx.service.view_and_fleet(ctx.team, ctx.now)
+    money = workspaces.get_currency(ctx.service.storage.db, ctx.team_id)
     if not toks:
-        reply = market_reply(view, fleet, share)
+        reply = market_reply(view, fleet, share, money)
     else:
         eff, model, rest = machines.efficiency(ctx, toks)
         if not rest:
@@ -160,14 +187,16 @@ def handle(ctx: Ctx, text: str) -> Reply:
                 "give the power price after the model or efficiency, "
                 "e.g. `/breakeven S21 0.05 2` or `/breakeven 17.5 0.05 2`",
             )
-        if len(rest) > 2:
+        power, rest = parsing.power_words(rest, money)
+        if len(rest) > 1:
             raise parsing.ParseError(
-                rest[2],
+                rest[1],
                 "at most three values: model or efficiency, power price, pool fee (`S21 0.05 2`)",
             )
-        power = parsing.power_usd_per_kwh(rest[0])
-        fee = parsing.pool_fee(rest[1]) if len(rest) == 2 else 0.0
+        fee = parsing.pool_fee(rest[0]) if rest else 0.0
         lease = workspaces.get_hpc_lease(ctx.service.storage.db, ctx.team_id)
-        reply = fleet_reply(view, eff, power, fee, model, hpc_lease=lease, shared=share)
+        reply = fleet_reply(
+            view, eff, power, fee, model, hpc_lease=lease, shared=share, money=money
+        )
     reply.in_channel = share
     return reply

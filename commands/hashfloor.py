@@ -7,7 +7,7 @@ from collections.abc import Callable
 from bot.fmt import escape
 from bot.slack import blocks as bk
 from bot.slack.blocks import Reply
-from commands import digest, fleet, hpc, machines, mute, parsing, status, subscribe
+from commands import currency, digest, fleet, hpc, machines, mute, parsing, status, subscribe
 from commands.context import Ctx
 
 NAME = "/hashfloor"
@@ -21,6 +21,7 @@ HELP = """*Hashfloor* — BTC price against the cost of mining it.
 `/hashfloor digest <mon..sun> <HH:MM> [<zone>]` · `digest off` · `digest preview` — the weekly digest
 `/hashfloor fleet <model|J/TH> <$/kWh> [fee %] [hashrate <PH/s>]` · `fleet off` — your fleet's line
 `/hashfloor hpc <usd per kW-month>` · `hpc off` — compare mining with an HPC/AI lease
+`/hashfloor currency <USD|EUR|GBP|CAD|CHF|AUD|JPY>` — money in that currency first; power prices may be `€0.045`, `0.045 EUR`, `45 €/MWh`
 `/hashfloor machines [filter]` — the machine catalogue; a model works wherever a J/TH does (`/breakeven S21 0.05 2`)
 `/hashfloor mute <30m|4h|1d>` · `unmute` · `/hashfloor status`
 Add `share` after `/breakeven` or `/hashprice` to post the answer in the channel."""
@@ -56,6 +57,7 @@ SUBCOMMANDS: dict[str, Sub] = {
     "digest": digest.handle,
     "machines": machines.handle,
     "hpc": hpc.handle,
+    "currency": currency.handle,
 }
 # Reading these changes nothing; every other subcommand may write.
 READ_ONLY = {"help", "status", "machines"}
@@ -65,7 +67,7 @@ def is_change(text: str) -> bool:
     toks = text.strip().split()
     if not toks:
         return False
-    if toks[0].lower() in ("fleet", "hpc") and len(toks) == 1:
+    if toks[0].lower() in ("fleet", "hpc", "currency") and len(toks) == 1:
         return False
     return toks[0].lower() in SUBCOMMANDS and toks[0].lower() not in READ_ONLY
 

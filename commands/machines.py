@@ -53,7 +53,7 @@ def efficiency(ctx: Ctx, toks: list[str]) -> tuple[float, Machine | None, list[s
 
 def _is_power(tok: str) -> bool:
     try:
-        parsing.power_usd_per_kwh(tok)
+        parsing.power_price(tok)
     except parsing.ParseError:
         return False
     return True

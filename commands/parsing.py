@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.currency import CURRENCIES, MAX_PER_KWH, TYPED_SIGNS, USD
+from bot.currency import SIGNS as CURRENCY_SIGNS
 from bot.fmt import escape
 from bot.fmt import usd as usd_words
 from bot.lines import clean_label, visible_text
@@ -87,6 +89,14 @@ _UNIT_TOKENS = {
     "ph/s",
     "ph",
 }
+# Currencies after a power price (`0.045 EUR`, `45 €/MWh`, `45 EUR/MWh`): joined only to a
+# number, so `currency eur` stays two words.
+_CURRENCY_TOKENS = {
+    f"{c}{unit}"
+    for c in ("usd", "eur", "gbp", "cad", "chf", "aud", "jpy", "€", "£", "¥")
+    for unit in ("", "/kwh", "/mwh")
+    if c.isalpha() or unit
+}
 
 
 def tokens(text: str) -> list[str]:
@@ -99,6 +109,9 @@ def tokens(text: str) -> list[str]:
     for tok in raw:
         if out and tok.lower() in _UNIT_TOKENS:
             out[-1] += tok
+        elif out and tok.lower() in _CURRENCY_TOKENS and out[-1][-1:].isdigit():
+            # Joined with its space, so a bad price is quoted as typed (`0 EUR`).
+            out[-1] += " " + tok
         else:
             out.append(tok)
     return out
@@ -145,36 +158,103 @@ def efficiency_j_per_th(text: str) -> float:
     return value
 
 
-def power_usd_per_kwh(text: str) -> float:
-    """`0.05`, `$0.05`, `0.05/kWh`, `5c`, `5¢`, `5c/kWh`, `45/MWh`, `45 $/MWh` → $/kWh."""
-    expected = "a power price in $/kWh such as `0.05` or `5c`, or per MWh such as `45/MWh`"
-    t = text.strip().lower().replace("¢", "c")
-    # Power markets quote per MWh: `45/MWh`, `45 $/MWh`, `$45/MWh`.
-    per_mwh = re.match(r"^\$?\s*(.+?)\s*\$?\s*/\s*mwh$|^\$?\s*(.+?)\s*\$?\s*mwh$", t)
-    if per_mwh:
-        value = _number(per_mwh.group(1) or per_mwh.group(2))
-        if value is None:
-            raise ParseError(text, expected)
-        if value < 0:
-            raise ParseError(text, "the power price cannot be negative")
-        if value >= 1000:
-            raise ParseError(text, f"${value:g}/MWh is more than any grid charges")
-        return value / 1000
-    # "/kwh" or a bare "kwh": tokens() joins `0.05 kWh` into one token.
-    t = re.sub(r"\s*/?\s*kwh$", "", t).removesuffix("$").strip()
-    cents = t.endswith("c")
-    t = t.removesuffix("c").removeprefix("$").strip()
-    value = _number(t)
-    if value is None:
-        raise ParseError(text, expected)
-    if cents:
-        value /= 100
+@dataclass(frozen=True)
+class PowerPrice:
+    """A power price as typed: so much a kWh in a currency (`€0.045` → 0.045 EUR).
+
+    `explicit` is False for a bare number (`0.05`, `45/MWh`), which means the workspace's
+    currency; a sign or a code (`$0.05`, `0.05 USD`) keeps its own."""
+
+    per_kwh: float
+    currency: str
+    explicit: bool
+
+
+_NO_CENTS = {"JPY"}  # no one prices power in hundredths of a yen
+_SIGN = "|".join(re.escape(s) for s in TYPED_SIGNS)
+_POWER = re.compile(
+    rf"^(?P<pre>{_SIGN})?\s*(?P<num>{_NUM})\s*(?P<cents>c)?\s*"
+    rf"(?P<post>{_SIGN}|(?!kwh|mwh)[a-z]{{3}})?\s*(?P<unit>/?\s*[km]wh)?$"
+)
+POWER_EXPECTED = (
+    "a power price per kWh such as `0.05`, `5c`, `€0.045` or `0.045 EUR`, "
+    "or per MWh such as `45/MWh` or `45 €/MWh`"
+)
+
+
+def power_price(text: str, default: str = USD) -> PowerPrice:
+    """`0.05`, `$0.05`, `5c/kWh`, `€0.045`, `0.045 EUR`, `£0.04`, `¥7`, `45/MWh`, `45 €/MWh`,
+    `45 EUR/MWh` → so much a kWh in a currency; a bare number is in `default`."""
+    t = " ".join(text.strip().lower().replace("¢", "c").split())
+    m = _POWER.match(t)
+    if not m:
+        code = re.search(r"[a-z]{3}", re.sub(r"[km]wh", "", t))
+        if code and re.search(r"\d", t) and code.group(0).upper() not in CURRENCIES:
+            raise ParseError(text, _unknown_currency(code.group(0)))
+        raise ParseError(text, POWER_EXPECTED)
+    typed = [c for c in (m.group("pre"), m.group("post")) if c]
+    codes = {TYPED_SIGNS.get(c) or c.upper() for c in typed}
+    for c in codes:
+        if c not in CURRENCIES:
+            raise ParseError(text, _unknown_currency(c))
+    if len(codes) > 1:
+        raise ParseError(text, f"one currency per price, not {' and '.join(sorted(codes))}")
+    currency = codes.pop() if codes else default
+    value = float(m.group("num").replace(",", ""))
     if value < 0:
         raise ParseError(text, "the power price cannot be negative")
-    if value >= 1:
-        hint = "" if cents else f" — for {value:g} cents write `{value:g}c`"
-        raise ParseError(text, f"${value:g}/kWh is more than any grid charges{hint}")
-    return value
+    if value == 0 and typed and currency != USD:
+        # Free power (flare gas) is `0`, in any currency: a price *in* a currency must be one.
+        raise ParseError(text, f"a price in {currency} more than zero (free power is plain `0`)")
+    per_mwh = (m.group("unit") or "").endswith("mwh")
+    if m.group("cents"):
+        if per_mwh or currency in _NO_CENTS:
+            raise ParseError(text, POWER_EXPECTED)
+        value /= 100
+    top = MAX_PER_KWH[currency]
+    sign = CURRENCY_SIGNS[currency]
+    if per_mwh:
+        if value >= top * 1000:
+            raise ParseError(text, f"{sign}{value:g}/MWh is more than any grid charges")
+        value /= 1000
+    elif value >= top:
+        hint = (
+            ""
+            if m.group("cents") or currency in _NO_CENTS
+            else f" — for {value:g} cents write `{value:g}c`"
+        )
+        raise ParseError(text, f"{sign}{value:g}/kWh is more than any grid charges{hint}")
+    return PowerPrice(value, currency, bool(typed))
+
+
+def _unknown_currency(code: str) -> str:
+    return f"`{code.upper()}` is not a currency I convert; use one of {', '.join(CURRENCIES)}"
+
+
+def power_usd_per_kwh(text: str) -> float:
+    """A power price that must be in US$ (where no live rate is at hand: the backtest)."""
+    price = power_price(text)
+    if price.currency != USD:
+        raise ParseError(text, "a power price in US$ here, such as `0.05` or `45/MWh`")
+    return price.per_kwh
+
+
+def currency_code(text: str) -> str:
+    """`eur`, `EUR`, `€` → `EUR`, one of CURRENCIES."""
+    t = text.strip().lower()
+    code = TYPED_SIGNS.get(t) or t.upper()
+    if code not in CURRENCIES:
+        raise ParseError(text, _unknown_currency(text.strip()))
+    return code
+
+
+def power_words(words: list[str], default: str = USD) -> tuple[PowerPrice, list[str]]:
+    """The power price at the start of `words`, with a currency code typed as its own word
+    (`0.05 XYZ` is one price with an unknown currency, not a pool fee of `XYZ`)."""
+    # Known codes are joined to their number by tokens(); a word left here is an unknown one.
+    if len(words) >= 2 and re.fullmatch(r"(?i)[a-z]{3}(/[km]wh)?", words[1]):
+        return power_price(f"{words[0]} {words[1]}", default), words[2:]
+    return power_price(words[0], default), words[1:]
 
 
 def pool_fee(text: str) -> float:

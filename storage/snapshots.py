@@ -72,6 +72,17 @@ def m003_latest_by_arrival(db: Database) -> None:
     )
 
 
+@migrations()
+def m004_btc_prices(db: Database) -> None:
+    # BTC in each currency a source quoted with US$ (JSON {"USD": …, "EUR": …}): a currency's
+    # rate comes from one stored poll, so it has an age. latest_rates() seeks the newest.
+    db["market_snapshots"].add_column("btc_prices", str)
+    db.execute(
+        "CREATE INDEX idx_market_snapshots_btc_prices ON market_snapshots (id)"
+        " WHERE btc_prices IS NOT NULL"
+    )
+
+
 def insert(db: Database, snap: Snapshot) -> int:
     net = asdict(snap.network)
     row = {
@@ -82,6 +93,7 @@ def insert(db: Database, snap: Snapshot) -> int:
         "quotes": json.dumps([asdict(q) for q in snap.quotes]),
         "network_source": net.pop("source"),
         "network_error": net.pop("error"),
+        "btc_prices": json.dumps(snap.btc_prices) if snap.btc_prices else None,
         **net,
     }
     table = db["market_snapshots"]
@@ -100,7 +112,18 @@ def from_row(row: dict[str, Any]) -> Snapshot:
         fresh=bool(row["fresh"]),
         used_sources=tuple(s for s in (row["used_sources"] or "").split(",") if s),
         network=Network(**net),
+        btc_prices=_btc_prices(row.get("btc_prices")),
     )
+
+
+def _btc_prices(text: str | None) -> dict[str, float]:
+    try:
+        data = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: float(v) for k, v in data.items() if isinstance(v, int | float)}
 
 
 def _one(db: Database, where: str, params: list[Any] | None = None) -> Snapshot | None:
@@ -123,6 +146,11 @@ def latest_fresh(db: Database) -> Snapshot | None:
 def latest_network(db: Database) -> Snapshot | None:
     """The newest snapshot whose network data is complete."""
     return _one(db, f"WHERE {_HAS_NETWORK}")
+
+
+def latest_rates(db: Database) -> Snapshot | None:
+    """The newest snapshot with BTC prices in other currencies: where today's rates come from."""
+    return _one(db, "WHERE btc_prices IS NOT NULL")
 
 
 def between(db: Database, start: float, end: float) -> list[Snapshot]:

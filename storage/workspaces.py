@@ -83,6 +83,12 @@ def m004_workspace_settings(db: Database) -> None:
     )
 
 
+@migrations()
+def m005_workspace_currency(db: Database) -> None:
+    # The currency answers show money in first (US$ beside it) and bare power prices mean.
+    db["workspace_settings"].add_column("currency", str)
+
+
 @dataclass(frozen=True)
 class Fleet:
     efficiency_j_per_th: float
@@ -197,12 +203,26 @@ def get_hpc_lease(db: Database, team_id: str | None) -> float | None:
 def set_hpc_lease(
     db: Database, team_id: str | None, usd_per_kw_month: float | None, user: str, now: float
 ) -> None:
+    _set_setting(db, team_id, "hpc_usd_per_kw_month", usd_per_kw_month, user, now)
+
+
+def get_currency(db: Database, team_id: str | None) -> str:
+    """The workspace's currency (`/hashfloor currency`); US$ when none was set."""
+    r = select_one(
+        db, "SELECT currency FROM workspace_settings WHERE team_id = ?", [team_key(team_id)]
+    )
+    return (r["currency"] if r else None) or "USD"
+
+
+def set_currency(db: Database, team_id: str | None, currency: str, user: str, now: float) -> None:
+    _set_setting(db, team_id, "currency", None if currency == "USD" else currency, user, now)
+
+
+def _set_setting(
+    db: Database, team_id: str | None, column: str, value: object, user: str, now: float
+) -> None:
+    # One column at a time: an upsert of the whole row would reset the other settings.
     db["workspace_settings"].upsert(
-        {
-            "team_id": team_key(team_id),
-            "hpc_usd_per_kw_month": usd_per_kw_month,
-            "updated_by": user,
-            "updated_at": now,
-        },
+        {"team_id": team_key(team_id), column: value, "updated_by": user, "updated_at": now},
         pk="team_id",
     )

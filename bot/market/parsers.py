@@ -148,6 +148,29 @@ def mempool_price(status: int, body: bytes | str) -> float:
     return price(dig(load_json(body), "USD"))
 
 
+# The currencies mempool's /api/v1/prices quotes besides US$ (bot.currency.CURRENCIES).
+FIAT_CODES = ("USD", "EUR", "GBP", "CAD", "CHF", "AUD", "JPY")
+
+
+def mempool_btc_prices(status: int, body: bytes | str) -> dict[str, float]:
+    """BTC's price in every currency of one answer; US$ must be there (every rate is against it).
+
+    A currency that is missing, zero, negative or not a number is left out: that currency has no
+    rate this poll, and nothing is filled in for it."""
+    check_status(status)
+    data = load_json(body)
+    out = {"USD": price(dig(data, "USD"))}
+    for code in FIAT_CODES[1:]:
+        try:
+            value = positive(dig(data, code), code)
+        except SourceError:
+            continue
+        # The yen is the widest: a BTC under ¥1 or over ¥10 billion is a broken answer.
+        if 1e-6 <= value / out["USD"] <= 1e4:
+            out[code] = value
+    return out
+
+
 # --- network ------------------------------------------------------------------------------
 
 

@@ -44,6 +44,15 @@ def reason(exc: BaseException) -> str:
     return f"error: {type(exc).__name__}"
 
 
+def _btc_prices(source: str, got: Fetched) -> dict[str, float]:
+    if source != "mempool":
+        return {}
+    try:
+        return parsers.mempool_btc_prices(got.status, got.body)
+    except parsers.SourceError:
+        return {}
+
+
 class _Abandoning(ThreadPoolExecutor):
     """The poll's event loop executor: each call (asyncio runs `getaddrinfo` here) in its own
     daemon thread, and a shutdown that waits for none of them.
@@ -95,15 +104,31 @@ class MarketPoller:
         # per read, so a server trickling bytes could otherwise hold the poll for ever.
         return await asyncio.wait_for(self._fetch(client, url), self.timeout_s)
 
-    async def _quote(self, client: httpx.AsyncClient, source: str) -> Quote:
+    async def _quote(
+        self, client: httpx.AsyncClient, source: str
+    ) -> tuple[Quote, dict[str, float]]:
+        """One source's US$ price; and, from the same answer, BTC in every currency it quotes."""
         url = self.settings.base_url(source) + parsers.PRICE_PATHS[source]
         start = time.perf_counter()
         try:
             got = await self._get(client, url)
             usd = parsers.PRICE_PARSERS[source](got.status, got.body)
-            return Quote(source, usd, None, round(got.latency_ms, 1))
+            fiat = _btc_prices(source, got)
+            return Quote(source, usd, None, round(got.latency_ms, 1)), fiat
         except Exception as exc:  # every failure is this source's, never the poll's
-            return Quote(source, None, reason(exc), round((time.perf_counter() - start) * 1000, 1))
+            ms = round((time.perf_counter() - start) * 1000, 1)
+            return Quote(source, None, reason(exc), ms), {}
+
+    async def _fiat_only(self, client: httpx.AsyncClient) -> dict[str, float]:
+        """mempool's prices when mempool is not a price source: currencies' rates still come
+        from one answer that quotes US$ and the rest together."""
+        got, _ = await self._part(
+            client,
+            self.settings.base_url("mempool"),
+            parsers.PRICE_PATHS["mempool"],
+            parsers.mempool_btc_prices,
+        )
+        return got or {}
 
     async def _part(
         self, client: httpx.AsyncClient, base: str, path: str, parse: Callable[[int, bytes], Any]
@@ -186,7 +211,16 @@ class MarketPoller:
             quotes_task = asyncio.gather(
                 *(self._quote(client, s) for s in self.settings.price_sources)
             )
-            quotes, network = await asyncio.gather(quotes_task, self._network(client))
+            fiat_task = (
+                self._fiat_only(client)
+                if "mempool" not in self.settings.price_sources
+                else asyncio.sleep(0, {})
+            )
+            answers, network, fiat_only = await asyncio.gather(
+                quotes_task, self._network(client), fiat_task
+            )
+        quotes = [q for q, _ in answers]
+        btc_prices = next((f for _, f in answers if f), fiat_only)
         agg = aggregate(quotes)
         return Snapshot(
             taken_at=taken_at,
@@ -195,6 +229,7 @@ class MarketPoller:
             fresh=agg.fresh,
             used_sources=agg.used,
             network=network,
+            btc_prices=btc_prices,
         )
 
     def poll(self) -> Snapshot:

@@ -42,6 +42,9 @@ class Snapshot:
     fresh: bool
     used_sources: tuple[str, ...] = ()
     network: Network = field(default_factory=Network)
+    # BTC's price in each currency a source quoted along with US$, from one answer (mempool's
+    # /api/v1/prices): what a currency's rate is implied from. Empty when none answered.
+    btc_prices: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)

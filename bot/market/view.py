@@ -5,10 +5,10 @@ Pure: the caller passes the snapshots, the cost lines and `now`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from bot import currency, fmt
 from bot import economics as econ
-from bot import fmt
 from bot.lines import CostLine
 from bot.market.snapshot import Snapshot
 
@@ -48,6 +48,9 @@ class MarketView:
     next_adjustment_blocks: int | None
     blocks_to_halving: int | None
     margins: tuple[LineMargin, ...]
+    # Each currency's rate against US$ from the newest poll that quoted it (bot.currency); an
+    # answer checks its age before using it.
+    rates: dict[str, currency.Rate] = field(default_factory=dict)
 
     @property
     def age_s(self) -> float | None:
@@ -78,8 +81,11 @@ def build_view(
     network_snap: Snapshot | None,
     lines: list[CostLine],
     now: float,
+    rates_snap: Snapshot | None = None,
 ) -> MarketView:
-    """`price_snap`: the latest fresh snapshot; `network_snap`: the latest with complete network data."""
+    """`price_snap`: the latest fresh snapshot; `network_snap`: the latest with complete network
+    data; `rates_snap`: the latest with BTC prices in other currencies (default: `price_snap`)."""
+    rates_snap = rates_snap or price_snap
     price = price_snap.price_usd if price_snap else None
     net = network_snap.network if network_snap else None
     hashvalue = subsidy = hp_usd = hp_sats = share = halving = None
@@ -115,4 +121,8 @@ def build_view(
         next_adjustment_blocks=net.next_adjustment_blocks if net else None,
         blocks_to_halving=halving,
         margins=margins,
+        rates=currency.rates(
+            rates_snap.btc_prices if rates_snap else None,
+            rates_snap.taken_at if rates_snap else None,
+        ),
     )

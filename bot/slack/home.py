@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot import currency, fmt
 from bot import economics as econ
-from bot import fmt
 from bot.alerts.messages import last_message_words, state_words
 from bot.market.view import MarketView
 from bot.slack import blocks as bk
@@ -61,11 +61,13 @@ def home_view(
     subscriptions: Sequence[Subscription],
     digests: Sequence[DigestEntry],
     hidden_channels: int = 0,
+    money: str = currency.USD,
 ) -> dict[str, Any]:
     """The Home tab's view for views.publish; `hidden_channels` counts the workspace's channels
-    with alerts or a digest that are left out because the viewer is not known to be in them."""
+    with alerts or a digest that are left out because the viewer is not known to be in them;
+    `money` is the workspace's currency, shown first with US$ beside it (cost lines stay US$)."""
     blocks: list[Block] = [bk.header(TITLE)]
-    blocks += _market(view, fleet)
+    blocks += _market(view, fleet, money)
     blocks.append(bk.divider())
     blocks.append(bk.header("Alerts in this workspace"))
     blocks += _subscriptions(subscriptions, hidden_channels > 0)
@@ -86,7 +88,7 @@ def home_view(
 # --- the market -------------------------------------------------------------------------------
 
 
-def _market(view: MarketView, fleet: Fleet | None) -> list[Block]:
+def _market(view: MarketView, fleet: Fleet | None, money: str = currency.USD) -> list[Block]:
     if view.price_usd is None:
         return [
             bk.section(
@@ -98,17 +100,20 @@ def _market(view: MarketView, fleet: Fleet | None) -> list[Block]:
     if view.stale:
         age = f":warning: stale, {age}: the price sources have not agreed since"
     sources = ", ".join(view.price_sources)
+    rate, warning = currency.shown(view.rates, money, view.now)
     out = [
         bk.section(
-            f"*BTC {fmt.usd(view.price_usd)}* · {age}"
+            f"*BTC {currency.both(view.price_usd, rate)}* · {age}"
             + (f" (median of {fmt.escape(sources)})" if sources else "")
         )
     ]
+    if rate or warning:
+        out.append(bk.context(currency.note(rate, view.now) or warning))
     rows = [_line_row(m.line.label, m.line.value_usd, m.margin) for m in view.margins]
     if fleet is not None:
-        rows.append(_fleet_row(view, fleet))
+        rows.append(_fleet_row(view, fleet, rate))
     out += [bk.section(t) for t in _pack(["*Cost lines*", *rows] if rows else ["*Cost lines*"])]
-    out.append(bk.fields_section(_network_fields(view)))
+    out.append(bk.fields_section(_network_fields(view, rate)))
     return out
 
 
@@ -120,7 +125,7 @@ def _line_row(label: str, value_usd: float, margin: float) -> str:
     )
 
 
-def _fleet_row(view: MarketView, fleet: Fleet) -> str:
+def _fleet_row(view: MarketView, fleet: Fleet, rate: currency.Rate | None = None) -> str:
     who = f"{fleet.efficiency_j_per_th:g} J/TH at ${fleet.power_usd_per_kwh:g}/kWh"
     if not view.hashvalue_btc_per_th_day or view.price_usd is None:
         return f":grey_question: *Your fleet* ({who}): breakeven unknown until network data arrives"
@@ -136,14 +141,14 @@ def _fleet_row(view: MarketView, fleet: Fleet) -> str:
         return f":grey_question: *Your fleet* ({who}): no breakeven at these numbers"
     icon = ":large_green_circle:" if margin >= 0 else ":red_circle:"
     return (
-        f"{icon} *Your fleet* ({who}) breaks even at {fmt.usd(be)}: "
+        f"{icon} *Your fleet* ({who}) breaks even at {currency.both(be, rate)}: "
         f"price is {fmt.margin_words(margin)}"
     )
 
 
-def _network_fields(view: MarketView) -> list[str]:
+def _network_fields(view: MarketView, rate: currency.Rate | None = None) -> list[str]:
     if view.hashprice_usd_per_ph_day is not None:
-        hashprice = f"{fmt.usd(view.hashprice_usd_per_ph_day, cents=True)}/PH/day"
+        hashprice = f"{currency.both(view.hashprice_usd_per_ph_day, rate, cents=True)}/PH/day"
         if view.hashprice_sats_per_th_day is not None:
             hashprice += f" · {view.hashprice_sats_per_th_day:,.1f} sats/TH/day"
     else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from commands import parsing
@@ -124,9 +126,9 @@ def test_power_reads(text: str, usd_per_kwh: float) -> None:
         ("-0.01", "cannot be negative"),
         ("1", "more than any grid charges — for 1 cents write `1c`"),
         ("5", "for 5 cents write `5c`"),
-        ("c", "power price in"),
-        ("abc", "power price in"),
-        ("", "power price in"),
+        ("c", "a power price per kWh"),
+        ("abc", "a power price per kWh"),
+        ("", "a power price per kWh"),
     ],
 )
 def test_power_refuses(text: str, why: str) -> None:
@@ -458,3 +460,71 @@ def test_parse_error_escapes_the_expected_form() -> None:
 def test_the_bad_part_is_quoted_on_one_line_without_hidden_characters() -> None:
     exc = ParseError("12\n:rotating_light: *x*\u202e`y`", "an id")
     assert str(exc) == "I could not read `12 :rotating_light: *x*'y'`: an id"
+
+
+@pytest.mark.parametrize(
+    ("text", "per_kwh", "code", "explicit"),
+    [
+        ("0.05", 0.05, "EUR", False),  # a bare price is the workspace's currency (EUR here)
+        ("5c", 0.05, "EUR", False),
+        ("45/MWh", 0.045, "EUR", False),
+        ("$0.05", 0.05, "USD", True),
+        ("0.05 USD", 0.05, "USD", True),
+        ("45 $/MWh", 0.045, "USD", True),
+        ("€0.045", 0.045, "EUR", True),
+        ("0.045 EUR", 0.045, "EUR", True),
+        ("0.045eur/kWh", 0.045, "EUR", True),
+        ("£0.04", 0.04, "GBP", True),
+        ("0.05 CAD", 0.05, "CAD", True),
+        ("C$0.05", 0.05, "CAD", True),
+        ("A$0.07", 0.07, "AUD", True),
+        ("0.06 chf", 0.06, "CHF", True),
+        ("¥7", 7.0, "JPY", True),
+        ("7 JPY/kWh", 7.0, "JPY", True),
+        ("45 €/MWh", 0.045, "EUR", True),
+        ("45 EUR/MWh", 0.045, "EUR", True),
+        ("£40/MWh", 0.04, "GBP", True),
+        ("0", 0.0, "EUR", False),
+        ("4.5c EUR", 0.045, "EUR", True),
+    ],
+)
+def test_power_price_carries_its_currency(
+    text: str, per_kwh: float, code: str, explicit: bool
+) -> None:
+    got = parsing.power_price(" ".join(parsing.tokens(text)), default="EUR")
+    assert (got.per_kwh, got.currency, got.explicit) == (pytest.approx(per_kwh), code, explicit)
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("0 EUR", "a price in EUR more than zero"),
+        ("€0", "a price in EUR more than zero"),
+        ("-5/MWh", "cannot be negative"),
+        ("€-0.05", "cannot be negative"),
+        ("0.05 XYZ", "`XYZ` is not a currency I convert"),
+        ("0.05xyz/kWh", "`XYZ` is not a currency I convert"),
+        ("€0.05 USD", "one currency per price, not EUR and USD"),
+        ("2 EUR", "€2/kWh is more than any grid charges"),
+        ("200 JPY", "¥200/kWh is more than any grid charges"),
+        ("1500 €/MWh", "€1500/MWh is more than any grid charges"),
+        ("¥5c", "a power price per kWh"),
+        ("5c/MWh", "a power price per kWh"),
+    ],
+)
+def test_power_price_refuses(text: str, why: str) -> None:
+    with pytest.raises(ParseError, match=re.escape(why)) as exc:
+        parsing.power_price(text)
+    assert f"`{text}`" in str(exc.value)
+
+
+def test_power_usd_per_kwh_refuses_other_currencies() -> None:
+    assert parsing.power_usd_per_kwh("$0.05") == 0.05
+    with pytest.raises(ParseError, match="in US\\$ here"):
+        parsing.power_usd_per_kwh("€0.05")
+
+
+def test_a_currency_word_joins_a_number_only() -> None:
+    assert parsing.tokens("S21 0.045 EUR 2") == ["S21", "0.045 EUR", "2"]
+    assert parsing.tokens("17.5 45 €/MWh") == ["17.5", "45 €/MWh"]
+    assert parsing.tokens("currency eur") == ["currency", "eur"]

@@ -39,6 +39,9 @@ ROUTES = {
     "/stats": "blockchain_info",
 }
 NETWORK_ROUTES = ("mempool_adjustment", "mempool_hashrate", "mempool_tip", "mempool_fees")
+# Units of each currency per US$ that mempool's /api/v1/prices implies by default (EUR is DESIGN
+# §4.1's 0.92: BTC $91,000 = €83,720).
+FIAT_PER_USD = {"EUR": 0.92, "GBP": 0.79, "CAD": 1.38, "CHF": 0.88, "AUD": 1.53, "JPY": 155.0}
 
 
 @dataclass
@@ -71,6 +74,9 @@ class FakeMarket:
         self.adjustment_percent = adjustment_percent
         self.adjustment_at = adjustment_at
         self.remaining_blocks = remaining_blocks
+        # BTC in other currencies as /api/v1/prices quotes it, per unit of the US$ price; a value
+        # of None leaves the key out of the answer (set_fiat).
+        self.fiat_per_usd: dict[str, float | None] = dict(FIAT_PER_USD)
         self.overrides: dict[str, Override] = {}
         self.date_offset_s = 0.0  # how far this "server's" clock is from the real one
         self.hits: Counter[str] = Counter()
@@ -89,6 +95,12 @@ class FakeMarket:
         with self.lock:
             for s in sources or PRICE_SOURCES:
                 self.prices[s] = float(usd)
+
+    def set_fiat(self, currency: str, per_usd: float | None) -> None:
+        """What mempool quotes for `currency`: `per_usd` × the US$ price (0 or negative are sent
+        as they are, as a broken answer would); None leaves the key out."""
+        with self.lock:
+            self.fiat_per_usd[currency] = per_usd
 
     def override(
         self,
@@ -147,7 +159,12 @@ class FakeMarket:
         if route == "coingecko":
             return json.dumps({"bitcoin": {"usd": p["coingecko"]}})
         if route == "mempool":
-            return json.dumps({"time": int(time.time()), "USD": round(p["mempool"])})
+            # Whole units, as mempool publishes them (tests/fixtures/market/mempool_prices.json).
+            body: dict[str, int] = {"time": int(time.time()), "USD": round(p["mempool"])}
+            for code, per_usd in self.fiat_per_usd.items():
+                if per_usd is not None:
+                    body[code] = round(p["mempool"] * per_usd)
+            return json.dumps(body)
         if route == "mempool_adjustment":
             return json.dumps(
                 {

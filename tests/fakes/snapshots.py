@@ -19,8 +19,11 @@ def design_snapshot(
     sources: tuple[str, ...] = SOURCES,
     adjustment_at: float | None = None,
     latency_ms: float = 10.0,
+    btc_prices: dict[str, float] | None = None,
 ) -> Snapshot:
-    """A fresh snapshot; the next difficulty adjustment is a week after `taken_at` unless given."""
+    """A fresh snapshot; the next difficulty adjustment is a week after `taken_at` unless given.
+    `btc_prices`: BTC in other currencies as mempool's /api/v1/prices gave them (DESIGN §4.1's
+    vector: {"USD": 91000, "EUR": 83720}, 0.92 EUR/USD)."""
     net = Network(
         difficulty=152e12,
         hashrate_hs=152e12 * 2**32 / 600,
@@ -32,7 +35,7 @@ def design_snapshot(
         source="mempool",
     )
     quotes = tuple(Quote(s, price, None, latency_ms) for s in sources)
-    return Snapshot(taken_at, quotes, price, True, sources, net)
+    return Snapshot(taken_at, quotes, price, True, sources, net, dict(btc_prices or {}))
 
 
 def seed(db_path: Path, snapshot: Snapshot) -> None:

@@ -491,3 +491,37 @@ def test_close_waits_for_a_transaction_on_another_thread(tmp_path: Path) -> None
     check = sqlite3.connect(tmp_path / "close.db")
     assert check.execute("SELECT count(*) FROM t").fetchone()[0] == 200
     check.close()
+
+
+def test_btc_prices_round_trip_and_latest_rates(storage: Storage) -> None:
+    db = storage.db
+    assert snapshots.latest_rates(db) is None
+    with_rates = Snapshot(
+        100.0, (), 91_000.0, True, ("mempool",), btc_prices={"USD": 91_000.0, "EUR": 83_720.0}
+    )
+    without = snap(200.0)
+    for s in (with_rates, without):
+        snapshots.insert(db, s)
+    assert snapshots.latest(db) == without and without.btc_prices == {}
+    # The rate comes from the newest poll that quoted it, however many polls came since.
+    assert snapshots.latest_rates(db) == with_rates
+    assert snapshots.latest_rates(db).btc_prices == {"USD": 91_000.0, "EUR": 83_720.0}
+
+
+def test_a_database_from_before_currencies_gains_the_column(db_path: Path) -> None:
+    st = Storage(db_path)
+    migrate(st.db)
+    # As a database that ran every migration but m004 left it: a row without btc_prices.
+    st.db.execute("DROP INDEX idx_market_snapshots_btc_prices")
+    st.db.execute("ALTER TABLE market_snapshots DROP COLUMN btc_prices")
+    st.db.execute(
+        "DELETE FROM _sqlite_migrations WHERE migration_set = 'hashfloor.snapshots' AND name = 'm004_btc_prices'"
+    )
+    snapshots_before = list(st.db["market_snapshots"].columns_dict)
+    assert "btc_prices" not in snapshots_before
+    st.db["market_snapshots"].insert({"taken_at": 5.0, "price_usd": 90_000.0, "fresh": 1})
+    assert "hashfloor.snapshots:m004_btc_prices" in migrate(st.db)
+    old = snapshots.latest(st.db)
+    assert old is not None and old.btc_prices == {} and old.price_usd == 90_000.0
+    assert snapshots.latest_rates(st.db) is None
+    st.close()

@@ -78,7 +78,8 @@ def dashboard(
         subs = [s for s in subs if s.channel_id in known]
         entries = [e for e in entries if e.channel_id in known]
     hidden = len(channels_in_use - known) if known is not None else 0
-    return home_view(service.view(team, now), fleet, subs, entries, hidden)
+    money = workspaces.get_currency(db, team)
+    return home_view(service.view(team, now), fleet, subs, entries, hidden, money)
 
 
 def _value(key: str, target: Target | None) -> str | None:

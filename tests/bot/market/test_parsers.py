@@ -507,3 +507,52 @@ def test_random_values_in_real_shapes(case: tuple[str, str]) -> None:
 def test_random_tip_height_text(text: str) -> None:
     check_outcome("mempool_tip", 200, text)
     check_outcome("mempool_tip", 200, text.encode())
+
+
+# --- BTC in other currencies (mempool /api/v1/prices) ----------------------------------------
+
+
+def test_mempool_btc_prices_real_body() -> None:
+    got = parsers.mempool_btc_prices(200, fixture("mempool_prices.json"))
+    assert got == {
+        "USD": 43_753.0,
+        "EUR": 40_545.0,
+        "GBP": 37_528.0,
+        "CAD": 58_123.0,
+        "CHF": 37_438.0,
+        "AUD": 64_499.0,
+        "JPY": 6_218_915.0,
+    }
+
+
+@pytest.mark.parametrize(
+    "body, kept",
+    [
+        ('{"time": 1, "USD": 91000, "GBP": 71890}', {"USD", "GBP"}),  # EUR missing
+        ('{"USD": 91000, "EUR": 0, "GBP": 71890}', {"USD", "GBP"}),
+        ('{"USD": 91000, "EUR": -83720, "GBP": 71890}', {"USD", "GBP"}),
+        ('{"USD": 91000, "EUR": "abc", "GBP": null}', {"USD"}),
+        ('{"USD": 91000, "EUR": true, "JPY": 1e400}', {"USD"}),
+        ('{"USD": 91000, "EUR": 0.000001, "JPY": 1e12}', {"USD"}),  # implausible rates
+        ('{"USD": "91000", "EUR": "83720"}', {"USD", "EUR"}),
+    ],
+)
+def test_mempool_btc_prices_leave_out_bad_currencies(body: str, kept: set[str]) -> None:
+    assert set(parsers.mempool_btc_prices(200, body)) == kept
+
+
+@pytest.mark.parametrize(
+    "status, body, words",
+    [
+        (200, "<html><body>502 Bad Gateway</body></html>", "HTML"),
+        (200, '{"EUR": 83720}', "missing 'USD'"),
+        (200, '{"USD": 0, "EUR": 83720}', "not positive"),
+        (200, '{"USD": -91000, "EUR": 83720}', "not positive"),
+        (200, "", "empty"),
+        (503, '{"USD": 91000, "EUR": 83720}', "HTTP 503"),
+        (200, "[91000]", "missing 'USD'"),
+    ],
+)
+def test_mempool_btc_prices_without_usd_give_nothing(status: int, body: str, words: str) -> None:
+    with pytest.raises(SourceError, match=words):
+        parsers.mempool_btc_prices(status, body)

@@ -348,3 +348,49 @@ def test_a_slow_resolver_does_not_hold_the_poll_past_its_deadline(
         release.set()
     assert quote(snap, "coingecko").error == "timed out"
     assert snap.fresh and snap.price_usd == 91_000.0
+
+
+# --- BTC in other currencies: the rates' source --------------------------------------------
+
+
+def test_the_poll_keeps_btc_in_every_currency_mempool_quotes(
+    market: FakeMarket, tmp_path: Path
+) -> None:
+    snap = poll(market, tmp_path)
+    assert snap.btc_prices == {
+        "USD": 91_000,
+        "EUR": 83_720,
+        "GBP": 71_890,
+        "CAD": 125_580,
+        "CHF": 80_080,
+        "AUD": 139_230,
+        "JPY": 14_105_000,
+    }
+    view = build_view(snap, snap, [], snap.taken_at)
+    assert view.rates["EUR"].per_usd == pytest.approx(0.92)
+    assert view.rates["EUR"].at == snap.taken_at
+    assert market.hits["mempool"] == 1  # one answer gives the USD quote and the rates
+
+
+def test_unpleasant_price_answers_give_no_rate(market: FakeMarket, tmp_path: Path) -> None:
+    market.set_fiat("EUR", None)  # key missing
+    market.set_fiat("GBP", 0)
+    market.set_fiat("CAD", -1.38)
+    snap = poll(market, tmp_path)
+    assert set(snap.btc_prices) == {"USD", "CHF", "AUD", "JPY"}
+    assert set(build_view(snap, snap, [], snap.taken_at).rates) == {"USD", "CHF", "AUD", "JPY"}
+
+    market.override("mempool", body="<html><body>Cloudflare</body></html>")
+    snap = poll(market, tmp_path)
+    assert snap.btc_prices == {} and snap.fresh  # the other sources still make a price
+    assert build_view(snap, snap, [], snap.taken_at).rates == {}
+
+
+def test_rates_come_from_mempool_even_when_it_is_not_a_price_source(
+    market: FakeMarket, tmp_path: Path
+) -> None:
+    snap = poll(market, tmp_path, hashfloor_price_sources="coinbase,kraken")
+    assert [q.source for q in snap.quotes] == ["coinbase", "kraken"]
+    assert snap.btc_prices["EUR"] == 83_720
+    market.override("mempool", status=500, body="")
+    assert poll(market, tmp_path, hashfloor_price_sources="coinbase,kraken").btc_prices == {}

@@ -57,6 +57,17 @@ SCRIPT: list[tuple[str, str]] = [
     ("/hashfloor", "hpc 150"),
     ("/hashfloor", "hpc <x>"),
     ("/hashfloor", "hpc 150 <y>"),
+    ("/hashfloor", "currency"),
+    ("/hashfloor", "currency EUR"),
+    ("/breakeven", "S21 €0.045 2"),
+    ("/breakeven", "17.5 45 €/MWh"),
+    ("/breakeven", "17.5 0.05 2"),
+    ("/breakeven", ""),
+    ("/breakeven", "17.5 0.05 CAD"),
+    ("/breakeven", "17.5 0 EUR"),
+    ("/breakeven", "17.5 0.05 <XYZ>"),
+    ("/hashfloor", "currency <XYZ>"),
+    ("/hashfloor", "currency USD"),
     ("/hashfloor", "machines hydro"),
     ("/hashfloor", "machines <zzz>"),
     ("/hashfloor", "fleet S21XP 0.045"),
@@ -200,7 +211,10 @@ def service(tmp_path: Path, slack: FakeSlack) -> Iterator[Hashfloor]:
     )
     svc = Hashfloor(settings, clock=lambda: NOW)
     svc.migrate()
-    snapshots.insert(svc.storage.db, design_snapshot(NOW - 42))
+    snapshots.insert(
+        svc.storage.db,
+        design_snapshot(NOW - 42, btc_prices={"USD": 91_000.0, "EUR": 83_720.0}),
+    )
     yield svc
     svc.close()
 

@@ -130,6 +130,27 @@ def test_the_dashboard() -> None:
     assert "• <#C0QUIET>: off" in body
 
 
+def test_the_dashboard_in_the_workspace_currency() -> None:
+    prices = {"USD": 91_000.0, "EUR": 83_720.0}
+    snap = design_snapshot(NOW - 42, 91_000.0, ("coinbase", "kraken"), btc_prices=prices)
+    view = build_view(snap, snap, [CASH], NOW)
+    body = texts(home_view(view, Fleet(17.5, 0.05, 0.02), [], [], money="EUR"))
+    assert "*BTC €83,720 ($91,000)* · fetched 42s ago" in body
+    assert "EUR at 0.92 EUR/USD, 42s old (mempool.space)" in body
+    assert "breaks even at €47,364 ($51,483)" in body
+    assert "*Hashprice*\n€34.85 ($37.88)/PH/day" in body
+    # Cost lines stay in US$, as published.
+    assert "*CoinShares cash cost (2025-Q2)* $74,600" in body
+    # No fresh rate: US$ only, and it says why.
+    old = build_view(snapshot(), snapshot(), [CASH], NOW, rates_snap=snap)
+    late = home_view(old, None, [], [], money="EUR")
+    assert "*BTC €83,720" in texts(late)  # 42 s old: still fresh
+    stale = build_view(snapshot(), snapshot(), [CASH], NOW + 600, rates_snap=snap)
+    body = texts(home_view(stale, None, [], [], money="EUR"))
+    assert "€" not in body.replace("EUR/USD", "")
+    assert "No fresh EUR/USD rate (stale, 0.92 EUR/USD, 11 min old): amounts in US$ only" in body
+
+
 def test_stale_and_missing_data() -> None:
     stale = build_view(snapshot(NOW - 3600), snapshot(NOW - 3600), [CASH], NOW)
     body = texts(home_view(stale, None, [], []))
