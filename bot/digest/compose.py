@@ -65,7 +65,8 @@ def compose(storage: Storage, team: str | None, now: float, snaps: Sequence[Snap
     fleet_tuple = (
         (fleet.efficiency_j_per_th, fleet.power_usd_per_kwh, fleet.pool_fee) if fleet else None
     )
-    digest = build_digest(snaps, lines, now, fleet_tuple)
+    money = workspaces.get_currency(db, team) if team else "USD"
+    digest = build_digest(snaps, lines, now, fleet_tuple, money)
     chart_lines = lines
     if digest.fleet is not None and digest.fleet.breakeven_price_usd is not None:
         f = digest.fleet

@@ -20,6 +20,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from bot import currency
 from bot import economics as econ
 from bot.lines import CostLine
 from bot.market.snapshot import Snapshot
@@ -86,6 +87,12 @@ class WeekDigest:
 
     fleet: FleetStat | None
 
+    # The workspace's currency (`/hashfloor currency`): money shown in it first with US$ beside
+    # it, at the rate of the week's latest poll that quoted it; None for US$, or with no fresh
+    # rate, when `rate_warning` says so and amounts are in US$ only.
+    rate: currency.Rate | None = None
+    rate_warning: str = ""
+
     @property
     def has_prices(self) -> bool:
         return self.samples > 0
@@ -103,6 +110,7 @@ def build_digest(
     lines: Sequence[CostLine],
     now: float,
     fleet: Fleet | None = None,
+    money: str = currency.USD,
 ) -> WeekDigest:
     """The digest of the 7 days before `now`; snapshots may come in any order and span more.
 
@@ -137,6 +145,9 @@ def build_digest(
 
     net = _latest_network(week)
     height = net.get("tip_height")
+    quoted = next((s for s in reversed(week) if s.btc_prices), None)
+    rates = currency.rates(quoted.btc_prices, quoted.taken_at) if quoted else {}
+    rate, rate_warning = currency.shown(rates, money, now)
     return WeekDigest(
         now=now,
         week_start=start,
@@ -165,6 +176,8 @@ def build_digest(
         tip_height=height,
         blocks_to_halving=econ.blocks_to_next_halving(height) if height is not None else None,
         fleet=_fleet_stat(fleet, points, price_now, cap) if fleet is not None else None,
+        rate=rate,
+        rate_warning=rate_warning,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot import fmt
+from bot import currency, fmt
 from bot.alerts.messages import last_message_words
 from bot.digest.contents import LineStat, WeekDigest
 
@@ -67,10 +67,10 @@ def digest_text(d: WeekDigest) -> str:
     out = [TITLE, f"Week to {fmt.when(d.now)}", ""]
     if d.has_prices:
         out += [
-            f"BTC now      {fmt.usd(d.price_now_usd)}",
+            f"BTC now      {_money(d, d.price_now_usd)}",
             f"Week change  {_change_words(d)}",
-            f"Open, close  {fmt.usd(d.open_usd)}, {fmt.usd(d.close_usd)}",
-            f"High, low    {fmt.usd(d.high_usd)}, {fmt.usd(d.low_usd)}",
+            f"Open, close  {_money(d, d.open_usd)}, {_money(d, d.close_usd)}",
+            f"High, low    {_money(d, d.high_usd)}, {_money(d, d.low_usd)}",
         ]
     else:
         out.append(_no_prices_sentence())
@@ -126,10 +126,10 @@ def _about(d: WeekDigest, channel_name: str | None) -> str:
 
 def _price_fields(d: WeekDigest) -> list[str]:
     return [
-        f"*BTC now*\n{fmt.usd(d.price_now_usd)}",
+        f"*BTC now*\n{_money(d, d.price_now_usd)}",
         f"*Week change*\n{_change_words(d)}",
-        f"*Open, close*\n{fmt.usd(d.open_usd)}, {fmt.usd(d.close_usd)}",
-        f"*High, low*\n{fmt.usd(d.high_usd)}, {fmt.usd(d.low_usd)}",
+        f"*Open, close*\n{_money(d, d.open_usd)}, {_money(d, d.close_usd)}",
+        f"*High, low*\n{_money(d, d.high_usd)}, {_money(d, d.low_usd)}",
     ]
 
 
@@ -192,7 +192,7 @@ def _fallback(d: WeekDigest, channel_name: str | None) -> str:
     head = f"Hashfloor weekly digest{where}"
     if not d.has_prices:
         return f"{head}: no fresh price data this week."
-    parts = [f"BTC {fmt.usd(d.price_now_usd)} ({fmt.pct(d.change)} on the week)"]
+    parts = [f"BTC {_money(d, d.price_now_usd)} ({fmt.pct(d.change)} on the week)"]
     for stat in d.lines[:MAX_FALLBACK_LINES]:
         if stat.margin is not None:
             label = fmt.escape(_cut(stat.label, 60))
@@ -203,6 +203,11 @@ def _fallback(d: WeekDigest, channel_name: str | None) -> str:
 
 
 # --- phrases shared by blocks and text ---------------------------------------------------------
+
+
+def _money(d: WeekDigest, usd: float | None, cents: bool = False) -> str:
+    """Money in the workspace's currency first, US$ beside it (cost lines stay in US$)."""
+    return currency.both(usd, d.rate, cents)
 
 
 def _no_prices_sentence() -> str:
@@ -246,7 +251,7 @@ def _hours_words(hours: float, margin: float | None, d: WeekDigest) -> str:
 def _hashprice_words(d: WeekDigest, md: bool) -> str:
     if d.hashprice_usd_per_ph_day is None:
         return "—"
-    words = f"{fmt.usd(d.hashprice_usd_per_ph_day, cents=True)}/PH/day"
+    words = f"{_money(d, d.hashprice_usd_per_ph_day, cents=True)}/PH/day"
     if d.hashprice_change is not None and d.hashprice_week_ago_at is not None:
         since = "on the week"
         if d.hashprice_week_ago_at > d.week_start + 86_400:  # data began later in the week
@@ -289,7 +294,7 @@ def _fleet_sentence(d: WeekDigest, md: bool) -> str:
     if f.breakeven_price_usd is None:
         tail = "breakeven unknown (no network data this week)"
     else:
-        tail = f"breaks even at {fmt.usd(f.breakeven_price_usd)}"
+        tail = f"breaks even at {_money(d, f.breakeven_price_usd)}"
         if f.margin is not None:
             tail += f"; BTC is {fmt.margin_words(f.margin)} it"
         if d.has_prices:
@@ -311,6 +316,10 @@ def _method_note(d: WeekDigest, md: bool = True) -> str:
     )
     if d.price_at is not None:
         note += f" Price as of {_date(d.price_at, md, time=True)}."
+    if d.rate is not None:
+        note += f" {currency.note(d.rate, d.now)}; cost lines in US$, as published."
+    elif d.rate_warning:
+        note += " " + (d.rate_warning if md else d.rate_warning.removeprefix(":warning: "))
     return note
 
 

@@ -68,3 +68,33 @@ def test_lines_and_fleet_per_workspace(svc: Hashfloor, team, lines, fleet) -> No
         line = composed.chart_lines[-1]
         assert line.label == "Your fleet's breakeven (21.5 J/TH)"
         assert line.value_usd == composed.digest.fleet.breakeven_price_usd
+
+
+def test_the_workspace_currency_and_the_weeks_latest_rate(tmp_path: Path) -> None:
+    from tests.fakes.snapshots import design_snapshot
+
+    service = Hashfloor(Settings(hashfloor_db=tmp_path / "rates.db"), clock=lambda: NOW)
+    service.migrate()
+    db = service.storage.db
+    prices = {"USD": 91_000.0, "EUR": 83_720.0}
+    snapshots.insert(
+        db, design_snapshot(NOW - 3_600, btc_prices={"USD": 90_000.0, "EUR": 81_000.0})
+    )
+    snapshots.insert(db, design_snapshot(NOW - 60, btc_prices=prices))
+    snapshots.insert(db, design_snapshot(NOW - 30))  # mempool had no prices in the last poll
+    workspaces.set_currency(db, "T1", "EUR", "U1", NOW)
+    workspaces.set_currency(db, "T3", "GBP", "U1", NOW)
+    snaps = load_snapshots(service.storage, NOW, history=False)
+    try:
+        d = compose(service.storage, "T1", NOW, snaps).digest
+        assert d.rate is not None and d.rate.per_usd == pytest.approx(0.92)
+        assert d.rate.at == NOW - 60 and d.rate_warning == ""
+        plain = compose(service.storage, "T2", NOW, snaps).digest
+        assert plain.rate is None and plain.rate_warning == ""
+        gbp = compose(service.storage, "T3", NOW, snaps).digest
+        assert gbp.rate is None and "No fresh GBP/USD rate (none polled)" in gbp.rate_warning
+        # A week later without new prices, the rate is stale: US$ only, saying so.
+        later = compose(service.storage, "T1", NOW + 900, snaps).digest
+        assert later.rate is None and "stale, 0.92 EUR/USD, 16 min old" in later.rate_warning
+    finally:
+        service.close()

@@ -331,3 +331,32 @@ def test_hours_below_say_what_data_they_rest_on(covered, allin_hours, words) -> 
     if covered:
         scope = "this week" if covered == 168.0 else f"in the {covered:.1f} h of data this week"
         assert f"22.3% above · not below it {scope}" in digest_text(cash)
+
+
+def test_money_in_the_workspace_currency_first():
+    from bot.currency import Rate
+
+    d = replace(DIGEST, rate=Rate("EUR", 0.92, NOW - 60))
+    text, blocks = digest_blocks(d)
+    body = "\n".join(t for _, t in all_texts(blocks))
+    assert "*BTC now*\n€83,904 ($91,200)" in body
+    assert "*Open, close*\n€80,960 ($88,000), €83,904 ($91,200)" in body
+    assert "€34.85 ($37.88)/PH/day" in body
+    assert "breaks even at €47,364 ($51,483)" in body
+    # Cost lines stay in US$, as published; the rate and its age are said.
+    assert "$74,600" in body and "€68,632" not in body
+    assert "EUR at 0.92 EUR/USD, 60s old (mempool.space); cost lines in US$" in body
+    assert text.startswith("Hashfloor weekly digest: BTC €83,904 ($91,200)")
+    assert "BTC now      €83,904 ($91,200)" in digest_text(d)
+    assert_within_slack_limits(text, blocks)
+
+
+def test_without_a_fresh_rate_the_digest_says_so_in_dollars():
+    warning = ":warning: No fresh EUR/USD rate (none polled): amounts in US$ only."
+    text, blocks = digest_blocks(replace(DIGEST, rate_warning=warning))
+    body = "\n".join(t for _, t in all_texts(blocks))
+    assert "*BTC now*\n$91,200" in body and "€" not in body
+    assert warning in body
+    assert "No fresh EUR/USD rate (none polled)" in digest_text(
+        replace(DIGEST, rate_warning=warning)
+    )
