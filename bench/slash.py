@@ -2,11 +2,14 @@
 
     python bench/slash.py [--seconds 20] [--clients 20] [--warmup 2]
 
-Three apps, each in its own process, served the way `hashfloor run` serves (waitress, threads=8)
+Four apps, each in its own process, served the way `hashfloor run` serves (waitress, threads=8)
 on its own loopback port, in the same run: Hashfloor, a bare Bolt app with Hashfloor's options
 (`process_before_response=True`) that only acks, and the same bare app with Bolt's defaults. The load comes from this process: `--clients` threads,
 each with one persistent HTTP connection, sending /breakeven requests signed as Slack signs them
 (half `/breakeven`, half `/breakeven 17.5 0.05 2`), back to back, for `--seconds` per app.
+The fourth app is Hashfloor again, asked only `/breakeven S21 €0.045 2`: a model name matched in
+the catalogue and a price in euros converted at the seeded poll's rate (an answer without the
+rate counts as an error, so a rate gone stale mid-run cannot pass for a fast answer).
 The real app answers from a SQLite file seeded with one market snapshot; its scheduler does not run
 (a poll every minute would only add noise). Prints requests, p50 and p99 of each and the ratios.
 """
@@ -35,10 +38,16 @@ SECRET = "bench-signing-secret"
 TOKEN = "xoxb-bench-token"
 UNUSED_API = "http://127.0.0.1:9/api/"  # reads never call Slack; a call would fail loudly
 TEXTS = ("", "17.5 0.05 2")
+CURRENCY_TEXT = "S21 €0.045 2"
 KINDS = {
     "bare": "bare Bolt, same options",
     "bare-default": "bare Bolt, defaults",
     "real": "hashfloor /breakeven",
+    "real-currency": "hashfloor S21 €0.045 2",
+}
+# What each app is asked (alternating), and a piece every answer must hold (None: any 200).
+ASKED: dict[str, tuple[tuple[str, ...], bytes | None]] = {
+    "real-currency": ((CURRENCY_TEXT,), b"EUR/USD"),
 }
 
 
@@ -50,7 +59,9 @@ def seed(db: Path) -> None:
     from tests.fakes.snapshots import seed as seed_db
 
     sources = ("coinbase", "kraken", "bitstamp", "coingecko", "mempool")
-    seed_db(db, design_snapshot(time.time() - 30, sources=sources))
+    # BTC in euros too (DESIGN §4.1: €83,720, 0.92 EUR/USD): the rate of the currency case.
+    prices = {"USD": 91_000.0, "EUR": 83_720.0}
+    seed_db(db, design_snapshot(time.time() - 30, sources=sources, btc_prices=prices))
 
 
 def real_wsgi(db: Path) -> object:
@@ -101,7 +112,7 @@ def serve(kind: str, port: int, db: Path) -> None:
     logging.basicConfig(level=logging.WARNING)
     # waitress warns at every queued task; under this load that is every request
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    app = real_wsgi(db) if kind == "real" else bare_wsgi(kind == "bare")
+    app = real_wsgi(db) if kind.startswith("real") else bare_wsgi(kind == "bare")
     # the server `hashfloor run` uses, with its tuning (bot/server.py)
     server = HttpServer("127.0.0.1", port, ident=kind)
     print(f"ready {server.port}", flush=True)
@@ -146,7 +157,9 @@ def client(
     offset: float,
     out: list[float],
     errors: list[str],
+    asked: tuple[tuple[str, ...], bytes | None] = (TEXTS, None),
 ) -> None:
+    texts, must_hold = asked
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     i = 0
     # open loop: request i goes out at its scheduled time (staggered by client), however late
@@ -157,14 +170,14 @@ def client(
             pause = due - time.perf_counter()
             if pause > 0:
                 time.sleep(pause)
-        body, headers = signed_request(TEXTS[i % 2], f"U0CLIENT{n:02d}")
+        body, headers = signed_request(texts[i % len(texts)], f"U0CLIENT{n:02d}")
         i += 1
         start = due if interval else time.perf_counter()
         due += interval
         try:
             conn.request("POST", "/slack/events", body=body, headers=headers)
             resp = conn.getresponse()
-            resp.read()
+            answer = resp.read()
         except (OSError, http.client.HTTPException) as exc:
             errors.append(type(exc).__name__)
             conn.close()
@@ -173,12 +186,18 @@ def client(
         elapsed = time.perf_counter() - start
         if resp.status != 200:
             errors.append(str(resp.status))
+        elif must_hold is not None and must_hold not in answer:
+            errors.append("unexpected answer")
         else:
             out.append(elapsed)
 
 
 def load(
-    port: int, seconds: float, clients: int, rate: float = 0.0
+    port: int,
+    seconds: float,
+    clients: int,
+    rate: float = 0.0,
+    asked: tuple[tuple[str, ...], bytes | None] = (TEXTS, None),
 ) -> tuple[list[float], list[str]]:
     latencies: list[list[float]] = [[] for _ in range(clients)]
     errors: list[str] = []
@@ -187,7 +206,7 @@ def load(
     threads = [
         threading.Thread(
             target=client,
-            args=(port, until, n, interval, interval * n / clients, latencies[n], errors),
+            args=(port, until, n, interval, interval * n / clients, latencies[n], errors, asked),
         )
         for n in range(clients)
     ]
@@ -267,13 +286,16 @@ def main() -> None:
                 f"{'':<25}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}"
                 f"{'max ms':>9}{'errors':>8}"
             )
-            for _, port in servers.values():
-                load(port, args.warmup, args.clients, args.rate)
+            for kind, (_, port) in servers.items():
+                load(port, args.warmup, args.clients, args.rate, ASKED.get(kind, (TEXTS, None)))
             # Alternate short rounds, so a change in the machine's other load hits both alike.
             got: dict[str, tuple[list[float], list[str]]] = {kind: ([], []) for kind in KINDS}
             for _ in range(args.rounds):
                 for kind, (_, port) in servers.items():
-                    lat, errors = load(port, args.seconds / args.rounds, args.clients, args.rate)
+                    asked = ASKED.get(kind, (TEXTS, None))
+                    lat, errors = load(
+                        port, args.seconds / args.rounds, args.clients, args.rate, asked
+                    )
                     got[kind][0].extend(lat)
                     got[kind][1].extend(errors)
             rows = {kind: summary(name, *got[kind], args.seconds) for kind, name in KINDS.items()}
@@ -281,10 +303,11 @@ def main() -> None:
             for proc, _ in servers.values():
                 proc.terminate()
                 proc.wait(10)
-    for kind in ("bare", "bare-default"):
-        r50 = rows["real"]["p50"] / rows[kind]["p50"]
-        r99 = rows["real"]["p99"] / rows[kind]["p99"]
-        print(f"ratio hashfloor / {KINDS[kind]}: p50 {r50:.2f}x, p99 {r99:.2f}x")
+    for real in ("real", "real-currency"):
+        for kind in ("bare", "bare-default"):
+            r50 = rows[real]["p50"] / rows[kind]["p50"]
+            r99 = rows[real]["p99"] / rows[kind]["p99"]
+            print(f"ratio {KINDS[real]} / {KINDS[kind]}: p50 {r50:.2f}x, p99 {r99:.2f}x")
     real_p99 = rows["real"]["p99"]
     # The goal's baseline is a bare Bolt app; the one with Hashfloor's option is the stricter one.
     for kind, words in (("bare-default", "goal"), ("bare", "stricter")):

@@ -10,12 +10,13 @@ from collections.abc import Callable
 from sqlite_utils import Database
 
 from bot.lines import CostLine
+from bot.machines import Machine
 from bot.market.poll import MarketPoller
 from bot.market.snapshot import Snapshot
 from bot.market.view import MarketView, build_view
 from bot.metrics import Metrics, StateCollector, database_state
 from bot.settings import Settings
-from storage import costs, snapshots, workspaces
+from storage import costs, machines, snapshots, workspaces
 from storage.db import Storage, fault
 from storage.migrations import migrate
 from storage.read_cache import ReadCache
@@ -108,6 +109,14 @@ class Hashfloor:
         view = build_view(fresh, network, list(lines), now, rates)
         return view, fleet
 
+    def settings_of(self, workspace: str | None) -> workspaces.Settings:
+        """The workspace's currency and HPC lease, from the read cache (every /breakeven asks)."""
+        return self.reads.get(("settings", workspace), _read_settings)
+
+    def machines(self) -> tuple[Machine, ...]:
+        """The machine catalogue, from the read cache: a model name is matched on every ask."""
+        return self.reads.get(("machines",), _read_machines)
+
     @staticmethod
     def _read_workspace(db: Database, workspace: str | None) -> WorkspaceRows:
         lines = tuple(costs.current_lines(db, workspace))
@@ -122,3 +131,11 @@ class Hashfloor:
 
     def close(self) -> None:
         self.storage.close()
+
+
+def _read_settings(db: Database, key: tuple[str, str | None]) -> workspaces.Settings:
+    return workspaces.get_settings(db, key[1])
+
+
+def _read_machines(db: Database, key: tuple[str]) -> tuple[Machine, ...]:
+    return tuple(machines.all_machines(db))

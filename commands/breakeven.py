@@ -176,7 +176,8 @@ def handle(ctx: Ctx, text: str) -> Reply:
     if share:
         toks = toks[1:]
     view, fleet = ctx.service.view_and_fleet(ctx.team, ctx.now)
-    money = workspaces.get_currency(ctx.service.storage.db, ctx.team_id)
+    prefs = ctx.service.settings_of(ctx.team)
+    money = prefs.currency
     if not toks:
         reply = market_reply(view, fleet, share, money)
     else:
@@ -194,7 +195,7 @@ def handle(ctx: Ctx, text: str) -> Reply:
                 "at most three values: model or efficiency, power price, pool fee (`S21 0.05 2`)",
             )
         fee = parsing.pool_fee(rest[0]) if rest else 0.0
-        lease = workspaces.get_hpc_lease(ctx.service.storage.db, ctx.team_id)
+        lease = prefs.hpc_usd_per_kw_month
         reply = fleet_reply(
             view, eff, power, fee, model, hpc_lease=lease, shared=share, money=money
         )

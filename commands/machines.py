@@ -37,7 +37,7 @@ def efficiency(ctx: Ctx, toks: list[str]) -> tuple[float, Machine | None, list[s
     while end < len(toks) and not _is_power(toks[end]):
         end += 1
     typed = " ".join(toks[:end])
-    found = match(typed, catalogue.all_machines(ctx.service.storage.db))
+    found = match(typed, list(ctx.service.machines()))
     if found.machine is not None:
         return found.machine.efficiency_j_th, found.machine, toks[end:]
     if found.candidates:

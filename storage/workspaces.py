@@ -206,6 +206,23 @@ def set_hpc_lease(
     _set_setting(db, team_id, "hpc_usd_per_kw_month", usd_per_kw_month, user, now)
 
 
+@dataclass(frozen=True)
+class Settings:
+    """A workspace's preferences, read together: every `/breakeven` needs both."""
+
+    currency: str = "USD"
+    hpc_usd_per_kw_month: float | None = None
+
+
+def get_settings(db: Database, team_id: str | None) -> Settings:
+    r = select_one(
+        db,
+        "SELECT currency, hpc_usd_per_kw_month FROM workspace_settings WHERE team_id = ?",
+        [team_key(team_id)],
+    )
+    return Settings(r["currency"] or "USD", r["hpc_usd_per_kw_month"]) if r else Settings()
+
+
 def get_currency(db: Database, team_id: str | None) -> str:
     """The workspace's currency (`/hashfloor currency`); US$ when none was set."""
     r = select_one(
