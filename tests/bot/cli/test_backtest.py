@@ -147,6 +147,8 @@ def test_rule_selection(env, tmp_path, rules, keys):
         (["--rules", "fleet"], "needs a fleet"),
         (["--rules", "cost:999"], "no cost line #999"),
         (["--fleet", "17.5", "abc", "2"], "--fleet"),
+        # No historical rate to convert with: said, not guessed.
+        (["--fleet", "17.5", "€0.05", "2"], "a power price in US$ here"),
         (["--from", "2025-13-01"], "--from"),
         (["--from", "2025-02-01", "--to", "2025-01-01"], "before --from"),
         (["--from", "2030-01-01"], "no prices in the period"),
