@@ -108,6 +108,19 @@ def m003_rules_by_workspace(db: Database) -> None:
     db["outbox"].create_index(["status", "team_id", "channel_id", "id"])
 
 
+@migrations()
+def m004_retarget_memory(db: Database) -> None:
+    """What a difficulty-retarget rule (`adjustment`, `adjustment:<pct>`) remembers: the epoch and
+    difficulty it last took in, and the epoch whose heads-up it handled (bot.alerts.retarget).
+    Columns of the rule, not derived from snapshots: retention thins snapshots, and the memory must
+    survive restarts exactly as the outbox does. The line_key index finds these rules without
+    reading every rule at each poll."""
+    db["rules"].add_column("adj_epoch", int)
+    db["rules"].add_column("adj_difficulty", float)
+    db["rules"].add_column("adj_headsup_epoch", int)
+    db["rules"].create_index(["line_key"])
+
+
 # --- rules ----------------------------------------------------------------------------------
 
 
