@@ -13,6 +13,7 @@ from bot.alerts.engine import AlertEngine
 from bot.alerts.retarget import Memory
 from bot.market.snapshot import Network
 from bot.slack.blocks import as_text
+from bot.slack.listeners.home import dashboard
 from storage import retarget as retarget_rules
 from storage import snapshots, workspaces
 from tests.bot.alerts.test_engine import ABOVE_CASH, Rig
@@ -178,3 +179,13 @@ def test_fleet_data_comes_from_the_workspace(rig: Rig) -> None:
     rig.poll(ABOVE_CASH, network=NEW)
     (row,) = sent(rig)
     assert "Breakeven" not in body(row)
+
+
+def test_the_app_home_names_the_rule_and_what_it_watches(rig: Rig) -> None:
+    rig.command("C1", "subscribe adjustment 2.5")
+    view = dashboard(rig.service, "T1", rig.now)
+    text = json.dumps(view, ensure_ascii=False)
+    assert (
+        "difficulty retargets (heads-up past ±2.5%): *watching* (difficulty 67.31 trillion" in text
+    )
+    assert "line removed" not in text and "waiting for data" not in text
