@@ -29,13 +29,28 @@ def memory_columns(mem: Memory) -> dict[str, Any]:
     }
 
 
-def active_rules(db: Database) -> list[dict[str, Any]]:
-    """Every active adjustment rule, with its memory."""
+def rules_to_step(
+    db: Database, epoch: int, difficulty: float, headsup_change: float | None
+) -> list[dict[str, Any]]:
+    """The active adjustment rules this poll may change: those whose memory is not (`epoch`,
+    `difficulty`), and, in a heads-up window (`headsup_change`: the estimate's size in percent
+    when few blocks are left, else None), those whose threshold it reaches and whose heads-up for
+    this epoch is not handled yet. On a quiet poll that is none: 10,000 such rules cost one index
+    range and no Python per rule."""
+    headsup = ""
+    if headsup_change is not None:
+        # `adjustment:<pct>`: the threshold is the text after the 11 characters `adjustment:`.
+        headsup = (
+            " OR (line_key != 'adjustment' AND adj_headsup_epoch IS NOT :epoch"
+            " AND CAST(substr(line_key, 12) AS REAL) <= :change)"
+        )
     return select(
         db,
         "SELECT id, team_id, enterprise_id, channel_id, line_key, created_at, adj_epoch,"
-        f" adj_difficulty, adj_headsup_epoch FROM rules WHERE {_KEYS}"
-        " AND paused_reason IS NULL ORDER BY id",
+        f" adj_difficulty, adj_headsup_epoch FROM rules WHERE {_KEYS} AND paused_reason IS NULL"
+        " AND (adj_epoch IS NOT :epoch OR adj_difficulty IS NOT :difficulty"
+        f"{headsup}) ORDER BY id",
+        {"epoch": epoch, "difficulty": difficulty, "change": headsup_change},
     )
 
 
@@ -49,7 +64,15 @@ def channel_rule(db: Database, team_id: str, channel_id: str) -> dict[str, Any] 
 
 
 def save_memory(db: Database, rule_id: int, mem: Memory) -> None:
-    db["rules"].update(rule_id, memory_columns(mem))
+    save_memories(db, [(rule_id, mem)])
+
+
+def save_memories(db: Database, items: list[tuple[int, Memory]]) -> None:
+    """One statement for many rules: a retarget moves every rule's memory in the same poll."""
+    db.conn.executemany(
+        "UPDATE rules SET adj_epoch = ?, adj_difficulty = ?, adj_headsup_epoch = ? WHERE id = ?",
+        [[m.epoch, m.difficulty, m.headsup_epoch, rid] for rid, m in items],
+    )
 
 
 def subscribe(

@@ -125,7 +125,7 @@ def step(
     elif epoch < memory.epoch:
         mem = memory
     elif epoch == memory.epoch:
-        mem = replace(memory, difficulty=difficulty)
+        mem = memory if difficulty == memory.difficulty else replace(memory, difficulty=difficulty)
     elif difficulty == memory.difficulty:
         mem = memory  # past the boundary, the difficulty not updated yet: wait for it
     else:

@@ -34,18 +34,27 @@ def _needs_previous(mem: retarget.Memory, current: Reading) -> bool:
 
 
 def evaluate(db: Any, snap: Snapshot, mutes: dict[tuple[str, str], float]) -> int:
-    """Step every active adjustment rule with this poll; returns how many messages were queued.
+    """Step the adjustment rules this poll may change; returns how many messages were queued.
     `mutes`: the channels muted now, by (workspace, channel)."""
     net = snap.network
     if not net.difficulty or net.tip_height is None:
         return 0  # this poll has no network data: nothing to tell, nothing to learn
-    rows = store.active_rules(db)
+    blocks, change = net.next_adjustment_blocks, net.next_adjustment_percent
+    window = change is not None and blocks is not None and 0 < blocks < retarget.HEADSUP_BLOCKS
+    rows = store.rules_to_step(
+        db,
+        retarget.epoch_of(net.tip_height),
+        net.difficulty,
+        abs(change) if window and change is not None else None,
+    )
     if not rows:
         return 0
     current = Reading(net, snap.taken_at)
     market = msgs.Market(snap.price_usd if snap.fresh else None, net)
     previous: dict[float, Reading | None] = {}
-    fleets: dict[str, list[workspaces.Fleet]] = {}
+    # One rendering per workspace and event: every channel of a workspace gets the same message.
+    rendered: dict[tuple[str, Retarget | HeadsUp], tuple[str, list[dict[str, Any]]]] = {}
+    moved: list[tuple[int, retarget.Memory]] = []
     queued = 0
     for row in rows:
         mem = store.memory(row)
@@ -60,30 +69,35 @@ def evaluate(db: Any, snap: Snapshot, mutes: dict[tuple[str, str], float]) -> in
             mem, before, current, retarget.parse_pct(row["line_key"]), (team, channel) in mutes
         )
         if result.memory != mem:
-            store.save_memory(db, row["id"], result.memory)
+            moved.append((row["id"], result.memory))
         for event in result.events:
-            if team not in fleets:
-                fleet = workspaces.get_fleet(db, team)
-                fleets[team] = [fleet] if fleet else []
-            queued += _enqueue(db, row, event, market, fleets[team], snap.taken_at)
+            if (team, event) not in rendered:
+                rendered[(team, event)] = _render(db, team, event, market, snap.taken_at)
+            queued += _enqueue(db, row, event, rendered[(team, event)], snap.taken_at)
+    store.save_memories(db, moved)
     return queued
+
+
+def _render(
+    db: Any, team: str, event: Retarget | HeadsUp, market: msgs.Market, now: float
+) -> tuple[str, list[dict[str, Any]]]:
+    fleet = workspaces.get_fleet(db, team)
+    fleets = [fleet] if fleet else []
+    if isinstance(event, Retarget):
+        return msgs.retarget(event, market, fleets)
+    return msgs.heads_up(event, market, fleets, now)
 
 
 def _enqueue(
     db: Any,
     row: dict[str, Any],
     event: Retarget | HeadsUp,
-    market: msgs.Market,
-    fleets: list[workspaces.Fleet],
+    message: tuple[str, list[dict[str, Any]]],
     now: float,
 ) -> int:
     team, channel = row["team_id"], row["channel_id"]
-    if isinstance(event, Retarget):
-        kind = "retarget"
-        text, blocks = msgs.retarget(event, market, fleets)
-    else:
-        kind = "headsup"
-        text, blocks = msgs.heads_up(event, market, fleets, now)
+    kind = "retarget" if isinstance(event, Retarget) else "headsup"
+    text, blocks = message
     key = f"{kind}:{team}:{channel}:e{event.epoch}"
     outbox_id = alerts.enqueue(
         db,

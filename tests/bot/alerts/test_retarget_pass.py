@@ -189,3 +189,14 @@ def test_the_app_home_names_the_rule_and_what_it_watches(rig: Rig) -> None:
         "difficulty retargets (heads-up past ±2.5%): *watching* (difficulty 67.31 trillion" in text
     )
     assert "line removed" not in text and "waiting for data" not in text
+
+
+def test_a_rule_subscribed_before_any_network_data_learns_from_the_first(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.command("C1", "subscribe adjustment")
+    assert retarget_rules.channel_rule(rig.db, "T1", "C1")["adj_epoch"] is None
+    rig.poll(ABOVE_CASH, network=OLD)
+    row = retarget_rules.channel_rule(rig.db, "T1", "C1")
+    assert (row["adj_epoch"], row["adj_difficulty"]) == (BOUNDARY // 2016 - 1, D_OLD)
+    rig.poll(ABOVE_CASH, network=NEW)
+    assert len(sent(rig)) == 1
