@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
+import commands
 from bot.alerts.engine import AlertEngine
 from bot.alerts.retarget import Memory
 from bot.market.snapshot import Network
 from bot.slack.blocks import as_text
 from bot.slack.listeners.home import dashboard
+from commands.context import Ctx
 from storage import retarget as retarget_rules
 from storage import snapshots, workspaces
 from tests.bot.alerts.test_engine import ABOVE_CASH, Rig
@@ -200,3 +202,26 @@ def test_a_rule_subscribed_before_any_network_data_learns_from_the_first(tmp_pat
     assert (row["adj_epoch"], row["adj_difficulty"]) == (BOUNDARY // 2016 - 1, D_OLD)
     rig.poll(ABOVE_CASH, network=NEW)
     assert len(sent(rig)) == 1
+
+
+def test_a_channel_the_bot_cannot_post_in_gets_no_rule(rig: Rig) -> None:
+    posted: list[str] = []
+
+    def refuse(text: str, blocks: list[dict]) -> str:
+        posted.append(text)
+        return "not_in_channel"
+
+    ctx = Ctx(rig.service, "U1", "T1", "C1", rig.now, post=refuse)
+    reply = commands.answer(ctx, "/hashfloor", "subscribe adjustment 5")
+    assert "/invite @Hashfloor" in reply.text and "Nothing was saved" in reply.text
+    assert "subscribed this channel to difficulty retargets (heads-up past ±5%)" in posted[0]
+    assert list(rig.db.query("SELECT * FROM rules")) == []
+
+
+def test_unsubscribe_adjustment_whatever_its_threshold(rig: Rig) -> None:
+    rig.command("C1", "subscribe cash")
+    rig.command("C1", "subscribe adjustment 7.5")
+    reply = rig.command("C1", "unsubscribe adjustment")
+    assert reply.text.startswith("Unsubscribed from difficulty retargets (heads-up past ±7.5%).")
+    assert "Still subscribed here: CoinShares cash cost (2025-Q2)" in reply.text
+    assert [r["line_key"] for r in rig.db.query("SELECT line_key FROM rules")] == ["cash"]
