@@ -12,6 +12,7 @@ import pytest
 import commands
 from bot.alerts.engine import AlertEngine
 from bot.alerts.retarget import Memory
+from bot.digest.compose import channel_rules
 from bot.market.snapshot import Network
 from bot.slack.blocks import as_text
 from bot.slack.listeners.home import dashboard
@@ -225,3 +226,11 @@ def test_unsubscribe_adjustment_whatever_its_threshold(rig: Rig) -> None:
     assert reply.text.startswith("Unsubscribed from difficulty retargets (heads-up past ±7.5%).")
     assert "Still subscribed here: CoinShares cash cost (2025-Q2)" in reply.text
     assert [r["line_key"] for r in rig.db.query("SELECT line_key FROM rules")] == ["cash"]
+
+
+def test_the_digest_names_the_rule_in_its_own_words(rig: Rig) -> None:
+    rig.command("C1", "subscribe adjustment 5")
+    rig.poll(ABOVE_CASH, network=NEW)
+    (line,) = channel_rules(rig.storage, "T1", "C1")
+    assert line.name == "difficulty retargets (heads-up past ±5%)"
+    assert line.state == "watching each retarget"
