@@ -49,14 +49,12 @@ def retargets(slack: FakeSlack) -> list:
     return [c for c in accepted_posts(slack) if "Difficulty retargeted" in c.args.get("text", "")]
 
 
-def subscribed(bot: BotProcess, slack: FakeSlack) -> None:
+def subscribed(bot: BotProcess) -> None:
     bot.start()
     wait_until(lambda: bot.healthz()[0] == 200, 15, "the first fresh poll")
     for channel in CHANNELS:
-        name = f"subscribe-{channel}-adjustment-5"  # a response URL path: no spaces
-        assert bot.command("subscribe adjustment 5", channel, response_name=name).status_code == 200
-        wait_until(lambda name=name: slack.responses(name), 10, f"the reply to {name}")
-        assert slack.responses(name)[-1]["text"].startswith("Subscribed to difficulty retargets")
+        confirmation = bot.subscribe(channel, "adjustment 5")
+        assert "to difficulty retargets (heads-up past ±5%)" in confirmation["text"]
     bot.subscribe("C0CASHONLY", "cash")  # no retarget rule: no retarget message
     bot.wait_polls(2)
 
@@ -68,7 +66,7 @@ def outbox_retargets(bot: BotProcess) -> list[dict]:
 def test_a_retarget_gives_one_message_per_subscribed_channel_and_none_after_a_restart(
     bot: BotProcess, market: FakeMarket, slack: FakeSlack
 ) -> None:
-    subscribed(bot, slack)
+    subscribed(bot)
     market.set_network(height=BOUNDARY + 1, difficulty=D_NEW)
     wait_until(lambda: len(retargets(slack)) >= 2, 15, "the retarget messages")
     posts = retargets(slack)
@@ -92,7 +90,7 @@ def test_a_retarget_gives_one_message_per_subscribed_channel_and_none_after_a_re
 def test_kill9_right_after_the_retarget_poll_neither_loses_nor_repeats_it(
     bot: BotProcess, market: FakeMarket, slack: FakeSlack
 ) -> None:
-    subscribed(bot, slack)
+    subscribed(bot)
     market.set_network(height=BOUNDARY + 1, difficulty=D_NEW)
     # Killed as soon as a poll with the new difficulty is stored: before or after its evaluation.
     wait_until(
@@ -120,7 +118,7 @@ def test_kill9_right_after_the_retarget_poll_neither_loses_nor_repeats_it(
 def test_a_heads_up_once_when_the_estimate_passes_the_threshold(
     bot: BotProcess, market: FakeMarket, slack: FakeSlack
 ) -> None:
-    subscribed(bot, slack)
+    subscribed(bot)
     market.set_network(height=BOUNDARY - 100, adjustment_percent=-6.2, remaining_blocks=99)
     wait_until(
         lambda: len([c for c in accepted_posts(slack) if "retarget in" in c.args["text"]]) >= 2,
