@@ -12,9 +12,7 @@ from bot.alerts.rules import RuleState
 from storage import alerts
 from storage.db import select
 
-# Every adjustment key sorts in ["adjustment", "adjustment;"): `adjustment` and `adjustment:…`
-# (":" is just before ";"), a range the line_key index answers as a seek.
-_KEYS = "line_key >= 'adjustment' AND line_key < 'adjustment;'"
+_KEYS = alerts.ADJUSTMENT_KEYS
 
 
 def memory(row: dict[str, Any]) -> Memory:

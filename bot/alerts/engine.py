@@ -13,7 +13,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.alerts import messages, retarget_pass, rules
-from bot.alerts.retarget import is_adjustment_key
 from bot.alerts.targets import METRICS, Metric, Target, read, resolve, split_within
 from bot.lines import CostLine
 from bot.market.snapshot import Network, Snapshot
@@ -179,8 +178,6 @@ class AlertEngine:
             unmuted: dict[tuple[str, str], list[tuple[dict, str, Target]]] = defaultdict(list)
             changed: list[dict[str, Any]] = []
             for row in to_step:
-                if is_adjustment_key(row["line_key"]):
-                    continue  # no line to cross: retarget_pass below
                 target = lines.target(row["team_id"], row["line_key"])
                 if target is None:
                     continue  # the line is gone (removed benchmark, fleet off): status says so

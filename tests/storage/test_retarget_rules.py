@@ -7,8 +7,9 @@ import itertools
 from pathlib import Path
 
 from bot.alerts.retarget import Memory, Reading, epoch_of, parse_pct, step
+from bot.alerts.rules import RuleState
 from bot.market.snapshot import Network
-from storage import retarget
+from storage import alerts, retarget
 from storage.db import Storage
 from storage.migrations import migrate
 
@@ -59,4 +60,21 @@ def test_no_rule_a_poll_would_change_is_left_out(tmp_path: Path) -> None:
                 needed.add(rid)
         assert needed <= got, (net, [ids[i] for i in needed - got])
         assert len(got) < len(ids)  # and it does leave out the rules this poll cannot change
+    storage.close()
+
+
+def test_the_line_rules_pass_does_not_read_retarget_rules(tmp_path: Path) -> None:
+    storage = Storage(tmp_path / "r.db")
+    db = storage.db
+    migrate(db)
+    alerts.add_rule(db, "T1", "C1", "cash", RuleState(), 74_600.0, "1", "U1", T0)
+    alerts.add_rule(db, "T1", "C1", "below:80000", RuleState(), 80_000.0, "1", "U1", T0)
+    for n, key in enumerate(("adjustment", "adjustment:5", "adjustment:0.5")):
+        retarget.subscribe(db, "T1", f"C{n + 2}", key, Memory(), "U1", T0)
+    assert [r["line_key"] for r in alerts.rules_to_step(db)] == ["cash", "below:80000"]
+    assert [r["line_key"] for r in retarget.rules_to_step(db, EPOCH, D_NEW, None)] == [
+        "adjustment",
+        "adjustment:5",
+        "adjustment:0.5",
+    ]
     storage.close()
