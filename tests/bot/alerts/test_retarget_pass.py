@@ -17,8 +17,8 @@ from bot.market.snapshot import Network
 from bot.slack.blocks import as_text
 from bot.slack.listeners.home import dashboard
 from commands.context import Ctx
+from storage import alerts, snapshots, workspaces
 from storage import retarget as retarget_rules
-from storage import snapshots, workspaces
 from tests.bot.alerts.test_engine import ABOVE_CASH, Rig
 
 BOUNDARY = 822_528  # the retarget of 2023-12-23 (mempool difficulty-adjustments fixture)
@@ -234,3 +234,16 @@ def test_the_digest_names_the_rule_in_its_own_words(rig: Rig) -> None:
     (line,) = channel_rules(rig.storage, "T1", "C1")
     assert line.name == "difficulty retargets (heads-up past ±5%)"
     assert line.state == "watching each retarget"
+
+
+def test_a_paused_rule_subscribed_again_starts_from_the_network_now(rig: Rig) -> None:
+    rig.command("C1", "subscribe adjustment")
+    alerts.pause_channel(rig.db, "T1", "C1", "not_in_channel", rig.now)
+    rig.poll(ABOVE_CASH, network=NEW)  # the retarget while paused: not stepped, not told
+    assert sent(rig) == []
+    rig.command("C1", "subscribe adjustment 5")
+    row = retarget_rules.channel_rule(rig.db, "T1", "C1")
+    assert row["paused_reason"] is None and row["line_key"] == "adjustment:5"
+    assert (row["adj_epoch"], row["adj_difficulty"]) == (BOUNDARY // 2016, D_NEW)
+    rig.poll(ABOVE_CASH, network=net(BOUNDARY + 1, D_NEW))
+    assert sent(rig) == []
