@@ -1,7 +1,7 @@
 """Alert fan-out benchmark: one crossing to many channels, and AlertEngine.evaluate at scale.
 
     python bench/fanout.py [--runs 5] [--channels 1000] [--workspaces 10] [--rules 10000]
-                           [--part all|a|b]
+                           [--part all|a|b|c]
 
 (a) Fan-out. 1,000 channels across 10 workspaces subscribe to the cash line (rules inserted with
     storage.alerts.add_rule). Each workspace has its own bot token: the DeliveryWorker asks a
@@ -17,6 +17,10 @@
     level of $30/PH/day and an early warning within 5% of the cash cost). Timed per kind of
     poll: a quiet one (nothing moves), a stale one, the first poll below (the rules start
     confirming), the confirming poll (transitions and outbox rows), a quiet poll after.
+(c) AlertEngine.evaluate over 10,000 difficulty-retarget rules (`adjustment`, half of them with
+    a ±5% heads-up), one per channel: a quiet poll, a poll under 144 blocks from the retarget with
+    an estimate below every threshold, the poll that shows the retarget (10,000 messages queued)
+    and the quiet poll after it.
 
 Figures are medians over --runs runs, each on a fresh temporary database.
 """
@@ -32,6 +36,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -41,11 +46,13 @@ from slack_sdk import WebClient  # noqa: E402
 from bot.alerts import rules, targets  # noqa: E402
 from bot.alerts.delivery import PER_CHANNEL_INTERVAL_S, DeliveryWorker  # noqa: E402
 from bot.alerts.engine import AlertEngine, benchmark_lines  # noqa: E402
+from bot.alerts.retarget import Memory, epoch_of  # noqa: E402
 from bot.alerts.targets import Target, resolve  # noqa: E402
 from bot.market.snapshot import Network, Quote, Snapshot  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from bot.slack.client import make_client  # noqa: E402
 from storage import alerts, snapshots, workspaces  # noqa: E402
+from storage import retarget as retarget_rules  # noqa: E402
 from storage.db import Storage  # noqa: E402
 from storage.migrations import migrate  # noqa: E402
 from tests.fakes.slack import FakeSlack  # noqa: E402
@@ -183,13 +190,51 @@ def evaluate_run(n_rules: int, teams: int, keys: tuple[str, ...]) -> dict[str, f
         return out
 
 
+# --- (c) difficulty retargets --------------------------------------------------------------------
+
+
+def retarget_run(n_rules: int, teams: int) -> dict[str, float]:
+    """`n_rules` adjustment rules (half with a ±5% heads-up), one per channel, stepped by
+    AlertEngine.evaluate: a quiet poll, a poll in the heads-up window below every threshold, the
+    poll that shows the retarget (one message per channel) and the quiet poll after it."""
+    mem = Memory(epoch_of(NET.tip_height), NET.difficulty)
+    with tempfile.TemporaryDirectory() as folder:
+        storage = fresh_db(folder)
+        with storage.transaction():
+            for t in range(teams):
+                workspaces.set_fleet(storage.db, f"T{t:04d}", FLEET, "UBENCH", T0)
+            for i in range(n_rules):
+                key = "adjustment:5" if i % 2 else "adjustment"
+                team, channel = f"T{i % teams:04d}", f"C{i:06d}"
+                retarget_rules.subscribe(storage.db, team, channel, key, mem, "UBENCH", T0)
+        engine = AlertEngine(storage)
+        boundary = (mem.epoch + 1) * 2016  # type: ignore[operator]
+        window = replace(NET, next_adjustment_percent=2.0, next_adjustment_blocks=100)
+        new = replace(NET, tip_height=boundary, difficulty=NET.difficulty * 1.05)
+        after = replace(new, tip_height=boundary + 1)
+        out: dict[str, float] = {}
+        for i, (name, network) in enumerate(
+            (("quiet", NET), ("window", window), ("retarget", new), ("quiet_after", after))
+        ):
+            s = replace(snap(T0 + 60 * (i + 1), ABOVE), network=network)
+            snapshots.insert(storage.db, s)  # as Hashfloor.poll_once stores it before evaluating
+            start, cpu = time.perf_counter(), time.process_time()
+            queued = engine.evaluate(s)
+            out[name] = time.perf_counter() - start
+            out[f"{name}_cpu"] = time.process_time() - cpu
+            if name == "retarget":
+                out["queued"] = queued
+        storage.close()
+        return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--channels", type=int, default=1000)
     parser.add_argument("--workspaces", type=int, default=10)
     parser.add_argument("--rules", type=int, default=10_000)
-    parser.add_argument("--part", choices=("all", "a", "b"), default="all")
+    parser.add_argument("--part", choices=("all", "a", "b", "c"), default="all")
     args = parser.parse_args()
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -221,6 +266,9 @@ def main() -> None:
         )
     if args.part == "a":
         return
+    if args.part == "c":
+        retarget_part(args)
+        return
 
     for title, keys in (
         ("price lines: cash, all-in, $80k, fleet", PRICE_KEYS),
@@ -249,6 +297,27 @@ def main() -> None:
                 median_ms([r[f"{key}_cpu"] for r in runs]),
             )
             print(f"  {label:<55} {wall} {cpu}")
+    if args.part == "all":
+        retarget_part(args)
+
+
+def retarget_part(args: argparse.Namespace) -> None:
+    runs = [retarget_run(args.rules, args.workspaces) for _ in range(args.runs)]
+    print(
+        f"\n(c) AlertEngine.evaluate, {args.rules} difficulty-retarget rules (one per channel, "
+        f"half with a ±5% heads-up) in {args.workspaces} workspaces"
+    )
+    labels = {
+        "quiet": "a quiet poll (same epoch, same difficulty)",
+        "window": "under 144 blocks to go, estimate +2% (below every threshold)",
+        "retarget": f"the retarget poll ({int(runs[0]['queued'])} messages queued)",
+        "quiet_after": "a quiet poll after it",
+    }
+    print(f"  {'':<62} {'wall':>11} {'CPU':>11}")
+    for key, label in labels.items():
+        wall = median_ms([r[key] for r in runs])
+        cpu = median_ms([r[f"{key}_cpu"] for r in runs])
+        print(f"  {label:<62} {wall} {cpu}")
 
 
 if __name__ == "__main__":

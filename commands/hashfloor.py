@@ -18,6 +18,7 @@ HELP = """*Hashfloor* — BTC price against the cost of mining it.
 `/costs` — cost benchmarks · `/costs add "Acme" cash=61000 allin=98000 period=2025-Q3` · `/costs remove <id>`
 `/hashfloor subscribe [cash|allin|all|<cost id>|fleet|below <usd>]` — alerts in this channel (`unsubscribe` the same; `unsubscribe all`: every rule here)
 `/hashfloor subscribe hashprice below 30` ($/PH/day) or `below 40 sats` · `subscribe cash within 5%` — an early warning on any line
+`/hashfloor subscribe adjustment [<pct>]` — each difficulty retarget, and a heads-up when the estimate is past ±pct (`unsubscribe adjustment`)
 `/hashfloor digest <mon..sun> <HH:MM> [<zone>]` · `digest off` · `digest preview` — the weekly digest
 `/hashfloor fleet <model|J/TH> <$/kWh> [fee %] [hashrate <PH/s>]` · `fleet off` — your fleet's line
 `/hashfloor hpc <usd per kW-month>` · `hpc off` — compare mining with an HPC/AI lease

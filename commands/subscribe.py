@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from bot import fmt
-from bot.alerts import engine, messages, rules
+from bot.alerts import engine, messages, retarget, rules
+from bot.alerts import retarget_messages as retarget_msgs
 from bot.alerts.targets import (
     HASHPRICE_SATS_MAX,
     HASHPRICE_USD_MAX,
@@ -22,6 +23,7 @@ from bot.slack.blocks import Block, Reply, line_sections
 from commands import parsing
 from commands.context import Ctx
 from storage import alerts, workspaces
+from storage import retarget as retarget_rules
 
 USAGE = (
     "`/hashfloor subscribe [cash|allin|all|<cost id>|fleet|below <usd>]` (default: cash and "
@@ -33,6 +35,10 @@ _HASHPRICE = re.compile(
     r"^\$?\s*(?P<n>[0-9][0-9,]*(?:\.[0-9]+)?|\.[0-9]+)\s*"
     r"(?:(?P<sats>sats?(?:\s*/\s*th(?:/s)?\s*/\s*day)?)|(?:\$?\s*/\s*ph(?:/s)?\s*/\s*day|usd)?)$",
     re.IGNORECASE,
+)
+ADJUSTMENT_USAGE = (
+    "`/hashfloor subscribe adjustment [<pct>]`, e.g. `adjustment` or `adjustment 5` for a "
+    "heads-up when the estimate is past ±5%"
 )
 UNDELIVERED_SHOWN_S = 7 * 86_400  # how far back status lists messages that were given up on
 
@@ -152,9 +158,57 @@ def _cannot_post(error: str) -> Reply:
     return Reply(text=msg, blocks=[bk.section(f":no_entry: {msg}")])
 
 
+def adjustment_key(toks: list[str]) -> str:
+    """`adjustment` → `adjustment`; `adjustment 5` (or `5%`, `±5%`) → `adjustment:5`."""
+    if len(toks) == 1:
+        return "adjustment"
+    if len(toks) > 2:
+        raise parsing.ParseError(toks[2], f"one threshold at most: {ADJUSTMENT_USAGE}")
+    raw = toks[1]
+    text = raw.strip().removeprefix("±").removeprefix("+-").removesuffix("%").strip()
+    pct = parsing.number(text)
+    if pct is None or not 0 < pct <= retarget.MAX_PCT:
+        raise parsing.ParseError(
+            raw, f"a percentage above 0 and at most {retarget.MAX_PCT:g}: {ADJUSTMENT_USAGE}"
+        )
+    return f"adjustment:{pct:g}"
+
+
+def _subscribe_adjustment(ctx: Ctx, toks: list[str]) -> Reply:
+    """One retarget rule per channel: subscribing again with another threshold changes it."""
+    key = adjustment_key(toks)
+    ctx.require_member()
+    db = ctx.service.storage.db
+    net = engine.network(db)
+    pct = retarget.parse_pct(key)
+    if ctx.post is not None:
+        text, blocks = retarget_msgs.subscribed(pct, net, by=ctx.user_id)
+        if refused := ctx.post(text, blocks):
+            return _cannot_post(refused)
+    # The rule starts from the network it can see now: a retarget before this is not news.
+    mem = retarget.Memory()
+    if net is not None and net.difficulty and net.tip_height is not None:
+        mem = retarget.Memory(retarget.epoch_of(net.tip_height), net.difficulty)
+    with ctx.service.storage.transaction():
+        done = retarget_rules.subscribe(
+            db, ctx.team, ctx.channel_id, key, mem, ctx.user_id, ctx.now
+        )
+        ctx.audit("subscribe", channel=ctx.channel_id, lines=[key])
+    name = retarget_msgs.rule_name(pct)
+    if ctx.post is not None:
+        msg = f"Subscribed to {name}: the confirmation is posted in this channel."
+    else:
+        msg = retarget_msgs.subscribed(pct, net, by=None)[0]
+    if done == "changed":
+        msg = f"This channel now gets {name}."
+    return Reply(text=msg, blocks=[bk.section(f":bell: {msg}")])
+
+
 def subscribe(ctx: Ctx, toks: list[str]) -> Reply:
     if not ctx.channel_id:
         raise parsing.NotPossible("Run it in the channel that should get the alerts.")
+    if toks and toks[0].lower() == "adjustment":
+        return _subscribe_adjustment(ctx, toks)
     targets = _targets(ctx, parse_keys(toks))
     ctx.require_member()
     db = ctx.service.storage.db
@@ -220,6 +274,8 @@ def unsubscribe(ctx: Ctx, toks: list[str]) -> Reply:
     elif words in (["below"], ["hashprice"], ["within"]):
         # A kind alone: every rule of that kind (price levels, hashprice levels, early warnings).
         keys = [k for k in have if k.startswith(f"{words[0]}:")]
+    elif words[:1] == ["adjustment"]:
+        keys = [k for k in have if retarget.is_adjustment_key(k)]  # whatever its threshold
     else:
         keys = parse_keys(toks)
     ctx.require_member()
@@ -270,6 +326,9 @@ def status_section(ctx: Ctx) -> list[Block]:
         last = messages.last_message_words(r["last_message_at"], r["last_message"])
         state = messages.state_words(key, r["state"])
         entry = f"• {name}: *{state}*{since}" + (f"; {last}" if last else "")
+        if retarget.is_adjustment_key(key):
+            watching = retarget_msgs.watching(retarget_rules.memory(r))
+            entry = f"• {name}: {watching}" + (f"; {last}" if last else "")
         if r["paused_reason"]:
             entry += (
                 f"\n   :warning: paused {fmt.when(r['paused_at'])}: Slack said "

@@ -108,6 +108,19 @@ def m003_rules_by_workspace(db: Database) -> None:
     db["outbox"].create_index(["status", "team_id", "channel_id", "id"])
 
 
+@migrations()
+def m004_retarget_memory(db: Database) -> None:
+    """What a difficulty-retarget rule (`adjustment`, `adjustment:<pct>`) remembers: the epoch and
+    difficulty it last took in, and the epoch whose heads-up it handled (bot.alerts.retarget).
+    Columns of the rule, not derived from snapshots: retention thins snapshots, and the memory must
+    survive restarts exactly as the outbox does. The line_key index finds these rules without
+    reading every rule at each poll."""
+    db["rules"].add_column("adj_epoch", int)
+    db["rules"].add_column("adj_difficulty", float)
+    db["rules"].add_column("adj_headsup_epoch", int)
+    db["rules"].create_index(["line_key"])
+
+
 # --- rules ----------------------------------------------------------------------------------
 
 
@@ -260,12 +273,20 @@ STEP_READ = (
 )
 
 
+# Difficulty-retarget rules (`adjustment`, `adjustment:<pct>`) have no line to cross: the engine
+# steps them in their own pass (bot.alerts.retarget_pass, storage.retarget). Their keys sort in
+# ["adjustment", "adjustment;") (":" is just before ";"): a range the line_key index answers.
+ADJUSTMENT_KEYS = "line_key >= 'adjustment' AND line_key < 'adjustment;'"
+NOT_ADJUSTMENT = f"NOT ({ADJUSTMENT_KEYS})"
+
+
 def rules_to_step(db: Database) -> list[sqlite3.Row]:
-    """Every active rule with the columns a poll needs, as sqlite3.Row (read like a dict)."""
+    """Every active line rule with the columns a poll needs, as sqlite3.Row (read like a dict)."""
     cur = db.conn.cursor()
     cur.row_factory = sqlite3.Row
     return cur.execute(
-        f"SELECT {', '.join(STEP_READ)} FROM rules WHERE paused_reason IS NULL ORDER BY id"
+        f"SELECT {', '.join(STEP_READ)} FROM rules WHERE paused_reason IS NULL"
+        f" AND {NOT_ADJUSTMENT} ORDER BY id"
     ).fetchall()
 
 

@@ -153,6 +153,13 @@ def latest_rates(db: Database) -> Snapshot | None:
     return _one(db, "WHERE btc_prices IS NOT NULL")
 
 
+def last_with_difficulty(db: Database, difficulty: float) -> Snapshot | None:
+    """The newest poll (by arrival) whose network data showed this difficulty: where a retarget
+    rule looks for the last poll before the difficulty changed. Walks back from the newest row
+    through the partial index; asked about once per epoch, so the walk is a few rows."""
+    return _one(db, f"WHERE {_HAS_NETWORK} AND difficulty = ?", [difficulty])
+
+
 def between(db: Database, start: float, end: float) -> list[Snapshot]:
     rows = select(
         db,

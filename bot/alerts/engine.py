@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot.alerts import messages, rules
+from bot.alerts import messages, retarget_pass, rules
 from bot.alerts.targets import METRICS, Metric, Target, read, resolve, split_within
 from bot.lines import CostLine
 from bot.market.snapshot import Network, Snapshot
@@ -191,6 +191,9 @@ class AlertEngine:
             alerts.save_steps(db, changed)
             for team_channel, items in unmuted.items():
                 queued += self._unmute_message(db, team_channel, items, snap, now)
+            # Difficulty-retarget rules have no line to cross: their own pass (and their own
+            # memory), in the same transaction as every other rule's step.
+            queued += retarget_pass.evaluate(db, snap, mutes)
         self._evaluated.append(snap)
         if queued:
             self.on_queued()

@@ -8,6 +8,7 @@ from typing import Any
 from bot import economics as econ
 from bot import fmt
 from bot.alerts import rules
+from bot.alerts.retarget import is_adjustment_key
 from bot.alerts.targets import Metric, Target, hashvalue_of, read, show, split_within
 from bot.lines import CostLine
 from bot.market.snapshot import Snapshot
@@ -308,6 +309,8 @@ def _stands(target: Target, state: str, value: float | None) -> str:
 def state_words(key: str, state: str) -> str:
     """A rule's confirmed state for people, in its own kind's words: `price below`, `within 5%`,
     `hashprice above`; `waiting for data` while unknown."""
+    if is_adjustment_key(key):
+        return "watching each retarget"  # no line, no state: bot.alerts.retarget
     if state not in ("above", "below"):
         return "waiting for data"
     if key.startswith("within:") and (parsed := split_within(key)):

@@ -20,6 +20,8 @@ from typing import Literal
 
 from bot import economics as econ
 from bot import fmt
+from bot.alerts.retarget import is_adjustment_key, parse_pct
+from bot.alerts.retarget_messages import rule_name as retarget_name
 from bot.lines import CostLine
 from bot.market.snapshot import Network, Snapshot
 from storage.workspaces import Fleet
@@ -213,6 +215,8 @@ def rule_name(key: str, target: Target | None) -> str:
         if parsed is None:
             return "a hashprice level"
         return f"hashprice below {show(*parsed)}"
+    if is_adjustment_key(key):
+        return retarget_name(parse_pct(key))
     if key.startswith("below:"):
         try:
             return f"below {fmt.usd(float(key.removeprefix('below:')))}"

@@ -42,6 +42,9 @@ class Subscription:
     value: str | None = None  # the value shown after the name, when not `value_usd` in dollars
     last_message_at: float | None = None
     last_message: str | None = None  # its plain text
+    # A rule without a line to cross (difficulty retargets): what it watches, in place of the
+    # line's value and the price's state (mrkdwn, already escaped).
+    watching: str | None = None
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,8 @@ def _subscriptions(subs: Sequence[Subscription], others: bool = False) -> list[B
         since = f" since {_date(s.since)}" if s.since else ""
         state = state_words(s.key, s.state) if s.key else _state_words(s.state)
         row = f"• {fmt.escape(_label(s.label))}{value}: *{state}*{since}"
+        if s.watching is not None:
+            row = f"• {fmt.escape(_label(s.label))}: {s.watching}"
         if last := last_message_words(s.last_message_at, s.last_message):
             row += f"\n   {last}"
         if s.paused_reason:

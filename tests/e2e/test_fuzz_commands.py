@@ -54,7 +54,7 @@ WORDS = st.sampled_from(
         "source=https://x.io/?a=1&b=2", '"Acme Mining"', '"', "'", "“", "”", "\\", "<!channel>",
         "<!here>", "<@U0ADMIN>", "<#C0MINING|mining>", "<https://evil.example|click>", "&amp;",
         "&", "#12", "12", "30m", "4h", "99d", "1w", "J/TH", "%", "c", "kWh", "PH/s", "\n", "\t",
-        "*bold*", "`code`", "~strike~", "_it_", ":smile:", "[red]x[/red]",
+        "*bold*", "`code`", "~strike~", "_it_", ":smile:", "[red]x[/red]", "adjustment", "±5%",
     ]
 )  # fmt: skip
 TOKEN = st.one_of(NUMBERS, WORDS, st.text(max_size=12))

@@ -102,6 +102,25 @@ class FakeMarket:
         with self.lock:
             self.fiat_per_usd[currency] = per_usd
 
+    def set_network(
+        self,
+        height: int | None = None,
+        difficulty: float | None = None,
+        adjustment_percent: float | None = None,
+        remaining_blocks: int | None = None,
+    ) -> None:
+        """Move the chain: e.g. the tip past a multiple of 2,016 with a new difficulty is a
+        retarget; a few blocks to go with a large estimate is what a heads-up waits for."""
+        with self.lock:
+            if height is not None:
+                self.height = height
+            if difficulty is not None:
+                self.difficulty = difficulty
+            if adjustment_percent is not None:
+                self.adjustment_percent = adjustment_percent
+            if remaining_blocks is not None:
+                self.remaining_blocks = remaining_blocks
+
     def override(
         self,
         route: str,

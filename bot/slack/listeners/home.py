@@ -20,13 +20,16 @@ from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from bot.alerts import engine
+from bot.alerts import retarget_messages as retarget_msgs
 from bot.alerts.messages import line_value
+from bot.alerts.retarget import is_adjustment_key
 from bot.alerts.targets import Target, resolve, rule_name
 from bot.digest import channels
 from bot.service import Hashfloor
 from bot.slack.home import DigestEntry, Subscription, home_view
 from bot.slack.listeners.ack import just_ack
 from storage import alerts, digests, workspaces
+from storage import retarget as retarget_rules
 from storage.workspaces import team_key
 
 log = logging.getLogger("hashfloor.slack")
@@ -59,6 +62,11 @@ def dashboard(
                 value=_value(r["line_key"], target),
                 last_message_at=r["last_message_at"],
                 last_message=r["last_message"],
+                watching=(
+                    retarget_msgs.watching(retarget_rules.memory(r))
+                    if is_adjustment_key(r["line_key"])
+                    else None
+                ),
             )
         )
     active = [s for s in alerts.subscribed_channels(db) if s["team_id"] == team]

@@ -21,7 +21,9 @@ from slack_bolt import App, BoltRequest
 
 import commands
 from bot.alerts import messages, targets
+from bot.alerts import retarget_messages as retarget_msgs
 from bot.alerts.messages import BREAKEVEN_ACTION, SNOOZE_ACTION
+from bot.alerts.retarget import HeadsUp, Retarget
 from bot.alerts.targets import Target
 from bot.lines import CostLine
 from bot.market.snapshot import Network, Snapshot
@@ -30,6 +32,7 @@ from bot.settings import Settings
 from bot.slack.app import build_app
 from commands import hashfloor
 from storage import snapshots
+from storage.workspaces import Fleet
 from tests.fakes.signing import slack_headers
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_text import problems, stray_brackets
@@ -114,6 +117,9 @@ SCRIPT: list[tuple[str, str]] = [
     ("/hashfloor", "subscribe"),
     ("/hashfloor", "subscribe all"),
     ("/hashfloor", "subscribe fleet"),
+    ("/hashfloor", "subscribe adjustment"),
+    ("/hashfloor", "subscribe adjustment 5"),
+    ("/hashfloor", "subscribe adjustment <0>"),
     ("/hashfloor", "subscribe 10"),
     ("/hashfloor", "subscribe 999"),
     ("/hashfloor", "subscribe 99999999999999999999"),
@@ -135,6 +141,7 @@ SCRIPT: list[tuple[str, str]] = [
     ("/hashfloor", "unsubscribe cash"),
     ("/hashfloor", "unsubscribe hashprice below 30"),
     ("/hashfloor", "unsubscribe within"),
+    ("/hashfloor", "unsubscribe adjustment"),
     ("/hashfloor", "unsubscribe"),
     ("/hashfloor", "mute"),
     ("/hashfloor", "mute forever"),
@@ -330,5 +337,13 @@ def test_every_reply_and_view_reads_in_slack_as_written(app: App, slack: FakeSla
             text, blocks = messages.for_rule(event, target, snap, 1)
             found += problems({"text": text, "blocks": blocks}, f"alert {event} {target.line.key}")
             checked += 1
-    assert checked == len(SCRIPT) + 1 + 2 + 4 * len(kinds)
+    market = retarget_msgs.Market(91_000.0, net)
+    fleets = [Fleet(17.5, 0.05, 0.02)]
+    for text, blocks in (
+        retarget_msgs.retarget(Retarget(459, 148e12, 152e12, NOW), market, fleets),
+        retarget_msgs.heads_up(HeadsUp(459, -6.2, 100, NOW + 60_000, 152e12), market, fleets, NOW),
+    ):
+        found += problems({"text": text, "blocks": blocks}, "retarget message")
+        checked += 1
+    assert checked == len(SCRIPT) + 1 + 2 + 4 * len(kinds) + 2
     assert found == []
