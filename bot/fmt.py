@@ -40,6 +40,23 @@ def age(seconds: float | None) -> str:
     return f"{s / 86400:.1f} days ago"
 
 
+def duration(seconds: float) -> str:
+    """How long something lasted: 50 → '50 s', 4,000 → '1 h 7 min', 200,000 → '2 days 7 h'."""
+    s = max(0, round(seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{round(s / 60)} min"
+    m = round(s / 60)
+    if m < 24 * 60:
+        h, m = divmod(m, 60)
+        return f"{h} h {m} min" if m else f"{h} h"
+    h = round(s / 3600)
+    d, h = divmod(h, 24)
+    days = f"{d} day" if d == 1 else f"{d} days"
+    return f"{days} {h} h" if h else days
+
+
 def when(unix_s: float | None) -> str:
     if unix_s is None:
         return "—"

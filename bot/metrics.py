@@ -23,7 +23,7 @@ log = logging.getLogger("hashfloor.metrics")
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 COMMANDS = ("/breakeven", "/hashprice", "/costs", "/hashfloor")
-MESSAGE_KINDS = ("alert", "recovery", "unmute", "digest", "retarget", "headsup")
+MESSAGE_KINDS = ("alert", "recovery", "unmute", "digest", "retarget", "headsup", "edit")
 RULE_KINDS = ("cash", "allin", "cost", "fleet", "below", "hashprice", "within", "adjustment")
 # Slack error codes worth their own label; any other code is `other` (the set must stay small).
 SLACK_ERRORS = (

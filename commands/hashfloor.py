@@ -7,7 +7,18 @@ from collections.abc import Callable
 from bot.fmt import escape
 from bot.slack import blocks as bk
 from bot.slack.blocks import Reply
-from commands import currency, digest, fleet, hpc, machines, mute, parsing, status, subscribe
+from commands import (
+    currency,
+    digest,
+    fleet,
+    hpc,
+    machines,
+    mute,
+    parsing,
+    status,
+    subscribe,
+    threads,
+)
 from commands.context import Ctx
 
 NAME = "/hashfloor"
@@ -25,6 +36,7 @@ HELP = """*Hashfloor* — BTC price against the cost of mining it.
 `/hashfloor currency <USD|EUR|GBP|CAD|CHF|AUD|JPY>` — money in that currency first; power prices may be `€0.045`, `0.045 EUR`, `45 €/MWh`
 `/hashfloor machines [filter]` — the machine catalogue; a model works wherever a J/TH does (`/breakeven S21 0.05 2`)
 `/hashfloor mute <30m|4h|1d>` · `unmute` · `/hashfloor status`
+`/hashfloor threads on|off` — recoveries in the alert's thread (default) or top-level; the alert is edited either way
 Add `share` after `/breakeven` or `/hashprice` to post the answer in the channel."""
 
 USAGE = "`/hashfloor help`"
@@ -59,6 +71,7 @@ SUBCOMMANDS: dict[str, Sub] = {
     "machines": machines.handle,
     "hpc": hpc.handle,
     "currency": currency.handle,
+    "threads": threads.handle,
 }
 # Reading these changes nothing; every other subcommand may write.
 READ_ONLY = {"help", "status", "machines"}
@@ -68,7 +81,7 @@ def is_change(text: str) -> bool:
     toks = text.strip().split()
     if not toks:
         return False
-    if toks[0].lower() in ("fleet", "hpc", "currency") and len(toks) == 1:
+    if toks[0].lower() in ("fleet", "hpc", "currency", "threads") and len(toks) == 1:
         return False
     return toks[0].lower() in SUBCOMMANDS and toks[0].lower() not in READ_ONLY
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from bot import fmt
 from bot.slack import blocks as bk
 from bot.slack.blocks import Block, Reply
-from commands import subscribe
+from commands import subscribe, threads
 from commands.context import Ctx
 from commands.fleet import describe
 from storage import snapshots, workspaces
@@ -24,11 +24,13 @@ def handle(ctx: Ctx, toks: list[str]) -> Reply:
     muted = (
         workspaces.muted_until(db, ctx.team, ctx.channel_id, ctx.now) if ctx.channel_id else None
     )
+    threads_on = workspaces.threads_on(db, ctx.team, ctx.channel_id) if ctx.channel_id else True
     fleet = workspaces.get_fleet(db, ctx.team_id)
     last = snapshots.latest(db)
     good = snapshots.latest_fresh(db)
     lines = [
         f"*Muted:* until {fmt.when(muted)}" if muted else "*Muted:* no",
+        f"*Recoveries:* {threads.describe(threads_on)}",
         f"*Fleet:* {describe(fleet)}" if fleet else "*Fleet:* not set",
         f"*Last poll:* {fmt.age(ctx.now - last.taken_at) if last else 'never'}"
         + ("" if not last or last.fresh else " (not fresh: fewer than 2 sources agreed)"),

@@ -73,7 +73,7 @@ def m001_rules_outbox(db: Database) -> None:
             "team_id": str,
             "enterprise_id": str,
             "channel_id": str,
-            "kind": str,  # alert | recovery | unmute | digest
+            "kind": str,  # alert | recovery | unmute | digest | edit (chat.update of thread_of)
             "text": str,
             "blocks": str,  # JSON
             "thread_of": int,  # outbox id whose Slack ts is this message's thread_ts
@@ -373,11 +373,14 @@ def due(
 def undelivered(
     db: Database, team_id: str, channel_id: str, since: float, limit: int = 3
 ) -> list[dict]:
-    """The channel's latest rows that were given up on (failed) since `since`, newest first."""
+    """The channel's latest messages that were given up on (failed) since `since`, newest first.
+    An edit given up on is not among them: the recovery it follows reached the channel, and the
+    alert only keeps its first wording (the log says why)."""
     return select(
         db,
         "SELECT kind, created_at, sent_at, attempts, last_error FROM outbox"
-        " WHERE team_id = ? AND channel_id = ? AND status = 'failed' AND sent_at >= ?"
+        " WHERE team_id = ? AND channel_id = ? AND status = 'failed' AND kind <> 'edit'"
+        " AND sent_at >= ?"
         " ORDER BY id DESC LIMIT ?",
         [team_id, channel_id, since, limit],
     )
@@ -397,7 +400,8 @@ def mark_sent(db: Database, row: dict[str, Any], ts: str | None, now: float) -> 
         " WHERE id = ?",
         [now, ts, row["id"]],
     )
-    if row["rule_id"] is not None:
+    # An edit rewrites the alert in place: the rule's last message is still the recovery.
+    if row["rule_id"] is not None and row["kind"] != "edit":
         db.execute(
             "UPDATE rules SET last_message_at = ?, last_message = ? WHERE id = ?",
             [now, row["text"][:300], row["rule_id"]],
@@ -415,11 +419,28 @@ def retry_later(
     )
 
 
+def postpone(db: Database, outbox_id: int, not_before: float, why: str) -> None:
+    """Try again at `not_before` without counting a try: the row waited, nothing failed."""
+    db.execute(
+        "UPDATE outbox SET not_before = ?, last_error = ? WHERE id = ?",
+        [not_before, why, outbox_id],
+    )
+
+
 def mark_failed(db: Database, outbox_id: int, error: str, now: float) -> None:
     db.execute(
         "UPDATE outbox SET status = 'failed', last_error = ?, sent_at = ? WHERE id = ?",
         [error, now, outbox_id],
     )
+
+
+def fail_edits_of(db: Database, outbox_id: int, error: str, now: float) -> int:
+    """End the queued edits of message `outbox_id` (one that never reached its channel)."""
+    return db.execute(
+        "UPDATE outbox SET status = 'failed', last_error = ?, sent_at = ?"
+        " WHERE thread_of = ? AND kind = 'edit' AND status = 'pending'",
+        [f"not edited: {error}", now, outbox_id],
+    ).rowcount
 
 
 def fail_channel_pending(

@@ -3,7 +3,9 @@ downloads what is new.
 
 history_prices: one row per price mempool published (daily in the past, hourly lately), keyed by
 its time; a row once stored is kept. history_adjustments: one row per difficulty adjustment,
-keyed by height. history_meta: when each kind was last fetched (to know whether the last cached day
+keyed by height. history_fees: the average fees per block of each UTC day, from mempool's
+`/api/v1/mining/blocks/fees/…`; the last day is replaced when fetched again (it may have been still
+running). history_meta: when each kind was last fetched (to know whether the last cached day
 was complete when it was fetched).
 """
 
@@ -18,6 +20,7 @@ migrations = Migrations("hashfloor.history")
 
 PRICES = "prices"
 ADJUSTMENTS = "adjustments"
+FEES = "fees"
 
 
 @migrations()
@@ -32,6 +35,46 @@ def m001_history(db: Database) -> None:
     )
     db["history_adjustments"].create_index(["time"])
     db["history_meta"].create({"key": str, "fetched_at": float}, pk="key")
+
+
+@migrations()
+def m002_history_fees(db: Database) -> None:
+    db["history_fees"].create(
+        {"day": int, "time": int, "height": int, "fees_sats": float},
+        pk="day",
+        not_null={"time", "fees_sats"},
+    )
+
+
+def put_fees(db: Database, rows: Iterable[tuple[int, int, int, float]]) -> int:
+    """Store (UTC day index, unix s, average height, average fees per block in sats) rows,
+    replacing a day already stored; returns how many rows were written."""
+    written = 0
+    with db.atomic():
+        for day, time, height, sats in rows:
+            db.execute(
+                "INSERT OR REPLACE INTO history_fees (day, time, height, fees_sats)"
+                " VALUES (?, ?, ?, ?)",
+                [int(day), int(time), int(height), float(sats)],
+            )
+            written += 1
+    return written
+
+
+def fees(db: Database) -> list[tuple[int, float]]:
+    """(UTC day index, average fees per block in sats), oldest first."""
+    rows = db.execute("SELECT day, fees_sats FROM history_fees ORDER BY day").fetchall()
+    return [(r[0], r[1]) for r in rows]
+
+
+def last_fee_day(db: Database) -> tuple[int, int] | None:
+    """(UTC day index, unix s) of the latest day of fees on file."""
+    row = db.execute("SELECT day, time FROM history_fees ORDER BY day DESC LIMIT 1").fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def fee_days(db: Database) -> int:
+    return db.execute("SELECT COUNT(*) FROM history_fees").fetchone()[0]
 
 
 def add_prices(db: Database, rows: Iterable[tuple[int, float]], source: str = "mempool") -> int:

@@ -1,4 +1,5 @@
-"""Per-workspace and per-channel settings: the fleet (a workspace's) and mute (a channel's).
+"""Per-workspace and per-channel settings: the fleet (a workspace's), mute and threads (a
+channel's).
 
 A channel's row is keyed by workspace *and* channel: a Slack Connect channel has the same id in
 every workspace that shares it, and each workspace that installed the bot has its own state there.
@@ -89,6 +90,12 @@ def m005_workspace_currency(db: Database) -> None:
     db["workspace_settings"].add_column("currency", str)
 
 
+@migrations()
+def m006_channel_threads(db: Database) -> None:
+    # `/hashfloor threads off`: recoveries go top-level in this channel. NULL is the default, on.
+    db["channels"].add_column("threads", int)
+
+
 @dataclass(frozen=True)
 class Fleet:
     efficiency_j_per_th: float
@@ -162,6 +169,24 @@ def set_muted_until(
             "channel_id": channel_id,
             "team_id": team_key(team_id),
             "muted_until": until,
+            "updated_at": now,
+        },
+        pk=("team_id", "channel_id"),
+    )
+
+
+def threads_on(db: Database, team_id: str | None, channel_id: str) -> bool:
+    """Whether recoveries go in their alert's thread in this channel (the default) or top-level."""
+    row = channel(db, team_id, channel_id)
+    return row is None or row.get("threads") is None or bool(row["threads"])
+
+
+def set_threads(db: Database, team_id: str | None, channel_id: str, on: bool, now: float) -> None:
+    db["channels"].upsert(
+        {
+            "channel_id": channel_id,
+            "team_id": team_key(team_id),
+            "threads": int(on),
             "updated_at": now,
         },
         pk=("team_id", "channel_id"),

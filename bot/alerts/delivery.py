@@ -26,7 +26,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.alerts import messages
 from bot.metrics import Metrics
-from storage import alerts
+from storage import alerts, workspaces
 from storage.db import Storage
 
 log = logging.getLogger("hashfloor.delivery")
@@ -172,6 +172,43 @@ def classify_error(exc: Exception, attempts: int, unknown_errors: int = 0) -> Ou
     return Outcome("retry", code, backoff(attempts), unknown=True, code=code)
 
 
+# An edit (chat.update of an alert its recovery ended) is tried this many times in all, each wait
+# at most EDIT_MAX_WAIT_S: it sits in its channel's queue, and a later alert must not wait long
+# behind a cosmetic change.
+EDIT_TRIES = 4
+EDIT_MAX_WAIT_S = 15.0
+# Codes of chat.update that no retry changes: the message is gone, not the bot's, or too old to
+# edit; the channel gone or left. The alert keeps its first wording; nothing is paused for it
+# (the next message to the channel finds out, and pauses if it must).
+EDIT_FINAL_ERRORS = frozenset(
+    {
+        "message_not_found",
+        "cant_update_message",
+        "edit_window_closed",
+        "is_inactive",
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+    }
+)
+
+
+def classify_edit_error(exc: Exception, attempts: int) -> Outcome:
+    """What a failed chat.update means. A dead token pauses the workspace as for any message;
+    every other answer ends the edit at once (a code final for it) or after EDIT_TRIES tries."""
+    out = classify_error(exc, attempts)
+    if out.kind == "permanent" and out.detail in alerts.TEAM_ERRORS:
+        return out
+    code = error_code(exc.response) if isinstance(exc, SlackApiError) else None
+    if out.kind != "retry" or code in EDIT_FINAL_ERRORS:
+        return Outcome("failed", f"not edited: {out.detail}", code=out.code)
+    if attempts + 1 >= EDIT_TRIES:
+        return Outcome(
+            "failed", f"not edited: {out.detail} (tried {attempts + 1} times)", code=out.code
+        )
+    return Outcome("retry", out.detail, min(out.retry_after, EDIT_MAX_WAIT_S), code=out.code)
+
+
 class DeliveryWorker:
     def __init__(
         self,
@@ -217,6 +254,8 @@ class DeliveryWorker:
         if client is None:
             self._pause(row, "no token for this workspace (uninstalled?)")
             return 0
+        if row["kind"] == "edit":
+            return self._edit(row, client)
         thread_ts = None
         text, blocks = row["text"], json.loads(row["blocks"] or "[]")
         if row["thread_of"]:
@@ -228,7 +267,10 @@ class DeliveryWorker:
             if parent and parent["status"] == "failed" and row["kind"] == "recovery":
                 return self._unheard(row)
             thread_ts = parent["ts"] if parent and parent["status"] == "sent" else None
-            if parent and parent["status"] == "sent" and not thread_ts:
+            if thread_ts and not workspaces.threads_on(db, row["team_id"], row["channel_id"]):
+                # /hashfloor threads off: top-level, and the alert is edited to say it ended.
+                thread_ts = None
+            elif parent and parent["status"] == "sent" and not thread_ts:
                 # Slack accepted the alert without telling its ts: the recovery goes top-level
                 # and says which alert it ends.
                 text, blocks = messages.unthreaded(text, blocks, parent["sent_at"])
@@ -261,12 +303,51 @@ class DeliveryWorker:
         log.info("sent %s %s to %s", row["kind"], row["key"], row["channel_id"])
         return 1
 
+    def _edit(self, row: dict[str, Any], client: WebClient) -> int:
+        """chat.update of the alert a recovery ended (`thread_of`), with the text queued for it.
+        It comes after the recovery in the channel's queue, and anything that goes wrong ends
+        it soon: the alert keeps its first wording, and nothing else waits long behind it."""
+        db = self.storage.db
+        alert = alerts.get(db, row["thread_of"]) if row["thread_of"] else None
+        if alert is not None and alert["status"] == "pending":
+            alerts.postpone(db, row["id"], self.clock() + 1, "waiting for the alert")
+            return 0
+        if alert is None or alert["status"] != "sent" or not alert["ts"]:
+            why = (
+                "the alert is gone"
+                if alert is None
+                else UNHEARD
+                if alert["status"] != "sent"
+                else "Slack did not return the alert's id"
+            )
+            alerts.mark_failed(db, row["id"], f"not edited: {why}", self.clock())
+            log.info("%s for %s not edited: %s", row["key"], row["channel_id"], why)
+            return 0
+        try:
+            client.chat_update(
+                channel=row["channel_id"],
+                ts=alert["ts"],
+                text=row["text"],
+                blocks=json.loads(row["blocks"] or "[]") or None,
+            )
+        except Exception as exc:
+            return self._failed(row, classify_edit_error(exc, row["attempts"] or 0))
+        with self.storage.transaction():
+            alerts.mark_sent(db, row, alert["ts"], self.clock())
+        if self.metrics is not None:
+            self.metrics.observe_sent(row["kind"])
+        log.info("edited the alert %s in %s: recovered", alert["ts"], row["channel_id"])
+        return 1
+
     def _unheard(self, row: dict[str, Any]) -> int:
         """A recovery from an alert that never reached the channel is not posted: the channel was
         last told the price stood above the line (the subscription's confirmation or the previous
         recovery), and that is true again, so "recovered" would answer an alert nobody saw. A
         "where it stands" message instead would repeat what the channel already believes."""
-        alerts.mark_failed(self.storage.db, row["id"], UNHEARD, self.clock())
+        with self.storage.transaction():
+            alerts.mark_failed(self.storage.db, row["id"], UNHEARD, self.clock())
+            # Nor is the alert edited: there is no alert in the channel to edit.
+            alerts.fail_edits_of(self.storage.db, row["thread_of"], UNHEARD, self.clock())
         log.warning("%s for %s not posted: %s", row["key"], row["channel_id"], UNHEARD)
         return 0
 

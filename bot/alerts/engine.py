@@ -5,6 +5,7 @@ One transaction per poll: rule states and outbox rows commit together or not at 
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections import defaultdict, deque
@@ -254,6 +255,8 @@ class AlertEngine:
             if outbox_id:
                 queued = 1
                 cols["alert_outbox_id"] = outbox_id if kind == "alert" else None
+                if kind == "recovery" and row["alert_outbox_id"]:
+                    self._queue_edit(db, row, transitions, (text, blocks), now)
         if ended:
             new, event = rules.unmute(new, value if fresh else None, target.line.value_usd, now)
             if event:
@@ -263,6 +266,43 @@ class AlertEngine:
         if cols:
             changed.append({**dict(row), **cols})
         return queued
+
+    def _queue_edit(
+        self,
+        db: Any,
+        row: Any,
+        transitions: int,
+        recovery: tuple[str, list[dict[str, Any]]],
+        now: float,
+    ) -> None:
+        """One message per episode: the alert a recovery ends is edited to say so. Its own
+        outbox row, queued after the recovery in the channel's queue, so the recovery goes
+        first and a failed edit never holds it back; written with it, so neither is lost."""
+        alert = alerts.get(db, row["alert_outbox_id"])
+        # A catch-up after a mute speaks for several rules: it is not rewritten for one of them.
+        if alert is None or alert["kind"] != "alert":
+            return
+        text, blocks = messages.episode_closed(
+            alert["text"],
+            json.loads(alert["blocks"] or "[]"),
+            alert["created_at"],
+            *recovery,
+            now,
+            row["id"],
+        )
+        alerts.enqueue(
+            db,
+            transition_key(row, transitions) + ":edit",
+            row["team_id"],
+            row["channel_id"],
+            "edit",
+            text,
+            blocks,
+            now,
+            rule_id=row["id"],
+            thread_of=alert["id"],
+            enterprise_id=row["enterprise_id"],
+        )
 
     def _unmute_message(
         self,

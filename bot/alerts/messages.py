@@ -31,6 +31,14 @@ def _median_of(sources: tuple[str, ...]) -> str:
     return f"median of {', '.join(sources)}" if sources else "median of the sources"
 
 
+def _standing(price_usd: float, line: CostLine) -> str:
+    margin = econ.margin_over_line(price_usd, line.value_usd)
+    return (
+        f"*BTC {fmt.usd(price_usd)}* is {fmt.margin_words(margin)} {_line_name(line)} "
+        f"of {fmt.usd(line.value_usd)} per BTC."
+    )
+
+
 def crossing(
     event: str,
     line: CostLine,
@@ -49,10 +57,7 @@ def crossing(
         head = f":white_check_mark: BTC recovered above {_line_name(line)}"
     else:
         head = f":information_source: Since the mute: BTC is now {'below' if below else 'above'} {_line_name(line)}"
-    body = (
-        f"*BTC {fmt.usd(price_usd)}* is {fmt.margin_words(margin)} {_line_name(line)} "
-        f"of {fmt.usd(line.value_usd)} per BTC."
-    )
+    body = _standing(price_usd, line)
     text = (
         f"{head.split(' ', 1)[1]}: BTC {fmt.usd(price_usd)}, {fmt.pct(margin)} vs "
         f"{fmt.usd(line.value_usd)}"
@@ -197,6 +202,35 @@ def hashprice_crossing(
     if below:
         blocks.append(_buttons(rule_id))
     return text, blocks
+
+
+def episode_closed(
+    alert_text: str,
+    alert_blocks: list[dict[str, Any]],
+    alert_at: float,
+    recovery_text: str,
+    recovery_blocks: list[dict[str, Any]],
+    recovered_at: float,
+    rule_id: int,
+) -> tuple[str, list[dict[str, Any]]]:
+    """The alert as it reads once its recovery is posted (chat.update): what it said, then that
+    it recovered, when, after how long, and where the metric stands then (the recovery's own
+    body: the price against the line, or the hashprice and the price behind it). Snooze goes
+    (nothing left to snooze); Breakeven stays, still a useful question after the episode."""
+    lasted = fmt.duration(recovered_at - alert_at)
+    said = [b for b in alert_blocks if b.get("type") != "actions"]
+    # Every rule's message opens with a section "*<head>*\n<body>"; the body says where it stands.
+    first = recovery_blocks[0].get("text", {}).get("text", "") if recovery_blocks else ""
+    standing = first.split("\n", 1)[1] if "\n" in first else ""
+    closed = bk.section(
+        f":white_check_mark: *Recovered {fmt.when(recovered_at)}, after {lasted}.* {standing}"
+    )
+    buttons = bk.actions(
+        bk.button("Breakeven", BREAKEVEN_ACTION, str(rule_id), style="primary"),
+        block_id=f"alert-{rule_id}",
+    )
+    text = f"Recovered {fmt.when(recovered_at)} after {lasted}: {recovery_text} (was: {alert_text})"
+    return text, [*said, closed, buttons]
 
 
 def expectation(state: str, price_usd: float, line_usd: float, metric: Metric = "price") -> str:

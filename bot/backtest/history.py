@@ -12,6 +12,14 @@ Later runs ask only for what is new:
 - adjustments: the smallest of mempool's intervals (`/difficulty-adjustments/1m` …) that reaches
   back past the last adjustment on file; only adjustments above its height are kept.
 
+- fees: `/api/v1/mining/blocks/fees/{interval}` (mempool's mining-routes.ts, BlocksRepository
+  `$getHistoricalBlockFees`): `[{"avgHeight", "timestamp", "avgFees" (sats), "USD"}, …]`, one row
+  per bucket of blocks. An interval mempool does not name (`all`) has no time limit and buckets of
+  24 h, UTC days: the whole history, once. Later runs ask for the smallest named interval reaching
+  back past the last cached day (its buckets are shorter: a day is the mean of its buckets); the
+  first day of such an answer is cut by the interval's start and is not kept, and the last cached
+  day is replaced (it may have been still running when fetched).
+
 Each answer is stored in its own transaction, so a failure half-way keeps what came before it, and
 a failed download leaves the cache as it was. Errors are `HistoryError`: one line for people.
 """
@@ -33,8 +41,13 @@ from storage.db import Storage
 
 PRICES_PATH = "/api/v1/historical-price"
 ADJUSTMENTS_PATH = "/api/v1/mining/difficulty-adjustments"
+FEES_PATH = "/api/v1/mining/blocks/fees"
 PRICES_TASK = "BTC/USD prices"
 ADJUSTMENTS_TASK = "difficulty adjustments"
+FEES_TASK = "fees per block"
+# No block ever paid this much in fees (the record is under 300 BTC): a larger average is not a
+# fee in sats (a wrong unit, or not mempool's answer).
+MAX_FEES_SATS = 1_000 * 100_000_000
 # mempool's intervals and the fewest days each is sure to reach back (a month can be 28 days).
 ADJUSTMENT_INTERVALS: tuple[tuple[str, int], ...] = (
     ("24h", 1),
@@ -72,6 +85,9 @@ class RefreshReport:
     adjustment_requests: int = 0
     adjustments_added: int = 0
     full_adjustments: bool = False
+    fee_requests: int = 0
+    fee_days_stored: int = 0
+    full_fees: bool = False
 
 
 # --- answers (pure) ---------------------------------------------------------------------------
@@ -126,6 +142,45 @@ def parse_adjustments(status: int, body: bytes | str) -> list[tuple[int, int, fl
             ratio = parsers.number(row[3], f"adjustment [{n}] ratio")
         out[height] = (time, height, difficulty, ratio)
     return [out[h] for h in sorted(out)]
+
+
+def parse_fees(status: int, body: bytes | str) -> list[tuple[int, int, float]]:
+    """`[{"avgHeight": h, "timestamp": s, "avgFees": sats, "USD": usd}, …]` → (s, h, sats),
+    oldest first (mempool does not order its buckets)."""
+    parsers.check_status(status)
+    data = parsers.load_json(body)
+    if not isinstance(data, list):
+        raise SourceError("not a list of fee buckets")
+    out: dict[int, tuple[int, int, float]] = {}
+    for n, row in enumerate(data):
+        if not isinstance(row, dict):
+            raise SourceError(f"fees [{n}] is not an object with avgHeight, timestamp, avgFees")
+        time = _time(parsers.dig(row, "timestamp"), f"fees [{n}].timestamp")
+        height = parsers.block_count(parsers.dig(row, "avgHeight"), f"fees [{n}].avgHeight")
+        sats = parsers.number(parsers.dig(row, "avgFees"), f"fees [{n}].avgFees")
+        if not 0 <= sats <= MAX_FEES_SATS:
+            raise SourceError(f"fees [{n}].avgFees {sats:g} is not fees per block in sats")
+        out[time] = (time, height, sats)
+    return [out[t] for t in sorted(out)]
+
+
+def daily_fees(rows: list[tuple[int, int, float]]) -> list[tuple[int, int, int, float]]:
+    """Buckets → one row per UTC day: (day index, mean time, mean height, mean fees in sats)."""
+    days: dict[int, list[tuple[int, int, float]]] = {}
+    for row in rows:
+        days.setdefault(row[0] // DAY_S, []).append(row)
+    out = []
+    for day, got in sorted(days.items()):
+        n = len(got)
+        out.append(
+            (
+                day,
+                round(sum(r[0] for r in got) / n),
+                round(sum(r[1] for r in got) / n),
+                sum(r[2] for r in got) / n,
+            )
+        )
+    return out
 
 
 # --- what to ask for (pure) -------------------------------------------------------------------
@@ -214,6 +269,7 @@ def refresh(
     try:
         _refresh_prices(storage, fetcher, now, report)
         _refresh_adjustments(storage, fetcher, now, report)
+        _refresh_fees(storage, fetcher, now, report)
     finally:
         if own:
             client.close()
@@ -274,3 +330,21 @@ def _refresh_adjustments(storage: Storage, f: _Fetcher, now: float, report: Refr
         report.adjustments_added += history.add_adjustments(db, new)
         history.set_fetched_at(db, history.ADJUSTMENTS, now)
     f.progress(ADJUSTMENTS_TASK, 1, 1)
+
+
+def _refresh_fees(storage: Storage, f: _Fetcher, now: float, report: RefreshReport) -> None:
+    db = storage.db
+    last = history.last_fee_day(db)
+    interval = adjustment_interval(last[1] if last else None, now)
+    report.full_fees = interval is None
+    report.fee_requests += 1
+    f.progress(FEES_TASK, 0, None)
+    got = f.get(FEES_TASK, f"{FEES_PATH}/{interval or 'all'}", {}, stream=True)
+    days = daily_fees(_parse(FEES_TASK, f.base_url, parse_fees, got))
+    if interval is not None and days:
+        first = days[0][0]  # cut by the interval's start: a part of that day only
+        days = [d for d in days if d[0] > first and (last is None or d[0] >= last[0])]
+    with storage.transaction():
+        report.fee_days_stored += history.put_fees(db, days)
+        history.set_fetched_at(db, history.FEES, now)
+    f.progress(FEES_TASK, 1, 1)

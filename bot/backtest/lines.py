@@ -6,8 +6,9 @@
   first quarter with a value there is no line, and the rule stays unknown. all-in has no 2024-Q1.
 - `cost:<id>`: a cost row on file (a workspace's own line), held at its value for the whole period.
 - `below:<usd>`: a fixed price.
-- `fleet`: a fleet's breakeven, from each day's difficulty and the subsidy then, with an assumed
-  average of fees per block (the price history carries no fees).
+- `fleet`: a fleet's breakeven, from each day's difficulty, the subsidy then and the day's average
+  fees per block (mempool's fee history, `Point.fees_btc`); a day without fee history (a CSV, or
+  before the first day mempool has) takes the assumed average `fees_per_block_btc`.
 
 Pure: rows and numbers in, specs out; `values` gives a line's value at each point.
 """
@@ -29,8 +30,8 @@ from storage.workspaces import Fleet
 
 T = TypeVar("T")
 
-# The 2024–25 average of fees per block was about 0.02–0.05 BTC; with no fees in the history, the
-# fleet line takes this unless told otherwise (--fees-btc). It is stated with every result.
+# The 2024–25 average of fees per block was about 0.02–0.05 BTC; a day without fee history takes
+# this unless told otherwise (--fees-btc). It is stated with every result that used it.
 DEFAULT_FEES_BTC = 0.02
 BENCHMARK_KINDS = ("cash", "allin")
 KIND_LABEL = {"cash": "CoinShares cash cost", "allin": "CoinShares all-in cost"}
@@ -75,16 +76,17 @@ class LineSpec:
 def _fleet_values(
     fleet: Fleet, fees: float, points: Sequence[Point], heights: HeightModel
 ) -> list[tuple[float, str | None] | None]:
-    cache: dict[tuple[float, float], float] = {}
+    cache: dict[tuple[float, float, float], float] = {}
     out: list[tuple[float, str | None] | None] = []
     for p in points:
         if p.difficulty is None:
             out.append(None)  # no difficulty known then: no breakeven to compare with
             continue
         subsidy = heights.subsidy_btc(p.time)
-        key = (p.difficulty, subsidy)
+        day_fees = fees if p.fees_btc is None else p.fees_btc
+        key = (p.difficulty, subsidy, day_fees)
         if key not in cache:
-            hashvalue = econ.hashvalue_btc_per_th_day(p.difficulty, subsidy, fees)
+            hashvalue = econ.hashvalue_btc_per_th_day(p.difficulty, subsidy, day_fees)
             cache[key] = econ.fleet_breakeven_price_usd(
                 fleet.efficiency_j_per_th, fleet.power_usd_per_kwh, hashvalue, fleet.pool_fee
             )

@@ -13,6 +13,7 @@ from bot import fmt
 from bot.backtest.csv_input import Problem
 from bot.backtest.lines import LineSpec
 from bot.backtest.replay import Alert, BacktestResult, Run
+from bot.backtest.series import Point
 
 EVENT_WORDS = {"crossed_below": "crossed below", "recovered_above": "recovered above"}
 
@@ -39,15 +40,33 @@ def short_name(key: str, label: str, period: str | None = None) -> str:
     return f"{name} ({period})" if period else name
 
 
-def assumptions(lines: Sequence[LineSpec]) -> list[str]:
+def fees_note(points: Sequence[Point], assumed_btc: float) -> str:
+    """Where the fees per block of the replay came from: mempool's daily history, the assumed
+    constant, or both (days the history does not reach)."""
+    known = [p.fees_btc for p in points if p.fees_btc is not None]
+    if not known:
+        return (
+            f"fees of {assumed_btc:g} BTC per block assumed for every day (no fee history; "
+            "set --fees-btc)"
+        )
+    note = (
+        f"fees per block from mempool's daily averages ({min(known):.3f}–{max(known):.3f} BTC, "
+        f"mean {sum(known) / len(known):.3f})"
+    )
+    missing = len(points) - len(known)
+    if missing:
+        note += f"; {missing} poll(s) before the fee history assume {assumed_btc:g} BTC"
+    return note
+
+
+def assumptions(lines: Sequence[LineSpec], points: Sequence[Point] = ()) -> list[str]:
     """What the replay had to assume, said with every result that depends on it."""
     out = []
     for spec in lines:
         if spec.fleet is not None:
             out.append(
-                f"{spec.label}: fees of {spec.fees_per_block_btc:g} BTC per block assumed for "
-                "every day (the history has no fees; set --fees-btc); the subsidy comes from the "
-                "block height estimated from the difficulty adjustments and the halvings"
+                f"{spec.label}: {fees_note(points, spec.fees_per_block_btc)}; the subsidy comes "
+                "from the block height estimated from the difficulty adjustments and the halvings"
             )
     if any(s.key in ("cash", "allin") for s in lines):
         out.append(
@@ -103,7 +122,7 @@ def to_json(
         "to": stamp(result.end),
         "poll": result.poll,
         "points": len(result.points),
-        "assumptions": assumptions(lines),
+        "assumptions": assumptions(lines, result.points),
         "skipped_rows": [{"line": p.line, "reason": p.reason} for p in problems],
         "alerts": [_alert(a) for a in result.alerts],
         "lines": [

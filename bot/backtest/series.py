@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from bot import economics as econ
@@ -33,11 +33,13 @@ KNOWN_BLOCKS: tuple[tuple[int, int], ...] = (
 
 @dataclass(frozen=True)
 class Point:
-    """One replayed poll: the price then and, when known, the difficulty in force."""
+    """One replayed poll: the price then and, when known, the difficulty in force and the
+    average fees per block of its day."""
 
     time: float  # unix s
     price_usd: float
     difficulty: float | None = None
+    fees_btc: float | None = None
 
 
 @dataclass(frozen=True)
@@ -89,8 +91,21 @@ def with_adjustments(points: Sequence[Point], adjustments: Sequence[Adjustment])
         if p.difficulty is None:
             i = bisect.bisect_right(times, p.time) - 1
             if i >= 0:
-                p = Point(p.time, p.price_usd, ordered[i].difficulty)
+                p = replace(p, difficulty=ordered[i].difficulty)
         out.append(p)
+    return out
+
+
+def with_fees(points: Sequence[Point], fee_days: Sequence[tuple[int, float]]) -> list[Point]:
+    """Give each point the average fees per block (BTC) of its UTC day, from (day index, sats)
+    rows; a day without a row takes the latest earlier day's (fees move slowly, and mempool's
+    last day may lag a little). A point before the first row keeps None."""
+    ordered = sorted(fee_days)
+    days = [d for d, _ in ordered]
+    out = []
+    for p in points:
+        i = bisect.bisect_right(days, int(p.time // SECONDS_PER_DAY)) - 1
+        out.append(replace(p, fees_btc=ordered[i][1] / econ.SATS_PER_BTC) if i >= 0 else p)
     return out
 
 
@@ -103,7 +118,7 @@ def carry_difficulty(points: Sequence[Point]) -> list[Point]:
         if p.difficulty is not None:
             current = p.difficulty
         elif current is not None:
-            p = Point(p.time, p.price_usd, current)
+            p = replace(p, difficulty=current)
         out.append(p)
     return out
 

@@ -135,9 +135,10 @@ def _download(svc: Any, err: Console, quiet: bool) -> dict[str, Any]:
             )
         except history.HistoryError as exc:
             n_prices, n_adj = history_store.counts(svc.storage.db)
+            n_fees = history_store.fee_days(svc.storage.db)
             kept = (
-                f"the cache keeps {n_prices:,} prices and {n_adj:,} adjustments: "
-                "replay them with --cached"
+                f"the cache keeps {n_prices:,} prices, {n_adj:,} adjustments and {n_fees:,} "
+                "days of fees: replay them with --cached"
                 if n_prices
                 else "nothing is cached yet"
             )
@@ -149,6 +150,7 @@ def _download(svc: Any, err: Console, quiet: bool) -> dict[str, Any]:
         "requests": got.price_requests + got.adjustment_requests,
         "prices_added": got.prices_added,
         "adjustments_added": got.adjustments_added,
+        "fee_days_stored": got.fee_days_stored,
     }
 
 
@@ -166,14 +168,15 @@ def _render(
             " (cache only)"
             if source["cached"]
             else f" ({source['prices_added']:,} new prices, "
-            f"{source['adjustments_added']:,} new adjustments)"
+            f"{source['adjustments_added']:,} new adjustments, "
+            f"{source['fee_days_stored']:,} days of fees stored)"
         )
     )
     out.print(
         f"[bold]Backtest[/bold] {report.date(result.start)} → {report.date(result.end)} · "
         f"{len(result.points):,} {result.poll} polls · {src}"
     )
-    for note in report.assumptions(specs):
+    for note in report.assumptions(specs, result.points):
         out.print(f"[dim]assumed: {note}[/dim]")
 
     start = Table(title="Rules", title_justify="left")
@@ -262,9 +265,10 @@ def _run(run: Any) -> str:
 def register(app: typer.Typer) -> None:
     @app.command(
         epilog=(
-            "Fleet line: history has no fees, so every day assumes --fees-btc BTC of fees per "
-            f"block (default {bl.DEFAULT_FEES_BTC:g}); the subsidy follows the block height "
-            "estimated from the difficulty adjustments and the halvings."
+            "Fleet line: each day's average fees per block come from mempool's fee history "
+            "(cached with the prices); a day it does not reach, and a --csv history, assume "
+            f"--fees-btc BTC (default {bl.DEFAULT_FEES_BTC:g}); the subsidy follows the block "
+            "height estimated from the difficulty adjustments and the halvings."
         )
     )
     def backtest(
@@ -313,7 +317,7 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--fees-btc",
                 min=0,
-                help="Fees per block (BTC) assumed for the fleet line: history has none.",
+                help="Fees per block (BTC) for a day without fee history (and with --csv).",
             ),
         ] = bl.DEFAULT_FEES_BTC,
         workspace: Annotated[
@@ -404,6 +408,8 @@ def _backtest(
 
     adjustments = [series.Adjustment(t, h, d) for t, h, d in history_store.adjustments(db)]
     points = series.with_adjustments(series.between(points, start, end), adjustments)
+    if csv_file is None:
+        points = series.with_fees(points, history_store.fees(db))
     if not points:
         raise _Fail("no prices in the period asked for", 1)
     if any(s.fleet for s in specs) and all(p.difficulty is None for p in points):

@@ -382,6 +382,7 @@ def test_hashfloor_status_fleet_mute(svc: Hashfloor) -> None:
         "Weekly digest: off — subscribe this channel to alerts (Mondays 09:00 UTC) or set a time "
         "with `/hashfloor digest mon 09:00 Europe/Berlin`.",
         "Muted: no",
+        "Recoveries: in the alert's thread",
         "Fleet: not set",
         "Last poll: 42s ago",
         "Last good price: $91,000 42s ago",

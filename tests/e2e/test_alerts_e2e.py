@@ -67,7 +67,7 @@ def started(bot: BotProcess) -> BotProcess:
     return bot
 
 
-def test_one_alert_per_subscribed_channel_and_the_recovery_in_its_thread(
+def test_one_alert_per_subscribed_channel_and_the_recovery_in_its_thread_editing_it(
     bot: BotProcess, market: FakeMarket, slack: FakeSlack
 ) -> None:
     started(bot)
@@ -92,16 +92,40 @@ def test_one_alert_per_subscribed_channel_and_the_recovery_in_its_thread(
         buttons = [b for b in call.args["blocks"] if b["type"] == "actions"][0]["elements"]
         assert [b["text"]["text"] for b in buttons] == ["Snooze 24h", "Breakeven"]
 
+    # One channel wants its recoveries top-level.
+    r = bot.command("threads off", "C0ALERTS2", response_name="threads-off")
+    assert r.status_code == 200, r.text
+    wait_until(lambda: slack.responses("threads-off"), 10, "the reply to threads off")
+    assert "top-level" in slack.responses("threads-off")[-1]["text"]
+    assert "Recoveries: top-level (threads off)" in blocks_text(bot.status("C0ALERTS2"))
+
     market.set_price(RECOVERED)
     slack.wait_for(lambda _: len(accepted_posts(slack)) == 4, timeout=TWO_POLLS)
+    # One message per episode: each alert is edited to say it recovered, after its recovery.
+    slack.wait_for(lambda _: len([c for c in slack.calls_to("chat.update") if c.ok]) == 2, 10)
     bot.wait_polls(3)
     posts = accepted_posts(slack)
     assert len(posts) == 4
     for channel, alert in alerts_by_channel.items():
         recovery = accepted_posts(slack, channel)[1]
         assert "recovered above CoinShares cash cost" in recovery.args["text"]
-        assert recovery.args["thread_ts"] == alert.response["ts"]
-    assert [r["status"] for r in bot.db.outbox()] == ["sent"] * 4
+        if channel == "C0ALERTS1":
+            assert recovery.args["thread_ts"] == alert.response["ts"]
+        else:
+            assert "thread_ts" not in recovery.args
+        (update,) = [c for c in slack.calls_to("chat.update") if c.args["channel"] == channel]
+        assert update.at > recovery.at
+        shown = slack.message(channel, alert.response["ts"])
+        assert shown is not None and shown["text"].startswith("Recovered ")
+        assert ": BTC recovered above CoinShares cash cost" in shown["text"]
+        assert "BTC $80,000" in shown["text"]
+        assert "(was: BTC fell below CoinShares cash cost" in shown["text"]
+        shown_blocks = blocks_text(shown)
+        assert "Recovered" in shown_blocks and "fell below CoinShares cash cost" in shown_blocks
+        buttons = [b for b in shown["blocks"] if b["type"] == "actions"][0]["elements"]
+        assert [b["text"]["text"] for b in buttons] == ["Breakeven"]
+    kinds = [(r["kind"], r["status"]) for r in bot.db.outbox()]
+    assert sorted(kinds) == sorted([("alert", "sent"), ("recovery", "sent"), ("edit", "sent")] * 2)
     status, health = bot.healthz()
     assert status == 200 and health["pending_deliveries"] == 0
 

@@ -9,12 +9,19 @@
   ratio], …]`, highest height first; an interval (`1m`, `1y`, …) keeps the rows of that span
   before the fake's `now`.
 
+- `GET /api/v1/mining/blocks/fees/<interval>`: `[{"avgHeight", "timestamp", "avgFees", "USD"}, …]`
+  as BlocksRepository.$getHistoricalBlockFees groups blocks: AVG per bucket of
+  `UNIX_TIMESTAMP DIV getTimeRange(interval)` seconds (24 h for an interval mempool does not name,
+  such as `all`, which has no time limit either), fees in sats, cast to integers; `USD` the price
+  of the bucket. Buckets come in no particular order (the SQL has no ORDER BY): newest first here.
+
 Every request is recorded (path and query); a route's answer can be replaced (status, body) to
 play a rate limit, a server error, an HTML page or a truncated body.
 
     with FakeMempoolHistory(now=...) as fake:
         fake.add_price(1_704_067_200, 42_000.0)
         fake.add_adjustment(1_703_311_464, 822_528, 72_006_146_478_567.1, 1.06983)
+        fake.add_block(1_713_571_767, 840_000, 3_700_000_000)  # fees in sats
         fake.override("prices", status=429, body="Too Many Requests")
 """
 
@@ -31,6 +38,20 @@ from tests.fakes import bad_bodies
 
 PRICES_PATH = "/api/v1/historical-price"
 ADJUSTMENTS_PATH = "/api/v1/mining/difficulty-adjustments"
+FEES_PATH = "/api/v1/mining/blocks/fees"
+# mempool's bucket per interval (mining.ts getTimeRange); any other interval: 24 h.
+BUCKET_S = {
+    "24h": 1,
+    "3d": 1,
+    "1w": 300,
+    "1m": 1800,
+    "3m": 7200,
+    "6m": 10800,
+    "1y": 28800,
+    "2y": 28800,
+    "3y": 43200,
+    "4y": 43200,
+}
 # mempool's intervals (Common.getSqlInterval), as days back from now.
 INTERVAL_DAYS = {
     "24h": 1,
@@ -72,6 +93,7 @@ class FakeMempoolHistory:
         self.timestamp_returns_all = timestamp_returns_all
         self.prices: dict[int, float] = {}
         self.adjustments: dict[int, tuple[int, int, float, float]] = {}
+        self.blocks: dict[int, tuple[int, float]] = {}  # height -> (time, fees in sats)
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.overrides: dict[str, Override] = {}
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -90,6 +112,10 @@ class FakeMempoolHistory:
         with self.lock:
             self.adjustments[height] = (int(time), height, difficulty, ratio)
 
+    def add_block(self, time: int, height: int, fees_sats: float) -> None:
+        with self.lock:
+            self.blocks[height] = (int(time), fees_sats)
+
     def override(
         self,
         route: str,
@@ -99,7 +125,7 @@ class FakeMempoolHistory:
         headers: dict[str, str] | None = None,
         chunks: Callable[[], Iterable[bytes]] | None = None,
     ) -> None:
-        """route: "prices" or "adjustments"."""
+        """route: "prices", "adjustments" or "fees"."""
         data = body.encode() if isinstance(body, str) else body
         with self.lock:
             self.overrides[route] = Override(status, data, truncate_to, headers, chunks)
@@ -109,7 +135,7 @@ class FakeMempoolHistory:
             self.overrides.clear()
 
     def requests_to(self, route: str) -> list[dict[str, str]]:
-        path = PRICES_PATH if route == "prices" else ADJUSTMENTS_PATH
+        path = {"prices": PRICES_PATH, "fees": FEES_PATH}.get(route, ADJUSTMENTS_PATH)
         with self.lock:
             return [q for p, q in self.requests if p.startswith(path)]
 
@@ -152,6 +178,32 @@ class FakeMempoolHistory:
             rows = [r for r in rows if since <= r[0] <= self.now]
         return json.dumps([list(r) for r in rows]).encode()
 
+    def fees_body(self, interval: str) -> bytes:
+        # A block after the fake's now has not been mined yet.
+        rows = sorted((t, h, f) for h, (t, f) in self.blocks.items() if t <= self.now)
+        if interval in INTERVAL_DAYS:  # Common.getSqlInterval: the span before now
+            since = self.now - INTERVAL_DAYS[interval] * 86_400
+            rows = [r for r in rows if since <= r[0] <= self.now]
+        div = BUCKET_S.get(interval, 86_400)
+        groups: dict[int, list[tuple[int, int, float]]] = {}
+        for row in rows:
+            groups.setdefault(row[0] // div, []).append(row)
+        prices = sorted(self.prices.items())
+        out = []
+        for _, got in sorted(groups.items(), reverse=True):
+            n = len(got)
+            stamp = round(sum(r[0] for r in got) / n)
+            usd = next((p for t, p in reversed(prices) if t <= stamp), 0)
+            out.append(
+                {
+                    "avgHeight": round(sum(r[1] for r in got) / n),
+                    "timestamp": stamp,
+                    "avgFees": round(sum(r[2] for r in got) / n),
+                    "USD": usd,
+                }
+            )
+        return json.dumps(out).encode()
+
     # --- the server -----------------------------------------------------------------------
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -172,6 +224,9 @@ class FakeMempoolHistory:
                     elif path == ADJUSTMENTS_PATH or path.startswith(ADJUSTMENTS_PATH + "/"):
                         interval = path.removeprefix(ADJUSTMENTS_PATH).strip("/") or None
                         route, body = "adjustments", fake.adjustments_body(interval)
+                    elif path.startswith(FEES_PATH + "/"):
+                        interval = path.removeprefix(FEES_PATH + "/")
+                        route, body = "fees", fake.fees_body(interval)
                     else:
                         route, body = "", b"not found"
                     ov = fake.overrides.get(route)

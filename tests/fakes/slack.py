@@ -154,8 +154,13 @@ class FakeSlack:
         self.scopes = "commands,chat:write,files:write,users:read"
         # Token rotation, as Slack does it: each refresh token works once and brings the next.
         self.refresh_tokens: dict[str, str] = {}  # refresh token -> team id, still unspent
-        # Slack's own state, kept by reset(): messages posted, so chat.update can find them.
+        # chat.update of a message older than this many seconds answers edit_window_closed, as
+        # Slack does where the workspace limits editing; None: no limit (Slack's default).
+        self.edit_window_s: float | None = None
+        # Slack's own state, kept by reset(): messages posted, so chat.update can find them, and
+        # when each was posted (wall clock).
         self._posted: dict[tuple[str, str], dict[str, Any]] = {}
+        self._posted_at: dict[tuple[str, str], float] = {}
         self._spent_codes: set[str] = set()  # an authorization code works once
         self._refreshes = 0
         self._ts_count = 0
@@ -250,6 +255,22 @@ class FakeSlack:
             for c in self.calls_to("chat.postMessage")
             if c.ok and (channel is None or c.args.get("channel") == channel)
         ]
+
+    def message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """A posted message as the channel shows it now (after any chat.update), or None."""
+        with self._changed:
+            found = self._posted.get((channel, ts))
+            return dict(found) if found else None
+
+    def post_as_user(self, channel: str, user: str, text: str) -> str:
+        """A message a person posted (not the bot); returns its ts. chat.update of it answers
+        cant_update_message, as on Slack."""
+        with self._changed:
+            ts = self._next_ts()
+            message = {"type": "message", "user": user, "team": self.team_id, "text": text}
+            self._posted[(channel, ts)] = message | {"ts": ts}
+            self._posted_at[(channel, ts)] = time.time()
+            return ts
 
     def wait_for(self, predicate: Callable[[list[Call]], T], timeout: float = 5.0) -> T:
         """Wait until predicate(calls) is truthy and return its value; AssertionError on timeout."""
@@ -557,6 +578,7 @@ class FakeSlack:
         ts = self._next_ts()
         message = self._message(args, ts)
         self._posted[(channel, ts)] = message
+        self._posted_at[(channel, ts)] = time.time()
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
 
     def _membership_problem(self, channel: str) -> str | None:
@@ -570,8 +592,16 @@ class FakeSlack:
         channel, ts = args.get("channel"), args.get("ts")
         if not channel:
             return _error("channel_not_found")
+        if refused := self._membership_problem(channel):
+            return _error(refused)
         if (channel, ts) not in self._posted:
             return _error("message_not_found")
+        posted_by = self._posted[(channel, ts)].get("bot_id")
+        if posted_by != self.bot_id:  # a person's message, or another app's
+            return _error("cant_update_message")
+        age = time.time() - self._posted_at.get((channel, ts), time.time())
+        if self.edit_window_s is not None and age > self.edit_window_s:
+            return _error("edit_window_closed")
         if problem := _message_problem(args):
             return _error(problem)
         message = self._posted[(channel, ts)] | self._message(args, ts)

@@ -209,6 +209,33 @@ def test_chat_update_and_ephemeral(client):
     )
 
 
+def test_chat_update_refuses_as_slack_does(slack, client):
+    """A person's message: cant_update_message; a channel the bot left: not_in_channel; past the
+    workspace's edit window: edit_window_closed. Nothing changes in any of them."""
+    theirs = slack.post_as_user("C1", "U1", "mine")
+    assert (
+        slack_error(lambda: client.chat_update(channel="C1", ts=theirs, text="x")).response["error"]
+        == "cant_update_message"
+    )
+    ours = client.chat_postMessage(channel="C1", text="alert")["ts"]
+    slack.channels["C1"] = {"is_member": False}
+    assert (
+        slack_error(lambda: client.chat_update(channel="C1", ts=ours, text="x")).response["error"]
+        == "not_in_channel"
+    )
+    slack.channels["C1"] = {"is_member": True}
+    slack.edit_window_s = 0.0
+    assert (
+        slack_error(lambda: client.chat_update(channel="C1", ts=ours, text="x")).response["error"]
+        == "edit_window_closed"
+    )
+    slack.edit_window_s = None
+    assert slack.message("C1", ours)["text"] == "alert"
+    assert slack.message("C1", theirs)["text"] == "mine"
+    client.chat_update(channel="C1", ts=ours, text="recovered")
+    assert slack.message("C1", ours)["text"] == "recovered"
+
+
 def test_thread_reply_carries_thread_ts(client):
     parent = client.chat_postMessage(channel="C1", text="alert")
 

@@ -22,7 +22,14 @@ from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
 import commands
-from bot.alerts.delivery import BACKOFF_S, UNKNOWN_ERROR_TRIES, DeliveryWorker, classify_error
+from bot.alerts.delivery import (
+    BACKOFF_S,
+    EDIT_MAX_WAIT_S,
+    EDIT_TRIES,
+    UNKNOWN_ERROR_TRIES,
+    DeliveryWorker,
+    classify_error,
+)
 from bot.alerts.engine import AlertEngine
 from bot.alerts.messages import BREAKEVEN_ACTION, SNOOZE_ACTION
 from bot.market.snapshot import Network, Quote, Snapshot
@@ -368,7 +375,15 @@ def test_accepted_without_a_ts_is_sent_once_and_its_recovery_says_which_alert_it
     assert "ends the alert posted" in recovery["text"]
     assert "ends the alert posted" in json.dumps(recovery["blocks"])
     assert recovery["text"].startswith(json.loads(json.dumps(rig.outbox()[1]["text"])))
-    assert {r["status"] for r in rig.outbox()} == {"sent"}
+    # Without the alert's ts there is nothing to edit: the edit ends without calling Slack.
+    assert rig.pass_at(rig.clock.t + 1) == 0
+    assert [(r["kind"], r["status"]) for r in rig.outbox()] == [
+        ("alert", "sent"),
+        ("recovery", "sent"),
+        ("edit", "failed"),
+    ]
+    assert "did not return the alert's id" in rig.outbox()[2]["last_error"]
+    assert rig.slack.calls_to("chat.update") == []
 
 
 # --- permanent errors ---------------------------------------------------------------------------
@@ -415,13 +430,17 @@ def test_a_recovery_whose_alert_never_arrived_is_not_posted(
     assert alerts.get(rig.db, alert["id"])["status"] == "failed"
     rig.poll(91_000)
     rig.poll(91_000)
-    recovery = rig.outbox()[-1]
+    recovery, edit = rig.outbox()[-2:]
     assert recovery["kind"] == "recovery" and recovery["thread_of"] == alert["id"]
+    assert edit["kind"] == "edit" and edit["thread_of"] == alert["id"]
     with caplog.at_level(logging.WARNING, logger="hashfloor.delivery"):
         assert rig.pass_at(rig.clock.t + 5) == 0
     assert rig.slack.messages("C1") == []
     row = alerts.get(rig.db, recovery["id"])
     assert (row["status"], row["last_error"]) == ("failed", "its alert never reached the channel")
+    # Nor is the alert edited, with the recovery: no pass is spent on it, no chat.update made.
+    assert alerts.get(rig.db, edit["id"])["status"] == "failed"
+    assert rig.slack.calls_to("chat.update") == []
     assert any("never reached" in r.getMessage() for r in caplog.records)
     # The next episode is told in full: its alert, then its recovery in the alert's thread.
     rig.poll(70_000)
@@ -646,3 +665,172 @@ def test_a_clock_stepped_back_does_not_hold_queued_rows_or_the_pace(rig: Rig) ->
     assert [m["text"] for m in rig.slack.messages("C1")] == ["first"]
     assert [m["text"] for m in rig.slack.messages("C2")] == ["second", "third"]
     assert {alerts.get(rig.db, i)["status"] for i in (first, second)} == {"sent"}
+
+
+# --- one message per episode: the recovery edits its alert (DESIGN §5.1) ---------------------------
+
+
+def episode(rig: Rig, channel: str = "C1") -> tuple[Any, Any]:
+    """An alert delivered, then the price back above the line: (the alert's post, the recovery's
+    post), the recovery sent and its edit queued behind it."""
+    rig.crossing(channel)
+    assert rig.pass_at(rig.clock.t) == 1
+    rig.poll(91_000)
+    rig.poll(91_000)
+    assert rig.pass_at(rig.clock.t + 1) == 1
+    alert_post, recovery_post = [c for c in rig.posts() if c.ok]
+    assert "recovered above" in recovery_post.args["text"]
+    return alert_post, recovery_post
+
+
+def kinds(rig: Rig) -> list[tuple[str, str]]:
+    return [(r["kind"], r["status"]) for r in rig.outbox()]
+
+
+def test_the_recovery_edits_its_alert_after_it_is_posted(rig: Rig, app: Any) -> None:
+    alert_post, recovery_post = episode(rig)
+    assert recovery_post.args["thread_ts"] == alert_post.response["ts"]
+    assert rig.slack.calls_to("chat.update") == []  # the recovery went first, on its own
+    assert kinds(rig) == [("alert", "sent"), ("recovery", "sent"), ("edit", "pending")]
+    assert rig.pass_at(rig.clock.t + 2) == 1
+    (update,) = rig.slack.calls_to("chat.update")
+    assert update.ok and update.args["channel"] == "C1"
+    assert update.args["ts"] == alert_post.response["ts"]
+    shown = rig.slack.message("C1", alert_post.response["ts"])
+    assert shown["text"].startswith("Recovered 2025-11-24 16:05 UTC after 2 min: BTC recovered")
+    assert "BTC $91,000" in shown["text"]
+    blocks = json.dumps(shown["blocks"])
+    assert "fell below" in blocks and "Recovered 2025-11-24 16:05 UTC, after 2 min." in blocks
+    (buttons,) = [b["elements"] for b in shown["blocks"] if b["type"] == "actions"]
+    assert [b["action_id"] for b in buttons] == [BREAKEVEN_ACTION]
+    assert kinds(rig) == [("alert", "sent"), ("recovery", "sent"), ("edit", "sent")]
+    # The rule's last message is still the recovery; nothing is posted twice.
+    rule = alerts.channel_rules(rig.db, TEAM, "C1")[0]
+    assert rule["last_message"].startswith("BTC recovered above")
+    assert rig.pass_at(rig.clock.t + 600) == 0
+    assert len(rig.slack.messages("C1")) == 2 and len(rig.slack.calls_to("chat.update")) == 1
+    assert rig.metrics.messages_sent.labels("edit")._value.get() == 1
+    # Breakeven still answers from the edited alert.
+    assert click(rig, app, {**shown, "channel": "C1"}, BREAKEVEN_ACTION, "be") == 200
+    assert "$" in wait_response(rig.slack, "be")["text"]
+
+
+@pytest.mark.parametrize(
+    ("fault", "tries"),
+    [
+        ({"error": "message_not_found"}, 1),
+        ({"error": "cant_update_message"}, 1),
+        ({"error": "edit_window_closed"}, 1),
+        ({"error": "is_archived"}, 1),
+        ({"status": 500}, EDIT_TRIES),
+        ({"status": 503, "shape": "html"}, EDIT_TRIES),
+        ({"shape": "truncated"}, EDIT_TRIES),
+        ({"shape": "empty"}, EDIT_TRIES),
+        ({"status": 429, "retry_after": 600}, EDIT_TRIES),
+        ({"error": "hashfloor_never_heard_of_it"}, EDIT_TRIES),
+    ],
+)
+def test_a_failed_edit_never_loses_the_recovery_nor_holds_the_next_alert(
+    rig: Rig, fault: dict[str, Any], tries: int
+) -> None:
+    rig.slack.fail("chat.update", times=None, **fault)
+    episode(rig)
+    t = rig.clock.t
+    for _ in range(EDIT_TRIES + 2):
+        t += EDIT_MAX_WAIT_S
+        rig.pass_at(t)
+    assert len(rig.slack.calls_to("chat.update")) == tries
+    assert kinds(rig) == [("alert", "sent"), ("recovery", "sent"), ("edit", "failed")]
+    edit = rig.outbox()[-1]
+    assert edit["last_error"].startswith("not edited: ")
+    # The recovery arrived once; the channel is not paused; status shows no undelivered message.
+    assert len(rig.slack.messages("C1")) == 2
+    assert alerts.channel_rules(rig.db, TEAM, "C1")[0]["paused_reason"] is None
+    assert "not delivered" not in status_blocks(rig, "C1")
+    # The next episode's alert goes out as usual.
+    rig.poll(70_000)
+    rig.poll(70_000)
+    assert rig.pass_at(rig.clock.t + EDIT_MAX_WAIT_S) == 1
+    assert "fell below" in rig.slack.messages("C1")[-1]["text"]
+
+
+def test_an_edit_that_times_out_is_retried_then_given_up(rig: Rig) -> None:
+    episode(rig)
+    client_for = rig.client_for
+
+    def impatient(team: str, enterprise: str | None = None) -> WebClient | None:
+        client = client_for(team, enterprise)
+        if client is not None:
+            client.timeout = 0.3
+        return client
+
+    rig.worker.client_for = impatient
+    rig.slack.delay("chat.update", 1.0)
+    t = rig.clock.t
+    for _ in range(EDIT_TRIES):
+        t += EDIT_MAX_WAIT_S
+        assert rig.pass_at(t) == 0
+    edit = rig.outbox()[-1]
+    assert edit["status"] == "failed" and "timed out" in edit["last_error"].lower()
+    assert len(rig.slack.calls_to("chat.update")) == EDIT_TRIES
+    assert len(rig.slack.messages("C1")) == 2
+
+
+def test_an_edit_after_a_5xx_goes_through_once(rig: Rig) -> None:
+    alert_post, _ = episode(rig)
+    rig.slack.fail("chat.update", times=2, status=502)
+    t = rig.clock.t
+    while rig.pass_at(t) == 0 and t < rig.clock.t + 100:
+        t += EDIT_MAX_WAIT_S
+    assert [c.status for c in rig.slack.calls_to("chat.update")] == [502, 502, 200]
+    assert kinds(rig)[-1] == ("edit", "sent")
+    assert rig.slack.message("C1", alert_post.response["ts"])["text"].startswith("Recovered")
+
+
+def test_a_dead_token_on_the_edit_pauses_the_workspace_as_for_any_message(rig: Rig) -> None:
+    episode(rig)
+    rig.slack.fail("chat.update", error="token_revoked", times=1)
+    rig.pass_at(rig.clock.t + 2)
+    assert kinds(rig)[-1] == ("edit", "failed")
+    assert alerts.channel_rules(rig.db, TEAM, "C1")[0]["paused_reason"] == "token_revoked"
+
+
+def test_a_restart_between_the_recovery_and_its_edit_edits_once(rig: Rig, tmp_path: Path) -> None:
+    """The recovery was sent, then the process stopped: the edit, queued with the recovery in
+    one transaction, is sent by the next process; the recovery is not posted again."""
+    alert_post, _ = episode(rig)
+    rig.worker.stop()
+    rig.storage.close()
+    storage = Storage(rig.db_path)
+    worker = DeliveryWorker(storage, rig.client_for, clock=rig.clock)
+    try:
+        rig.clock.t += 5
+        assert worker.send_due() == 1
+        rig.clock.t += 600
+        assert worker.send_due() == 0
+    finally:
+        worker.stop()
+        storage.close()
+    assert len(rig.slack.messages("C1")) == 2
+    assert len(rig.slack.calls_to("chat.update")) == 1
+    assert rig.slack.message("C1", alert_post.response["ts"])["text"].startswith("Recovered")
+
+
+def test_threads_off_posts_the_recovery_top_level_and_still_edits_the_alert(rig: Rig) -> None:
+    rig.poll(91_000)
+    assert rig.command("C1", "subscribe cash").text.startswith("Subscribed")
+    assert rig.command("C1", "threads off").text.startswith("Recoveries in this channel now go")
+    rig.poll(70_000)
+    rig.poll(70_000)
+    assert rig.pass_at(rig.clock.t) == 1
+    rig.poll(91_000)
+    rig.poll(91_000)
+    assert rig.pass_at(rig.clock.t + 1) == 1
+    assert rig.pass_at(rig.clock.t + 2) == 1
+    alert_post, recovery_post = rig.slack.messages("C1")
+    assert "thread_ts" not in recovery_post and "recovered above" in recovery_post["text"]
+    assert "ends the alert posted" not in recovery_post["text"]  # that note is for a lost ts
+    (update,) = rig.slack.calls_to("chat.update")
+    assert update.ok and update.args["ts"] == rig.posts()[0].response["ts"]
+    # Another workspace's rules in the same channel id keep their threads (keyed by team too).
+    assert workspaces.threads_on(rig.db, "T0OTHER", "C1")

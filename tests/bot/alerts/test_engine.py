@@ -184,10 +184,47 @@ def test_the_recovery_goes_in_the_thread_of_the_alert(rig: Rig) -> None:
     assert len(rig.outbox()) == 1
     rig.poll(ABOVE_CASH)
     rig.poll(ABOVE_CASH)
-    alert, recovery = rig.outbox()
+    alert, recovery, edit = rig.outbox()
     assert recovery["kind"] == "recovery" and "recovered above" in recovery["text"]
     assert recovery["thread_of"] == alert["id"]
     assert rig.rules("C1")[0]["alert_outbox_id"] is None
+    # One message per episode: queued with the recovery, after it, the alert's new wording.
+    assert edit["kind"] == "edit" and edit["thread_of"] == alert["id"]
+    assert edit["key"] == recovery["key"] + ":edit"
+    assert edit["created_at"] - alert["created_at"] == 5 * EVERY
+    assert edit["text"] == (
+        f"Recovered 2025-11-24 16:08 UTC after 5 min: {recovery['text']} (was: {alert['text']})"
+    )
+    assert "BTC $91,000" in recovery["text"]
+    blocks = json.loads(edit["blocks"])
+    said = [b for b in json.loads(alert["blocks"]) if b["type"] != "actions"]
+    assert blocks[: len(said)] == said
+    assert (
+        "*Recovered 2025-11-24 16:08 UTC, after 5 min.* *BTC $91,000* is 22.0% above"
+        in (blocks[len(said)]["text"]["text"])
+    )
+    (buttons,) = [b["elements"] for b in blocks if b["type"] == "actions"]
+    assert [b["text"]["text"] for b in buttons] == ["Breakeven"]  # nothing left to snooze
+
+
+def test_a_catch_up_after_a_mute_is_not_edited_for_one_rule(rig: Rig) -> None:
+    """The message a mute's end posts speaks for every rule of the channel: the recovery of one
+    of them goes in its thread but does not rewrite it."""
+    rig.poll(ABOVE_CASH)
+    subscribed(rig, "C1")
+    rig.command("C1", "mute 1h")
+    rig.poll(BELOW_CASH)
+    rig.poll(BELOW_CASH)
+    rig.command("C1", "unmute")
+    rig.poll(BELOW_CASH)
+    (catch_up,) = rig.outbox()
+    assert catch_up["kind"] == "unmute"
+    rig.poll(ABOVE_CASH)
+    rig.poll(ABOVE_CASH)
+    assert [(r["kind"], r["thread_of"]) for r in rig.outbox()] == [
+        ("unmute", None),
+        ("recovery", catch_up["id"]),
+    ]
 
 
 def test_evaluating_the_same_snapshot_twice_queues_nothing_new(rig: Rig) -> None:

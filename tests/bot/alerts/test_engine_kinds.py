@@ -71,10 +71,11 @@ def test_a_retarget_alone_crosses_a_hashprice_rule_once_and_it_recovers_in_the_t
     # The price rises: hashprice $31.33, above $30 and its 1% band, twice.
     rig.poll(79_000.0, network=HARDER)
     rig.poll(79_000.0, network=HARDER)
-    alert, recovery = rig.outbox()
+    alert, recovery, edit = rig.outbox()  # the edit closes the alert's episode (chat.update)
     assert recovery["kind"] == "recovery" and recovery["thread_of"] == alert["id"]
     assert recovery["text"].startswith("Hashprice recovered above $30/PH/day: $31.32/PH/day")
-    assert len(rig.outbox()) == 2
+    assert edit["kind"] == "edit" and edit["thread_of"] == alert["id"]
+    assert len(rig.outbox()) == 3
 
 
 def test_without_network_data_a_poll_is_stale_for_hashprice_rules_only(rig: Rig) -> None:
@@ -134,7 +135,9 @@ def test_an_early_warning_fires_before_the_line_and_the_line_on_its_own(rig: Rig
         ("alert", None),
         ("alert", None),
         ("recovery", warning["id"]),
+        ("edit", warning["id"]),  # each recovery closes its own alert's episode
         ("recovery", alert["id"]),
+        ("edit", alert["id"]),
     ]
     assert "BTC is again more than 5% above CoinShares cash cost" in texts(rig)[2]
 

@@ -127,6 +127,20 @@ def test_fleet_line_follows_difficulty_and_the_halving():
     assert v_before == pytest.approx(econ.fleet_breakeven_price_usd(20.0, 0.06, hashvalue, 0.0))
 
 
+def test_fleet_line_takes_each_points_fees_and_the_constant_where_there_are_none():
+    # DESIGN §4 vector at 0.02 BTC; the same day with 0.5 BTC of fees a block breaks even lower
+    spec = fleet_line(Fleet(17.5, 0.05, 0.02), 0.02)
+    day = ts("2025-01-01")
+    points = [
+        Point(day, 90_000.0, 152e12),  # no fee history that day: the constant 0.02
+        Point(day + 1, 90_000.0, 152e12, 0.02),
+        Point(day + 2, 90_000.0, 152e12, 0.5),
+    ]
+    constant, same, dearer = (v[0] for v in spec.values(points, HeightModel()))
+    assert constant == same == pytest.approx(51_483, abs=1)
+    assert dearer == pytest.approx(51_483 * 3.145 / 3.625, abs=1)
+
+
 def test_fleet_line_needs_a_power_price():
     with pytest.raises(RuleError, match="free power"):
         fleet_line(Fleet(17.5, 0.0, 0.0))

@@ -12,6 +12,7 @@ from bot.backtest.series import (
     carry_difficulty,
     to_points,
     with_adjustments,
+    with_fees,
 )
 
 
@@ -88,6 +89,20 @@ def test_with_adjustments_takes_the_difficulty_in_force():
     ]
     got = [p.difficulty for p in with_adjustments(points, adjustments)]
     assert got == [None, 10.0, 10.0, 20.0, 99.0]
+
+
+def test_with_fees_takes_the_days_average_or_the_latest_before():
+    day = 86_400
+    fee_days = [(int(ts("2024-01-03") // day), 5_000_000.0), (int(ts("2024-01-01") // day), 2e6)]
+    points = [
+        Point(ts("2023-12-31T12:00"), 1.0),  # before the fee history: None (the assumed constant)
+        Point(ts("2024-01-01T23:00"), 1.0, 10.0),  # its day's average, difficulty kept
+        Point(ts("2024-01-02T05:00"), 1.0),  # a day without a row: the day before's
+        Point(ts("2024-01-03T00:00"), 1.0),
+    ]
+    got = with_fees(points, fee_days)
+    assert [p.fees_btc for p in got] == [None, 0.02, 0.02, 0.05]
+    assert got[1].difficulty == 10.0 and [p.time for p in got] == [p.time for p in points]
 
 
 def test_carry_difficulty():

@@ -251,7 +251,7 @@ def test_the_assumption_is_in_the_help(env):
     result = CliRunner().invoke(app, ["backtest", "--help"], env=env)
     assert result.exit_code == 0
     assert "--fees-btc" in result.stdout
-    assert "history has no fees" in result.stdout
+    assert "fee history" in result.stdout
 
 
 def test_workspace_lines(env, tmp_path):
@@ -329,6 +329,9 @@ def mempool(env) -> Iterator[FakeMempoolHistory]:
             fake.add_price(today - (59 - d) * DAY, 45_000 if (d // 10) % 2 else 55_000)
         for n in range(5):
             fake.add_adjustment(today - (59 - n * 14) * DAY + 600, 880_000 + n * 2016, 1.4e14)
+        for d in range(60):  # a block a day: 0.02 BTC of fees the first 30 days, then 0.5 BTC
+            sats = 2_000_000 if d < 30 else 50_000_000
+            fake.add_block(today - (59 - d) * DAY + 60, 880_000 + d * 144, sats)
         env["HASHFLOOR_MEMPOOL_URL"] = fake.url
         yield fake
 
@@ -336,8 +339,12 @@ def mempool(env) -> Iterator[FakeMempoolHistory]:
 def test_download_then_only_what_is_new(env, mempool):
     first = run_json(env, "--rules", "below:50000", "--from", "2000-01-01")
     assert mempool.requests_to("prices") == [{"currency": "USD"}]
-    assert mempool.paths()[-1] == "/api/v1/mining/difficulty-adjustments"
+    assert mempool.paths()[-2:] == [
+        "/api/v1/mining/difficulty-adjustments",
+        "/api/v1/mining/blocks/fees/all",
+    ]
     assert first["source"]["prices_added"] == 60
+    assert first["source"]["fee_days_stored"] == 60
     assert first["source"]["adjustments_added"] == 5
     assert first["points"] == 60
     assert len(first["alerts"]) == 5  # five swings after the first ten days
@@ -406,3 +413,54 @@ def test_text_report_from_mempool(env, mempool):
     assert result.exit_code == 0, result.output
     assert "mempool" in result.stdout and "60 new prices" in result.stdout
     assert "Alerts that would have fired" in result.stdout
+
+
+def test_the_fleet_line_follows_each_days_fees(env, mempool):
+    """Difficulty 1.4e14 throughout; fees 0.02 BTC per block for 30 days, then 0.5 BTC. 17.5 J/TH
+    at $0.05 with a 2% pool fee breaks even at $47,418 with the first (the price swings 45k/55k
+    across it) and $41,139 with the second (45k stays above): the fleet alerts stop there."""
+    data = run_json(env, "--rules", "fleet", "--fleet", "17.5", "0.05", "2", "--from", "2000-01-01")
+    (fleet,) = data["lines"]
+    assert fleet["value_usd"]["max"] == pytest.approx(47_418, abs=2)
+    assert fleet["value_usd"]["min"] == pytest.approx(41_139, abs=2)
+    alerts = data["alerts"]
+    assert alerts and all(a["line_usd"] == pytest.approx(47_418, abs=2) for a in alerts)
+    switch = datetime.fromisoformat(data["from"].replace("Z", "+00:00")).timestamp() + 30 * DAY
+    assert all(datetime.fromisoformat(a["time"].replace("Z", "+00:00")).timestamp() < switch
+               for a in alerts)  # fmt: skip
+    (note,) = [a for a in data["assumptions"] if a.startswith("fleet breakeven")]
+    assert "fees per block from mempool's daily averages (0.020–0.500 BTC" in note
+    # The text report says where the fees came from too.
+    text = run(env, "--rules", "fleet", "--fleet", "17.5", "0.05", "2", "--cached",
+               "--from", "2000-01-01")  # fmt: skip
+    assert text.exit_code == 0, text.output
+    assert "mempool's daily averages" in text.stdout
+
+
+@pytest.mark.parametrize(
+    "status, body, words",
+    [
+        (200, "<!DOCTYPE html><html>Just a moment...</html>", "HTML instead of JSON"),
+        (200, '[{"avgHeight": 880000, "timestamp": 17', "truncated or not JSON"),
+        (502, "<html>Bad gateway</html>", "HTTP 502"),
+    ],
+)
+def test_a_bad_fee_answer_exits_1_and_keeps_the_fee_cache(env, mempool, status, body, words):
+    first = run_json(
+        env, "--rules", "fleet", "--fleet", "17.5", "0.05", "2", "--from", "2000-01-01"
+    )
+    storage = Storage(env["HASHFLOOR_DB"])
+    before = store.fees(storage.db)
+    storage.close()
+    mempool.override("fees", status, body)
+    failed = run(env, "--rules", "fleet", "--fleet", "17.5", "0.05", "2", "--json")
+    assert failed.exit_code == 1 and failed.stdout == ""
+    message = failed.stderr.strip()
+    assert message.startswith("hashfloor backtest: could not download fees per block from")
+    assert words in message and "60 days of fees" in message and "--cached" in message
+    storage = Storage(env["HASHFLOOR_DB"])
+    assert store.fees(storage.db) == before
+    storage.close()
+    cached = run_json(env, "--rules", "fleet", "--fleet", "17.5", "0.05", "2", "--cached",
+                      "--from", "2000-01-01")  # fmt: skip
+    assert cached["alerts"] == first["alerts"]

@@ -150,6 +150,12 @@ SCRIPT: list[tuple[str, str]] = [
     ("/hashfloor", "status"),
     ("/hashfloor", "unmute now"),
     ("/hashfloor", "unmute"),
+    ("/hashfloor", "threads"),
+    ("/hashfloor", "threads <maybe>"),
+    ("/hashfloor", "threads off now"),
+    ("/hashfloor", "threads off"),
+    ("/hashfloor", "status"),
+    ("/hashfloor", "threads on"),
     ("/hashfloor", "digest"),
     ("/hashfloor", "digest mon"),
     ("/hashfloor", "digest funday 09:00"),
@@ -345,5 +351,13 @@ def test_every_reply_and_view_reads_in_slack_as_written(app: App, slack: FakeSla
     ):
         found += problems({"text": text, "blocks": blocks}, "retarget message")
         checked += 1
-    assert checked == len(SCRIPT) + 1 + 2 + 4 * len(kinds) + 2
+    # The alert as its recovery edits it (chat.update), for each kind of rule.
+    for target in kinds:
+        assert target is not None
+        alert = messages.for_rule("crossed_below", target, snap, 1)
+        recovery = messages.for_rule("recovered_above", target, snap, 1)
+        text, blocks = messages.episode_closed(*alert, NOW - 7_400, *recovery, NOW, 1)
+        found += problems({"text": text, "blocks": blocks}, f"alert edited {target.line.key}")
+        checked += 1
+    assert checked == len(SCRIPT) + 1 + 2 + 5 * len(kinds) + 2
     assert found == []
