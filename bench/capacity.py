@@ -439,12 +439,13 @@ def main() -> None:
         # Why a channel got a message more than once: the bot's log of its delivery, and the
         # outbox rows of those channels (attempts > 1: sent again after a failure).
         log_text = bot.log.read_text(errors="replace")
-        delivery_log = Counter(
-            what
-            for line in log_text.splitlines()
-            for what, phrase in DELIVERY_LOG.items()
-            if phrase in line
-        )
+        delivery_log: Counter[str] = Counter()
+        log_examples: dict[str, str] = {}
+        for line in log_text.splitlines():
+            for what, phrase in DELIVERY_LOG.items():
+                if phrase in line:
+                    delivery_log[what] += 1
+                    log_examples.setdefault(what, line.strip()[:240])
         twice_rows = db.rows(
             "SELECT channel_id, attempts, last_error FROM outbox WHERE channel_id IN"
             " (SELECT value FROM json_each(?))",
@@ -473,6 +474,8 @@ def main() -> None:
         "  delivery log: "
         + (", ".join(f"{what} {k:,}" for what, k in delivery_log.most_common()) or "nothing")
     )
+    for what, line in log_examples.items():
+        print(f"    first '{what}' line: {line}")
     for r in twice_rows[:10]:
         print(f"    {r['channel_id']}: attempts {r['attempts']}, last error {r['last_error']!r}")
     print("\nmemory and disk")
