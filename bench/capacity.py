@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import platform
 import random
@@ -68,6 +69,14 @@ CLIENT_SECRET = "capacitybenchclientsecret0123456"
 POLL_S = 15  # the shortest interval allowed without HASHFLOOR_ALLOW_FAST_POLL
 KINDS = ("cash", "allin", "below", "fleet")
 CHANNELS_PER_WORKSPACE = 3
+# Lines of the bot's log that tell why a message could be sent twice (bot/alerts/delivery.py).
+DELIVERY_LOG = {
+    "sends retried": "retrying in",
+    "of them timed out": "timed out",
+    "sent, marked later (database busy)": "could not mark it yet",
+    "delivery passes failed": "delivery pass failed",
+    "database locked": "database is locked",
+}
 
 
 def team(i: int) -> str:
@@ -427,6 +436,21 @@ def main() -> None:
             other = Counter(c.method for c in slack.calls if c.method != "chat.postMessage")
         finally:
             kill(bot)
+        # Why a channel got a message more than once: the bot's log of its delivery, and the
+        # outbox rows of those channels (attempts > 1: sent again after a failure).
+        log_text = bot.log.read_text(errors="replace")
+        delivery_log: Counter[str] = Counter()
+        log_examples: dict[str, str] = {}
+        for line in log_text.splitlines():
+            for what, phrase in DELIVERY_LOG.items():
+                if phrase in line:
+                    delivery_log[what] += 1
+                    log_examples.setdefault(what, line.strip()[:240])
+        twice_rows = db.rows(
+            "SELECT channel_id, attempts, last_error FROM outbox WHERE channel_id IN"
+            " (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(twice)),),
+        )
         size_end, wal_end = db_bytes(db_path), db_bytes(db_path, "-wal")
         slash_sent = len(quiet) + len(during)
         # With the bot gone, so the two do not share the CPU.
@@ -446,6 +470,14 @@ def main() -> None:
         f"  channels that got a message: {len(per_channel):,}; channels that got more than one: "
         f"{len(twice):,}" + (f" (e.g. {next(iter(twice))})" if twice else "")
     )
+    print(
+        "  delivery log: "
+        + (", ".join(f"{what} {k:,}" for what, k in delivery_log.most_common()) or "nothing")
+    )
+    for what, line in log_examples.items():
+        print(f"    first '{what}' line: {line}")
+    for r in twice_rows[:10]:
+        print(f"    {r['channel_id']}: attempts {r['attempts']}, last error {r['last_error']!r}")
     print("\nmemory and disk")
     print(f"  bot resident after quiet load   {rss_quiet / 1024:8,.0f} MiB")
     print(f"  bot resident after the fan-out  {mem['VmRSS'] / 1024:8,.0f} MiB")

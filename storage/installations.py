@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from logging import Logger
 from typing import Any
@@ -244,6 +244,9 @@ class EncryptedInstallationStore(InstallationStore):
         self.storage = storage
         self._cipher = TokenCipher(secret_key)
         self._logger = log
+        # Called with (enterprise_id, team_id) when a bot or an installation is deleted: what
+        # was learned about its tokens (Bolt's authorize cache) goes with it.
+        self.on_delete: list[Callable[[str | None, str | None], Any]] = []
 
     @property
     def logger(self) -> Logger:
@@ -422,6 +425,7 @@ class EncryptedInstallationStore(InstallationStore):
                 "DELETE FROM slack_bots WHERE enterprise_id = ? AND team_id = ?",
                 list(_key(enterprise_id, team_id, False)),
             )
+        self._deleted(enterprise_id, team_id)
 
     def delete_installation(
         self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
@@ -433,6 +437,11 @@ class EncryptedInstallationStore(InstallationStore):
             params.append(user_id)
         with self.storage.transaction() as db:
             db.execute(sql, params)
+        self._deleted(enterprise_id, team_id)
+
+    def _deleted(self, enterprise_id: str | None, team_id: str | None) -> None:
+        for hook in self.on_delete:
+            hook(enterprise_id, team_id)
 
     def delete_all(self, *, enterprise_id: str | None, team_id: str | None) -> None:
         """Uninstall: the tokens go first and for sure, then everything the workspace left."""

@@ -4,6 +4,7 @@
 - HTTP 429 waits out Retry-After; 5xx, network errors and answers that are not Slack's JSON back
   off and retry; an unknown error code is retried a bounded number of times;
 - a row is marked sent only after Slack accepted it (a crash in between resends, never loses);
+  a row Slack accepted is never sent again because the database was too busy to mark it;
 - permanent errors pause the channel's (or the workspace's) rules and are logged; a code final
   for one message ends its row, shown in /hashfloor status;
 - a recovery whose alert never reached the channel is not posted (see `_unheard`).
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -225,6 +227,10 @@ class DeliveryWorker:
         self.wake = threading.Event()
         self._stop = threading.Event()
         self._last_sent: dict[str, float] = {}
+        # Rows Slack accepted that could not be marked sent (the database was busy past its
+        # timeout): outbox id -> (row, ts, sent at). They are not sent again; marked on later passes.
+        self._accepted: dict[int, tuple[dict[str, Any], str | None, float]] = {}
+        self._accepted_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="delivery")
         self._thread: threading.Thread | None = None
 
@@ -233,10 +239,13 @@ class DeliveryWorker:
     def send_due(self) -> int:
         """Send the head row of every channel that may send now; returns how many were sent."""
         now = self.clock()
+        self._mark_accepted()
+        with self._accepted_lock:
+            accepted = set(self._accepted)
         rows = [
             r
             for r in alerts.due(self.storage.db, now, horizon=MAX_WAIT_S + 60)
-            if self._may_send(r["channel_id"], now)
+            if r["id"] not in accepted and self._may_send(r["channel_id"], now)
         ]
         if not rows:
             return 0
@@ -288,8 +297,15 @@ class DeliveryWorker:
             out = classify_error(exc, row["attempts"] or 0, row.get("unknown_errors") or 0)
             return self._failed(row, out)
         ts = resp.get("ts") if isinstance(resp.data, dict) else None
-        with self.storage.transaction():  # the row and its rule's "last message" together
-            alerts.mark_sent(db, row, ts, self.clock())
+        sent_at = self.clock()
+        try:
+            self._mark_sent(row, ts, sent_at)
+        except sqlite3.Error as exc:
+            # Slack has it: sending it again would post it twice (what the capacity run saw
+            # when this raised). Kept in memory and marked once the database takes writes.
+            with self._accepted_lock:
+                self._accepted[row["id"]] = (row, ts, sent_at)
+            log.warning("sent %s but could not mark it yet: %s", row["key"], exc)
         if self.metrics is not None:
             self.metrics.observe_sent(row["kind"])
         if not ts:
@@ -338,6 +354,24 @@ class DeliveryWorker:
             self.metrics.observe_sent(row["kind"])
         log.info("edited the alert %s in %s: recovered", alert["ts"], row["channel_id"])
         return 1
+
+    def _mark_sent(self, row: dict[str, Any], ts: str | None, at: float) -> None:
+        with self.storage.transaction():  # the row and its rule's "last message" together
+            alerts.mark_sent(self.storage.db, row, ts, at)
+
+    def _mark_accepted(self) -> None:
+        """Mark the rows Slack accepted that an earlier pass could not mark; stops at the first
+        that still cannot be (the database is still busy: the next pass tries again)."""
+        with self._accepted_lock:
+            waiting = list(self._accepted.values())
+        for row, ts, at in waiting:
+            try:
+                self._mark_sent(row, ts, at)
+            except sqlite3.Error as exc:
+                log.warning("could not mark %s sent yet: %s", row["key"], exc)
+                return
+            with self._accepted_lock:
+                self._accepted.pop(row["id"], None)
 
     def _unheard(self, row: dict[str, Any]) -> int:
         """A recovery from an alert that never reached the channel is not posted: the channel was
@@ -412,6 +446,7 @@ class DeliveryWorker:
         if self._thread:
             self._thread.join(timeout=15)
         self._pool.shutdown(wait=True)
+        self._mark_accepted()  # one more try: after a restart they would be sent again
 
     def pending(self) -> int:
         return alerts.pending_count(self.storage.db)

@@ -20,6 +20,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackTokenRotationError
 
 from bot.settings import SECRET_KEY_HOWTO, Settings, SettingsError
+from bot.slack.authorize_cache import AuthorizeCache
 from bot.slack.client import make_client
 from bot.slack.oauth_state import SignedStateStore
 from bot.slack.token_rotation import ROTATE_MINUTES_BEFORE_EXPIRY, SharedTokenRotator
@@ -211,8 +212,15 @@ def oauth_settings(settings: Settings, storage: Storage) -> OAuthSettings:
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret,
         token_rotation_expiration_minutes=ROTATE_MINUTES_BEFORE_EXPIRY,
+        # Without it every request waits for an auth.test call before its listener runs.
+        cache_enabled=True,
         client=make_client(settings),
     )
+    # Bolt's cache is a dict kept forever; this one ages entries out and forgets a workspace
+    # when its bot or installation is deleted (uninstall, tokens_revoked).
+    cache = AuthorizeCache()
+    result.authorize.authorize_result_cache = cache  # type: ignore[assignment]
+    store.on_delete.append(cache.forget)
     # Bolt's own rotator refreshes on every request in the window and gives up ("reinstall")
     # on a failed refresh; ours refreshes once across processes and keeps a valid token.
     result.authorize.token_rotator = token_rotator(settings, store)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,6 +41,7 @@ from bot.slack.app import build_app
 from bot.slack.client import make_client
 from commands.context import Ctx
 from storage import alerts, snapshots, workspaces
+from storage import db as storage_db
 from storage.db import Storage
 from tests.fakes.slack import FakeSlack
 
@@ -355,6 +357,30 @@ def test_a_timeout_is_retried(rig: Rig) -> None:
     assert sent["status"] == "sent" and sent["ts"] == rig.posts()[-1].response["ts"]
     # Slack had accepted the timed-out post: the one duplicate the design accepts over a loss.
     assert len(rig.slack.messages("C1")) == 2
+
+
+def test_a_post_slack_accepted_is_not_sent_again_while_the_database_is_too_busy_to_mark_it(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under load another writer can hold the file past the busy timeout just as Slack accepts a
+    post: the row cannot be marked sent yet, and must not be posted a second time."""
+    monkeypatch.setattr(storage_db, "BUSY_TIMEOUT_MS", 100)  # the worker's threads' connections
+    (row,) = rig.crossing("C1")
+    blocker = sqlite3.connect(rig.db_path)
+    blocker.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    t = rig.clock.t
+    assert rig.pass_at(t) == 1
+    assert alerts.get(rig.db, row["id"])["status"] == "pending"  # not marked: the file is busy
+    assert rig.pass_at(t + 5) == 0
+    assert rig.pass_at(t + 300) == 0
+    blocker.rollback()
+    blocker.close()
+    assert rig.pass_at(t + 301) == 0  # marks it, sends nothing
+    sent = alerts.get(rig.db, row["id"])
+    (post,) = rig.slack.messages("C1")
+    assert sent["status"] == "sent" and sent["ts"] == rig.posts()[-1].response["ts"]
+    assert sent["sent_at"] == t  # when Slack took it, not when it could be written down
+    assert alerts.channel_rules(rig.db, TEAM, "C1")[0]["last_message_at"] == t
 
 
 def test_accepted_without_a_ts_is_sent_once_and_its_recovery_says_which_alert_it_ends(

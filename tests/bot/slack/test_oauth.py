@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import sqlite3
 import subprocess
@@ -85,6 +86,7 @@ def app(settings: Settings, storage: Storage) -> App:
         oauth_settings=oauth_settings(settings, storage),
         process_before_response=True,  # run listeners before dispatch returns
     )
+    app.enable_token_revocation_listeners()  # as bot.slack.app.build_app does
 
     @app.command("/ping")
     def ping(ack, client, command):
@@ -735,3 +737,84 @@ def test_a_busy_database_does_not_stop_a_valid_token(settings, storage, store, s
         writer.execute("ROLLBACK")
         writer.close()
     assert refreshes(slack) == []
+
+
+# -- Bolt's authorize cache ------------------------------------------------------------------------
+
+
+def signed_event(event_type: str, team_id: str, tokens: dict | None = None) -> BoltRequest:
+    event: dict = {"type": event_type}
+    if tokens is not None:
+        event["tokens"] = tokens
+    body = json.dumps(
+        {
+            "team_id": team_id,
+            "api_app_id": "A0HASHAPP",
+            "event": event,
+            "type": "event_callback",
+            "event_id": f"Ev{event_type}",
+            "event_time": int(time.time()),
+        }
+    )
+    ts = str(int(time.time()))
+    signature = SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=ts, body=body)
+    headers = {
+        "content-type": "application/json",
+        "x-slack-request-timestamp": ts,
+        "x-slack-signature": signature,
+    }
+    return BoltRequest(body=body, headers=headers)
+
+
+def pings(app: App, slack: FakeSlack, n: int) -> list[str]:
+    """n /ping commands; the reply each one got at its response_url, if any."""
+    replies = []
+    for i in range(n):
+        url = slack.response_url(f"ping{i}")
+        assert app.dispatch(signed_command("/ping", slack.team_id, url)).status == 200
+        replies.append(" ".join(r["text"] for r in slack.responses(f"ping{i}")))
+    return replies
+
+
+def test_commands_from_one_workspace_ask_auth_test_once(app, slack):
+    install(app)
+    slack.reset()
+
+    pings(app, slack, 5)
+
+    assert len(slack.calls_to("chat.postMessage")) == 5
+    assert [c.token for c in slack.calls_to("auth.test")] == ["xoxb-T0HASHFLR-code-1"]
+
+
+@pytest.mark.parametrize(
+    "event_type, tokens",
+    [("app_uninstalled", None), ("tokens_revoked", {"bot": ["U0HASHBOT"]})],
+)
+def test_uninstall_and_revoked_tokens_drop_the_cached_answer(app, slack, event_type, tokens):
+    install(app)
+    pings(app, slack, 1)
+    cache = app._authorize.authorize_result_cache  # the one oauth_settings put in
+    assert len(cache) == 1
+    slack.reset()
+
+    assert app.dispatch(signed_event(event_type, slack.team_id, tokens)).status == 200
+
+    assert len(cache) == 0
+    [reply] = pings(app, slack, 1)
+    assert "reinstall this app" in reply
+    assert slack.calls_to("chat.postMessage") == []
+
+
+def test_a_token_revoked_unheard_of_is_asked_about_again_after_the_cache_time(app, slack):
+    """No event reached this process (another one got it): the cached answer ages out."""
+    install(app)
+    pings(app, slack, 1)
+    slack.reset()
+    token = "xoxb-T0HASHFLR-code-1"
+    slack.revoked.add(token)
+    app._authorize.authorize_result_cache.ttl_s = 0.0  # the cache time has passed
+
+    [reply] = pings(app, slack, 1)
+
+    assert "reinstall this app" in reply
+    assert [c.token for c in slack.calls_to("auth.test")] == [token]
