@@ -62,7 +62,8 @@ def test_console_answers_like_slack_as_text(seeded: Path) -> None:
     assert "  Breakeven power price: $0.0773/kWh" in lines
     assert "  Hashprice: $37.88/PH/day" in lines  # `hashprice` without the slash
     assert "BTC $91,000 against the cost of mining one bitcoin" in lines
-    assert any(line.startswith("  Median of coinbase, kraken · fetched 4") for line in lines)
+    # seeded 42 s before the start: a loaded machine may take seconds more to answer
+    assert any(line.startswith("  Median of coinbase, kraken · fetched ") for line in lines)
     # Slack's emoji shortcodes are left as they are, all of them alike
     assert any(":large_green_circle:" in line for line in lines)
     assert not any(c in out.stdout for c in "🔴🟢⚠")
