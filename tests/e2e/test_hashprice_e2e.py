@@ -2,7 +2,7 @@
 
 The price never moves here: the fake network's difficulty does, as a retarget would. A metric
 that moves is a crossing, so the retarget gives exactly one alert, and the retarget back exactly
-one recovery, in the alert's thread.
+one recovery, in the alert's thread (and the alert edited to say it recovered).
 """
 
 from __future__ import annotations
@@ -75,13 +75,19 @@ def test_a_retarget_gives_one_hashprice_alert_and_one_recovery_in_its_thread(
 
     retarget(market, D)
     slack.wait_for(lambda _: len(accepted_posts(slack)) == 2, timeout=TWO_POLLS)
+    # One message per episode: the alert is edited to say it recovered.
+    slack.wait_for(lambda _: [c for c in slack.calls_to("chat.update") if c.ok], 10)
     bot.wait_polls(3)
-    alert, recovery = accepted_posts(slack)
+    alert, recovery = accepted_posts(slack)  # exactly one recovery
     assert recovery.args["text"].startswith("Hashprice recovered above $30/PH/day: $31.22/PH/day")
     assert recovery.args["thread_ts"] == alert.response["ts"]
+    (update,) = slack.calls_to("chat.update")
+    assert update.args["ts"] == alert.response["ts"]
+    assert "(was: Hashprice fell below $30/PH/day" in update.args["text"]
     assert [(r["kind"], r["status"]) for r in bot.db.outbox()] == [
         ("alert", "sent"),
         ("recovery", "sent"),
+        ("edit", "sent"),
     ]
     status = bot.status("C0HASH")
     assert "hashprice below $30/PH/day: *hashprice above*" in blocks_text(status)
