@@ -262,8 +262,9 @@ def _names(ctx: Ctx, keys: list[str]) -> list[str]:
 
 
 def unsubscribe(ctx: Ctx, toks: list[str]) -> Reply:
-    """`all`: every rule of the channel, whatever its kind (DESIGN §5.1); `below` alone: every
-    price level; nothing: the default set, cash and all-in, as `subscribe` adds it."""
+    """`all`: every rule of the channel, whatever its kind (DESIGN §5.1); `below`, `hashprice` or
+    `within` alone: every rule of that kind; nothing: the default set, cash and all-in, as
+    `subscribe` adds it."""
     if not ctx.channel_id:
         raise parsing.NotPossible("Run it in the channel.")
     db = ctx.service.storage.db

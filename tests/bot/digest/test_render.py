@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.digest.contents import FleetStat, LineStat, WeekDigest
-from bot.digest.render import digest_blocks, digest_text
+from bot.digest.render import RuleLine, digest_blocks, digest_text
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC).timestamp()  # 1795424400
 DAY = 86_400.0
@@ -360,3 +360,21 @@ def test_without_a_fresh_rate_the_digest_says_so_in_dollars():
     assert "No fresh EUR/USD rate (none polled)" in digest_text(
         replace(DIGEST, rate_warning=warning)
     )
+
+
+def test_the_channels_rules_are_listed_escaped_and_counted_past_twenty() -> None:
+    rules = [
+        RuleLine(f"within {i}% of Acme <b> & co", "within 5%", NOW - 3600, "BTC <fell> & more")
+        for i in range(1, 26)
+    ]
+    text, blocks = digest_blocks(DIGEST, "mining", rules)
+    (section,) = [
+        b for b in blocks if "Alerts in this channel" in b.get("text", {}).get("text", "")
+    ]
+    body = section["text"]["text"]
+    assert body.count("\n• ") == 20
+    assert "• within 1% of Acme &lt;b&gt; &amp; co: *within 5%* · last message " in body
+    assert "“BTC &lt;fell&gt; &amp; more”" in body
+    assert body.endswith("…and 5 more: `/hashfloor status` here.")
+    assert "<b>" not in body and len(body) <= 3000 and len(blocks) <= 50
+    assert "Alerts in this channel" not in json.dumps(digest_blocks(DIGEST, "mining")[1])
