@@ -13,6 +13,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.alerts import retarget_messages as msgs
 from bot.alerts.retarget import (
@@ -252,3 +254,54 @@ def test_rule_name() -> None:
     assert msgs.rule_name(None) == "difficulty retargets"
     assert msgs.rule_name(5.0) == "difficulty retargets (heads-up past ±5%)"
     assert msgs.rule_name(2.5) == "difficulty retargets (heads-up past ±2.5%)"
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 700),
+            st.booleans(),
+            st.floats(0.8, 1.25).filter(lambda r: abs(r - 1) > 1e-9),  # a retarget changes it
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.integers(0, 2015),
+)
+def test_a_watched_chain_gives_one_retarget_per_epoch(
+    steps: list[tuple[int, bool, float]], start_offset: int
+) -> None:
+    """Polls a minute apart over a chain whose difficulty changes at each boundary, sometimes a
+    poll late (mempool's difficulty lagging its tip): every boundary crossed by one epoch at a
+    time is told once, with the difficulties on either side; nothing else is told."""
+    height, difficulty = epoch_of(BOUNDARY) * 2016 + start_offset - 2016, D_OLD
+    by_epoch = {epoch_of(height): difficulty}
+    first = at(T0, height, difficulty)  # the first poll: the rule learns where the chain is
+    mem, t, last = step(Memory(), None, first, None).memory, T0, {difficulty: first}
+    told: list[Retarget] = []
+    expected: list[Retarget] = []
+    lagging = None  # the difficulty still shown one poll after a boundary
+    for blocks, lag, ratio in steps:
+        before = epoch_of(height)
+        height += blocks
+        for e in range(before + 1, epoch_of(height) + 1):
+            by_epoch[e] = by_epoch[e - 1] * ratio
+        shown = by_epoch[epoch_of(height)]
+        if epoch_of(height) == before + 1:
+            expected.append(Retarget(epoch_of(height), by_epoch[before], shown, 0.0))
+            if lag:
+                lagging = by_epoch[before]
+        for d in (lagging, shown) if lagging is not None else (shown,):
+            t += 60
+            reading = at(t, height, d)
+            result = step(mem, last.get(mem.difficulty), reading, None)
+            told += result.events
+            mem = result.memory
+            last[d] = reading
+            if result.events:
+                expected[-1] = replace(expected[-1], seen_at=t)
+        lagging = None
+    told_pairs = [(e.epoch, e.old_difficulty, e.new_difficulty) for e in told]
+    # A jump of several epochs in one poll is not told (nothing was expected for it).
+    want = [(e.epoch, e.old_difficulty, e.new_difficulty) for e in expected]
+    assert told_pairs == want
