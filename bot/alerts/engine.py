@@ -90,12 +90,16 @@ class PollLines:
         self.team_keys: set[str] = set()  # keys whose line is each workspace's own
         # Only the workspaces whose rules need them: their own cost rows, their fleets.
         own, fleet = set(), set()
+        needs: dict[str, set[str] | None] = {}  # each distinct key parsed once
         for row in rules_to_step:
-            key = _base_key(row["line_key"])
-            if _is_fleet_key(key):
-                fleet.add(row["team_id"])
-            elif key.startswith("cost:") and key not in self.shared:
-                own.add(row["team_id"])
+            key = row["line_key"]
+            if key not in needs:
+                base = _base_key(key)
+                own_cost = base.startswith("cost:") and base not in self.shared
+                needs[key] = fleet if _is_fleet_key(base) else own if own_cost else None
+            teams = needs[key]
+            if teams is not None:
+                teams.add(row["team_id"])
         self.own_rows = costs.own_rows_by_workspace(db, sorted(own))
         self.fleets = workspaces.fleets_by_team(db, sorted(fleet))
         self.teams: dict[str, TeamLines] = {}
