@@ -81,9 +81,12 @@ def _render(result: BacktestResult, path: str | Path | None) -> bytes:
     values_all = [p.price_usd for p in points]
     for report in result.lines:
         colour = colours[report.key]
-        ys = [v if v is not None else math.nan for v in report.values]
-        values_all += [v for v in report.values if v is not None]
-        if any(v is not None for v in report.values):
+        # A hashprice rule's line is in $/PH/day, not on this axis: only its alerts are marked,
+        # on the price curve.
+        price_line = report.metric == "price"
+        ys = [v if v is not None and price_line else math.nan for v in report.values]
+        values_all += [v for v in report.values if v is not None and price_line]
+        if price_line and any(v is not None for v in report.values):
             (h,) = ax.plot(
                 xs, ys, color=colour, lw=1.4, ls=(0, (5, 2)), drawstyle="steps-post", zorder=2,
                 label=report.label,

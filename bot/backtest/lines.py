@@ -6,6 +6,9 @@
   first quarter with a value there is no line, and the rule stays unknown. all-in has no 2024-Q1.
 - `cost:<id>`: a cost row on file (a workspace's own line), held at its value for the whole period.
 - `below:<usd>`: a fixed price.
+- `hashprice:usd:<level>`, `hashprice:sats:<level>`: a hashprice threshold, fixed; what moves is
+  the metric, each day's hashprice (`metric_values`) from its difficulty, subsidy, fees and price.
+- `within:<pct>:<key>`: an early warning, the line of `key` × (1 + pct/100), its metric too.
 - `fleet`: a fleet's breakeven, from each day's difficulty, the subsidy then and the day's average
   fees per block (mempool's fee history, `Point.fees_btc`); a day without fee history (a CSV, or
   before the first day mempool has) takes the assumed average `fees_per_block_btc`.
@@ -18,14 +21,16 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from bot import economics as econ
+from bot.alerts import targets
+from bot.alerts.targets import Metric
 from bot.backtest.series import HeightModel, Point
 from bot.lines import named_keys
-from commands import parsing
+from commands import parsing, subscribe
 from storage.workspaces import Fleet
 
 T = TypeVar("T")
@@ -58,18 +63,44 @@ class LineSpec:
     steps: tuple[Step, ...] = ()  # a benchmark or fixed line
     fleet: Fleet | None = None  # a fleet's breakeven line instead
     fees_per_block_btc: float = DEFAULT_FEES_BTC
+    metric: Metric = "price"  # what is compared with the line: the price, or a hashprice
+    factor: float = 1.0  # an early warning's 1 + pct/100
 
     def values(
         self, points: Sequence[Point], heights: HeightModel
     ) -> list[tuple[float, str | None] | None]:
         """(value, period) of the line in force at each point, or None where there is none."""
         if self.fleet is not None:
-            return _fleet_values(self.fleet, self.fees_per_block_btc, points, heights)
-        starts = [s.starts for s in self.steps]
-        out: list[tuple[float, str | None] | None] = []
+            out = _fleet_values(self.fleet, self.fees_per_block_btc, points, heights)
+        else:
+            starts = [s.starts for s in self.steps]
+            out = []
+            for p in points:
+                i = bisect.bisect_right(starts, p.time) - 1
+                out.append((self.steps[i].value_usd, self.steps[i].period) if i >= 0 else None)
+        if self.factor == 1.0:
+            return out
+        return [(v[0] * self.factor, v[1]) if v else None for v in out]
+
+    def metric_values(self, points: Sequence[Point], heights: HeightModel) -> list[float | None]:
+        """What the rule compares with its line at each point: the price, or that day's
+        hashprice (None without a difficulty). Fees: the day's from the fee history, else the
+        assumed `fees_per_block_btc`."""
+        if self.metric == "price":
+            return [p.price_usd for p in points]
+        out: list[float | None] = []
         for p in points:
-            i = bisect.bisect_right(starts, p.time) - 1
-            out.append((self.steps[i].value_usd, self.steps[i].period) if i >= 0 else None)
+            if p.difficulty is None:
+                out.append(None)
+                continue
+            fees = self.fees_per_block_btc if p.fees_btc is None else p.fees_btc
+            hashvalue = econ.hashvalue_btc_per_th_day(
+                p.difficulty, heights.subsidy_btc(p.time), fees
+            )
+            if self.metric == "hashprice_sats":
+                out.append(econ.hashprice_sats_per_th_day(hashvalue))
+            else:
+                out.append(econ.hashprice_usd_per_ph_day(hashvalue, p.price_usd))
         return out
 
 
@@ -141,6 +172,30 @@ def fleet_line(fleet: Fleet, fees_per_block_btc: float = DEFAULT_FEES_BTC) -> Li
     return LineSpec("fleet", label, fleet=fleet, fees_per_block_btc=fees_per_block_btc)
 
 
+def hashprice_line(key: str, fees_per_block_btc: float = DEFAULT_FEES_BTC) -> LineSpec:
+    """A hashprice threshold (`hashprice:usd:30`, `hashprice:sats:40`), fixed over the replay."""
+    target = targets.hashprice_line(key)
+    if target is None:
+        raise RuleError(f"{key}: not a hashprice level")
+    return LineSpec(
+        key,
+        target.line.label,
+        (Step(float("-inf"), target.line.value_usd),),
+        fees_per_block_btc=fees_per_block_btc,
+        metric=target.metric,
+    )
+
+
+def within_line(pct: float, inner: LineSpec) -> LineSpec:
+    """An early warning on `inner`: its line × (1 + pct/100), its metric."""
+    return replace(
+        inner,
+        key=targets.within_key(pct, inner.key),
+        label=f"{pct:g}% above {inner.label}",
+        factor=inner.factor * (1 + pct / 100),
+    )
+
+
 def parse_rules(text: str) -> list[str]:
     """`cash,allin,fleet,below:80000,cost:7` → rule keys (deduplicated, in order).
 
@@ -150,27 +205,44 @@ def parse_rules(text: str) -> list[str]:
     keys: list[str] = []
     for raw in text.split(","):
         word = raw.strip().lower()
-        if not word:
-            continue
-        if (named := named_keys(word)) is not None:
-            keys += named
-        elif word.startswith("below:"):
-            keys.append(
-                f"below:{_checked(parsing.price_usd, word.removeprefix('below:'), raw):.10g}"
-            )
-        elif word.startswith("cost:") and word.removeprefix("cost:").isdigit():
-            keys.append(f"cost:{_checked(parsing.row_id, word.removeprefix('cost:'), raw)}")
-        else:
-            raise RuleError(
-                f"unknown rule {raw.strip()!r}: use cash, allin, fleet, below:<usd> or "
-                "cost:<id>, separated by commas (e.g. cash,allin,below:80000)"
-            )
+        if word:
+            keys += _rule_keys(word, raw)
     if not keys:
         raise RuleError("no rule named: e.g. --rules cash,allin")
     return list(dict.fromkeys(keys))
 
 
-def _checked(parse: Callable[[str], T], text: str, raw: str) -> T:
+def _rule_keys(word: str, raw: str) -> list[str]:
+    """The keys one rule word names; `within:<pct>:<rule>` wraps any other (`within:5:cash`,
+    `within:10:hashprice:30`); `hashprice:30` is $/PH/day, `hashprice:40sats` sats/TH/day."""
+    if (named := named_keys(word)) is not None:
+        return list(named)
+    if word.startswith("within:"):
+        pct, sep, inner = word.removeprefix("within:").partition(":")
+        if not sep or not inner or inner.startswith("within:"):
+            raise RuleError(
+                f"{raw.strip()!r}: an early warning is within:<pct>:<rule>, e.g. within:5:cash"
+            )
+        value = _checked(subscribe.within_pct, pct, raw)
+        return [targets.within_key(value, key) for key in _rule_keys(inner, raw)]
+    if word.startswith("hashprice:"):
+        level = word.removeprefix("hashprice:")
+        for unit, suffix in (("usd:", ""), ("sats:", " sats")):
+            if level.startswith(unit):
+                level = level.removeprefix(unit) + suffix
+        return [_checked(subscribe.hashprice_level, ["below", level], raw)]
+    if word.startswith("below:"):
+        return [f"below:{_checked(parsing.price_usd, word.removeprefix('below:'), raw):.10g}"]
+    if word.startswith("cost:") and word.removeprefix("cost:").isdigit():
+        return [f"cost:{_checked(parsing.row_id, word.removeprefix('cost:'), raw)}"]
+    raise RuleError(
+        f"unknown rule {raw.strip()!r}: use cash, allin, fleet, below:<usd>, cost:<id>, "
+        "hashprice:<usd per PH/day> (or <n>sats) or within:<pct>:<rule>, separated by commas "
+        "(e.g. cash,allin,below:80000,hashprice:30,within:5:cash)"
+    )
+
+
+def _checked(parse: Callable[[Any], T], text: Any, raw: str) -> T:
     """The slash commands' parser (`subscribe below <usd>`, `subscribe <id>`), its words kept."""
     try:
         return parse(text)

@@ -10,7 +10,9 @@ as with stale data. When the line in force changes between two points (a new qua
 a difficulty adjustment under a fleet line) the step says so (`line_moved`), so the change of line
 is never reported as a crossing.
 
-Days below count the polls whose price was below the line (price < line, as `classify` says),
+A hashprice rule (`LineSpec.metric`) compares each day's hashprice, from that day's difficulty,
+subsidy, fees and price, with a fixed threshold: the same state machine with hashprice in place of
+the price, as live. Days below count the polls whose metric was below the line (price < line, as `classify` says),
 each poll standing for its period: a day (daily) or an hour (hourly). A run below is a stretch of
 consecutive periods below; a period without data, or without a line, ends it. Per-year figures
 split a run at New Year (UTC).
@@ -37,10 +39,12 @@ class Alert:
     line_key: str
     line_label: str
     period: str | None  # the benchmark quarter in force, if any
-    line_usd: float
-    price_usd: float
-    margin: float  # (price − line) / line
+    line_usd: float  # the line, in the metric's unit ($/PH/day for a hashprice rule)
+    price_usd: float  # the BTC price then
+    margin: float  # (metric − line) / line
     event: rules.Event
+    metric: str = "price"  # price | hashprice_usd | hashprice_sats
+    value: float | None = None  # the metric then (the price, or the hashprice)
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,7 @@ class LineReport:
     silent_changes: tuple[Change, ...]
     values: tuple[float | None, ...]  # the line in force at each point (for the chart)
     alerts: tuple[Alert, ...]
+    metric: str = "price"  # what the line is compared with (the chart draws price lines only)
 
 
 @dataclass(frozen=True)
@@ -163,6 +168,7 @@ def _replay_line(
     heights: HeightModel,
 ) -> LineReport:
     values = spec.values(points, heights)
+    metrics = spec.metric_values(points, heights)
     state = rules.RuleState()
     prev_line: float | None = None
     first_time: float | None = None
@@ -174,15 +180,17 @@ def _replay_line(
     observed = below_count = 0
 
     for i, p in enumerate(points):
-        value = values[i]
-        if value is None:
+        value, metric = values[i], metrics[i]
+        if value is None or metric is None:
             runs.end()
             per_year.get(years[i], _Year()).runs.end()
             continue
         line_usd, period = value
         moved = prev_line is not None and line_usd != prev_line
         prev_line = line_usd
-        obs = rules.Observation(p.price_usd, True, line_usd, line_moved=moved)
+        # The metric moving (a hashprice falling with a retarget) is a crossing; the line
+        # moving (a new quarter, a fleet's breakeven after a retarget) is not.
+        obs = rules.Observation(metric, True, line_usd, line_moved=moved)
         res = rules.step(state, obs, p.time)
         if state.state == "unknown":
             first_time, start_state = p.time, res.state.last_announced
@@ -195,8 +203,10 @@ def _replay_line(
                     period,
                     line_usd,
                     p.price_usd,
-                    (p.price_usd - line_usd) / line_usd,
+                    (metric - line_usd) / line_usd,
                     res.event,
+                    spec.metric,
+                    metric,
                 )
             )
         elif res.silent_transition and res.state.state in ("above", "below"):
@@ -206,7 +216,7 @@ def _replay_line(
         year = per_year.setdefault(years[i], _Year())
         observed += 1
         year.observed += 1
-        if p.price_usd < line_usd:  # the "below" zone of `rules.classify`
+        if metric < line_usd:  # the "below" zone of `rules.classify`
             below_count += 1
             year.below += 1
             runs.below(i, buckets[i])
@@ -237,6 +247,7 @@ def _replay_line(
         silent_changes=tuple(silent),
         values=tuple(v[0] if v else None for v in values),
         alerts=tuple(alerts),
+        metric=spec.metric,
     )
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot import fmt
+from bot.alerts import targets
 from bot.backtest.csv_input import Problem
 from bot.backtest.lines import LineSpec
 from bot.backtest.replay import Alert, BacktestResult, Run
@@ -36,6 +37,12 @@ def short_name(key: str, label: str, period: str | None = None) -> str:
     name = {"cash": "cash", "allin": "all-in", "fleet": "fleet"}.get(key)
     if name is None and key.startswith("below:"):
         name = f"below {fmt.usd(float(key.removeprefix('below:')))}"
+    if name is None and key.startswith("hashprice:"):
+        name = targets.rule_name(key, None)  # `hashprice below $30/PH/day`
+    if name is None and (within := targets.split_within(key)) is not None:
+        inner = short_name(within[1], label)
+        inner = inner.removeprefix("below ").replace("hashprice below ", "hashprice ")
+        name = f"within {within[0]:g}% of {inner}"
     name = name or label
     return f"{name} ({period})" if period else name
 
@@ -63,10 +70,12 @@ def assumptions(lines: Sequence[LineSpec], points: Sequence[Point] = ()) -> list
     """What the replay had to assume, said with every result that depends on it."""
     out = []
     for spec in lines:
-        if spec.fleet is not None:
+        if spec.fleet is not None or spec.metric != "price":
+            what = "hashprice" if spec.metric != "price" else "breakeven"
             out.append(
-                f"{spec.label}: {fees_note(points, spec.fees_per_block_btc)}; the subsidy comes "
-                "from the block height estimated from the difficulty adjustments and the halvings"
+                f"{spec.label}: {what} from each day's difficulty and "
+                f"{fees_note(points, spec.fees_per_block_btc)}; the subsidy comes from the block "
+                "height estimated from the difficulty adjustments and the halvings"
             )
     if any(s.key in ("cash", "allin") for s in lines):
         out.append(
@@ -105,6 +114,8 @@ def _alert(a: Alert) -> dict[str, Any]:
         "period": a.period,
         "event": a.event,
         "price_usd": a.price_usd,
+        "metric": a.metric,
+        "value": a.value,  # the metric then: the price, or the hashprice in the line's unit
         "line_usd": a.line_usd,
         "margin": round(a.margin, 6),
     }
@@ -129,6 +140,7 @@ def to_json(
             {
                 "key": r.key,
                 "label": r.label,
+                "metric": r.metric,
                 "value_usd": _values(r.values),
                 "first_seen": stamp(r.first_time),
                 "start_state": r.start_state,

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from bot import fmt
+from bot.alerts import targets
 from bot.backtest import csv_input, history, report, series
 from bot.backtest import lines as bl
 from bot.backtest.replay import BacktestResult, replay
@@ -66,34 +67,48 @@ def _specs(
     workspace: str | None,
 ) -> list[bl.LineSpec]:
     rows = costs.all_rows(db, workspace)
-    specs = []
-    for key in keys:
-        if key in bl.BENCHMARK_KINDS:
-            spec = bl.benchmark_line(key, rows)
-            if not spec.steps:
-                raise _Fail(
-                    f"no {costs.KIND_LABEL[key]} benchmark on file (hashfloor costs list)", 2
-                )
-        elif key.startswith("below:"):
-            usd = float(key.removeprefix("below:"))
-            spec = bl.fixed_line(key, f"alert level {fmt.usd(usd)}", usd)
-        elif key.startswith("cost:"):
-            # At the terminal any row on file may be replayed, whichever workspace owns it.
-            row = costs.get(db, int(key.removeprefix("cost:")))
-            if row is None:
-                raise _Fail(f"no cost line #{key.removeprefix('cost:')} (hashfloor costs list)", 2)
-            line = costs.line_from_row(row)
-            spec = bl.fixed_line(key, line.label, line.value_usd)  # the label names its quarter
-        else:  # fleet
-            fleet = fleet or workspaces.get_fleet(db, workspace)
-            if fleet is None:
-                raise _Fail("the fleet rule needs a fleet: --fleet <J/TH> <$/kWh> <pool fee %>", 2)
-            try:
-                spec = bl.fleet_line(fleet, fees_btc)
-            except bl.RuleError as exc:
-                raise _Fail(str(exc), 2) from None
-        specs.append(spec)
-    return specs
+    return [_spec(db, key, rows, fleet, fees_btc, workspace) for key in keys]
+
+
+def _spec(
+    db: Any,
+    key: str,
+    rows: list[dict[str, Any]],
+    fleet: workspaces.Fleet | None,
+    fees_btc: float,
+    workspace: str | None,
+) -> bl.LineSpec:
+    if (within := targets.split_within(key)) is not None:
+        pct, inner = within
+        return bl.within_line(pct, _spec(db, inner, rows, fleet, fees_btc, workspace))
+    if key.startswith("hashprice:"):
+        try:
+            return bl.hashprice_line(key, fees_btc)
+        except bl.RuleError as exc:
+            raise _Fail(str(exc), 2) from None
+    if key in bl.BENCHMARK_KINDS:
+        spec = bl.benchmark_line(key, rows)
+        if not spec.steps:
+            raise _Fail(f"no {costs.KIND_LABEL[key]} benchmark on file (hashfloor costs list)", 2)
+    elif key.startswith("below:"):
+        usd = float(key.removeprefix("below:"))
+        spec = bl.fixed_line(key, f"alert level {fmt.usd(usd)}", usd)
+    elif key.startswith("cost:"):
+        # At the terminal any row on file may be replayed, whichever workspace owns it.
+        row = costs.get(db, int(key.removeprefix("cost:")))
+        if row is None:
+            raise _Fail(f"no cost line #{key.removeprefix('cost:')} (hashfloor costs list)", 2)
+        line = costs.line_from_row(row)
+        spec = bl.fixed_line(key, line.label, line.value_usd)  # the label names its quarter
+    else:  # fleet
+        fleet = fleet or workspaces.get_fleet(db, workspace)
+        if fleet is None:
+            raise _Fail("the fleet rule needs a fleet: --fleet <J/TH> <$/kWh> <pool fee %>", 2)
+        try:
+            spec = bl.fleet_line(fleet, fees_btc)
+        except bl.RuleError as exc:
+            raise _Fail(str(exc), 2) from None
+    return spec
 
 
 def _default_keys(fleet_given: bool, db: Any, workspace: str | None) -> list[str]:
@@ -207,12 +222,19 @@ def _render(
         for a in result.alerts:
             colour = "red" if a.event == "crossed_below" else "green"
             when = report.date(a.time) if result.poll == "daily" else report.stamp(a.time)
+            metric: Any = a.metric
+            # A hashprice rule: the hashprice then, with the BTC price behind it.
+            shown = (
+                fmt.usd(a.price_usd)
+                if a.metric == "price"
+                else f"{targets.show(metric, a.value)} (BTC {fmt.usd(a.price_usd)})"
+            )
             table.add_row(
                 when,
                 report.short_name(a.line_key, a.line_label, a.period),
                 f"[{colour}]{TABLE_WORDS[a.event]}[/]",
-                fmt.usd(a.price_usd),
-                fmt.usd(a.line_usd),
+                shown,
+                targets.show(metric, a.line_usd),
                 f"[{colour}]{fmt.pct(a.margin)}[/]",
             )
         out.print(table)
@@ -286,7 +308,9 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option(
                 "--rules",
-                help="Lines to watch: cash, allin, fleet, below:<usd>, cost:<id>, comma-separated. "
+                help="Lines to watch: cash, allin, fleet, below:<usd>, cost:<id>, "
+                "hashprice:<usd per PH/day> or hashprice:<n>sats, within:<pct>:<rule>, "
+                "comma-separated. "
                 "Default: cash,allin (+ fleet with --fleet, + the workspace's own lines).",
             ),
         ] = None,
@@ -412,10 +436,12 @@ def _backtest(
         points = series.with_fees(points, history_store.fees(db))
     if not points:
         raise _Fail("no prices in the period asked for", 1)
-    if any(s.fleet for s in specs) and all(p.difficulty is None for p in points):
+    if any(s.fleet or s.metric != "price" for s in specs) and all(
+        p.difficulty is None for p in points
+    ):
         raise _Fail(
-            "the fleet line needs the difficulty: add a difficulty column to the CSV, "
-            "or download the history from mempool once (without --csv)",
+            "the fleet line and hashprice rules need the difficulty: add a difficulty column to "
+            "the CSV, or download the history from mempool once (without --csv)",
             2,
         )
 

@@ -84,6 +84,10 @@ def test_a_retarget_gives_one_hashprice_alert_and_one_recovery_in_its_thread(
     (update,) = slack.calls_to("chat.update")
     assert update.args["ts"] == alert.response["ts"]
     assert "(was: Hashprice fell below $30/PH/day" in update.args["text"]
+    shown = slack.message("C0HASH", alert.response["ts"])
+    assert shown is not None and shown["text"].startswith("Recovered ")
+    assert "Hashprice recovered above $30/PH/day" in shown["text"]
+    assert "*Hashprice $31.22/PH/day*" in blocks_text(shown)  # in hashprice's words
     assert [(r["kind"], r["status"]) for r in bot.db.outbox()] == [
         ("alert", "sent"),
         ("recovery", "sent"),

@@ -3,6 +3,7 @@ one rule per kind, the same outbox, threads, mute and status as the price lines.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -71,10 +72,16 @@ def test_a_retarget_alone_crosses_a_hashprice_rule_once_and_it_recovers_in_the_t
     # The price rises: hashprice $31.33, above $30 and its 1% band, twice.
     rig.poll(79_000.0, network=HARDER)
     rig.poll(79_000.0, network=HARDER)
-    alert, recovery, edit = rig.outbox()  # the edit closes the alert's episode (chat.update)
+    alert, recovery, edit = rig.outbox()
     assert recovery["kind"] == "recovery" and recovery["thread_of"] == alert["id"]
     assert recovery["text"].startswith("Hashprice recovered above $30/PH/day: $31.32/PH/day")
+    # The alert is edited to say so, in hashprice's words: where it stands and what is behind it.
     assert edit["kind"] == "edit" and edit["thread_of"] == alert["id"]
+    assert edit["text"].startswith("Recovered ") and recovery["text"] in edit["text"]
+    closed = [b for b in json.loads(edit["blocks"]) if "Recovered" in json.dumps(b)]
+    assert len(closed) == 1
+    assert "*Hashprice $31.32/PH/day*" in closed[0]["text"]["text"]
+    assert "Behind it: BTC $79,000" in closed[0]["text"]["text"]
     assert len(rig.outbox()) == 3
 
 
@@ -135,7 +142,7 @@ def test_an_early_warning_fires_before_the_line_and_the_line_on_its_own(rig: Rig
         ("alert", None),
         ("alert", None),
         ("recovery", warning["id"]),
-        ("edit", warning["id"]),  # each recovery closes its own alert's episode
+        ("edit", warning["id"]),  # each alert edited by its own recovery (one per episode)
         ("recovery", alert["id"]),
         ("edit", alert["id"]),
     ]

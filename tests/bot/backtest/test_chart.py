@@ -73,3 +73,19 @@ def test_line_names_are_plain_text():
     line = fixed_line("cost:10", "$\\undefined$ cash cost", 55_000)
     png = render_chart(replay(wavy(120, 40_000, 70_000), [line]))
     assert png_size(png) == (1500, 840)
+
+
+def test_a_hashprice_threshold_is_not_drawn_on_the_price_axis():
+    """$75/PH/day is not US$ 75 per BTC: the chart leaves a hashprice rule's line out (its
+    alerts are marked on the price curve) and is then the chart without that rule."""
+    from bot.backtest.lines import hashprice_line
+
+    points = wavy(120, 40_000, 70_000)
+    price = fixed_line("below:55000", "alert level $55,000", 55_000)
+    both = replay(points, [price, hashprice_line("hashprice:usd:75")])
+    assert any(a.line_key == "hashprice:usd:75" for a in both.alerts)
+    lines = tuple(r if r.metric == "price" else replace(r, alerts=()) for r in both.lines)
+    alerts = tuple(a for a in both.alerts if a.metric == "price")
+    quiet = replace(both, lines=lines, alerts=alerts)
+    assert render_chart(quiet) == render_chart(replay(points, [price]))
+    assert render_chart(both) != render_chart(quiet)  # its alerts are marked

@@ -10,8 +10,10 @@ from bot.backtest.lines import (
     benchmark_line,
     fixed_line,
     fleet_line,
+    hashprice_line,
     parse_rules,
     quarter_start,
+    within_line,
 )
 from bot.backtest.series import HeightModel, Point
 from storage import costs
@@ -141,6 +143,33 @@ def test_fleet_line_takes_each_points_fees_and_the_constant_where_there_are_none
     assert dearer == pytest.approx(51_483 * 3.145 / 3.625, abs=1)
 
 
+def test_hashprice_rules_read_each_days_hashprice_from_its_network():
+    # DESIGN §4 vector: D = 152e12, subsidy 3.125, fees 0.02 BTC, BTC $91,000 → $37.88/PH/day
+    # (hashvalue 4.162e-7 BTC/TH/day = 41.6 sats/TH/day); the threshold line stays put.
+    usd, sats = hashprice_line("hashprice:usd:30"), hashprice_line("hashprice:sats:40")
+    day = ts("2025-01-01")
+    points = [
+        Point(day, 91_000.0, 152e12),  # no fee history: the assumed 0.02
+        Point(day + 1, 91_000.0, 152e12, 0.02),
+        Point(day + 2, 91_000.0, 304e12, 0.02),  # twice the difficulty: half the hashprice
+        Point(day + 3, 91_000.0),  # no difficulty: no hashprice
+    ]
+    got = usd.metric_values(points, HeightModel())
+    assert got[:3] == [pytest.approx(37.88, abs=0.01)] * 2 + [pytest.approx(18.94, abs=0.01)]
+    assert got[3] is None
+    assert sats.metric_values(points[:1], HeightModel()) == [pytest.approx(41.62, abs=0.01)]
+    assert [v[0] for v in usd.values(points, HeightModel())] == [30.0] * 4
+    assert usd.label == "hashprice $30/PH/day" and sats.metric == "hashprice_sats"
+    # An early warning on it: the threshold × 1.05, the same metric.
+    warn = within_line(5, usd)
+    assert (warn.key, warn.metric, warn.label) == (
+        "within:5:hashprice:usd:30",
+        "hashprice_usd",
+        "5% above hashprice $30/PH/day",
+    )
+    assert warn.values(points[:1], HeightModel()) == [(pytest.approx(31.5), None)]
+
+
 def test_fleet_line_needs_a_power_price():
     with pytest.raises(RuleError, match="free power"):
         fleet_line(Fleet(17.5, 0.0, 0.0))
@@ -159,6 +188,12 @@ def test_fleet_line_needs_a_power_price():
         ("below:1.2m,below:74600.5", ["below:1200000", "below:74600.5"]),
         ("cost:7,cash", ["cost:7", "cash"]),
         ("cash,,allin,", ["cash", "allin"]),
+        ("hashprice:30", ["hashprice:usd:30"]),
+        ("hashprice:$37.5/ph/day,hashprice:40sats", ["hashprice:usd:37.5", "hashprice:sats:40"]),
+        ("hashprice:usd:30,hashprice:sats:40", ["hashprice:usd:30", "hashprice:sats:40"]),
+        ("within:5:cash,within:2.5%:below:80000", ["within:5:cash", "within:2.5:below:80000"]),
+        ("within:5:all", ["within:5:cash", "within:5:allin"]),
+        ("within:10:hashprice:30", ["within:10:hashprice:usd:30"]),
     ],
 )
 def test_parse_rules(text, keys):
@@ -177,6 +212,14 @@ def test_parse_rules(text, keys):
         ("below:1e400", "a dollar amount"),
         ("cost:99999999999999999999", "no line has that one"),
         ("cost:x", "unknown rule"),
+        ("hashprice:abc", "'hashprice:abc': a hashprice level"),
+        ("hashprice:0", "a hashprice above 0"),
+        ("hashprice:", "try `hashprice below 30`"),
+        ("within:5", "within:<pct>:<rule>"),
+        ("within:x:cash", "a percentage after `within`"),
+        ("within:80:cash", "at most 50%"),
+        ("within:5:within:5:cash", "within:<pct>:<rule>"),
+        ("within:5:gold", "unknown rule 'within:5:gold'"),
     ],
 )
 def test_parse_rules_rejects(text, words):

@@ -4,7 +4,14 @@ import pytest
 
 from bot.alerts import rules
 from bot.backtest import replay as replay_module
-from bot.backtest.lines import LineSpec, Step, benchmark_line, fixed_line, fleet_line
+from bot.backtest.lines import (
+    LineSpec,
+    Step,
+    benchmark_line,
+    fixed_line,
+    fleet_line,
+    hashprice_line,
+)
 from bot.backtest.replay import Run, replay
 from bot.backtest.series import HeightModel, Point, to_points
 from storage import costs
@@ -180,6 +187,47 @@ def test_fleet_line_moves_with_difficulty_silently():
     assert [c.state for c in line.silent_changes] == ["below"]
     assert [a.event for a in result.alerts] == ["recovered_above"]
     assert result.alerts[0].line_usd == pytest.approx(2 * 51_483, abs=2)
+
+
+def test_a_hashprice_that_falls_with_a_retarget_is_a_crossing_the_fleet_line_moving_is_not():
+    """DESIGN §5.1: the same retarget moves the fleet's breakeven (a line: silent) and the
+    hashprice (a metric: an alert). $37.88/PH/day at 152e12; 5% harder gives $36.08."""
+    hashprice, fleet = hashprice_line("hashprice:usd:37"), fleet_line(Fleet(17.5, 0.05, 0.02))
+    day = ts("2025-01-01")
+    harder = 152e12 * 1.05
+    points = [
+        Point(day + n * DAY, 91_000.0, d, 0.02)
+        for n, d in enumerate([152e12, 152e12, harder, harder, harder, 152e12, 152e12])
+    ]
+    result = replay(points, [hashprice, fleet])
+    hp, fl = result.lines
+    assert [(a.line_key, a.event, a.time) for a in result.alerts] == [
+        ("hashprice:usd:37", "crossed_below", day + 3 * DAY),
+        ("hashprice:usd:37", "recovered_above", day + 6 * DAY),
+    ]
+    alert = result.alerts[0]
+    assert (alert.metric, alert.price_usd, alert.line_usd) == ("hashprice_usd", 91_000.0, 37.0)
+    assert alert.value == pytest.approx(36.08, abs=0.01)
+    assert alert.margin == pytest.approx(36.08 / 37 - 1, abs=1e-3)
+    assert hp.metric == "hashprice_usd" and hp.days_below == 3
+    assert fl.alerts == () and fl.days_below == 0  # the price stays far above the breakeven
+
+
+def test_a_hashprice_rule_replays_the_fee_history():
+    """Same price and difficulty every day; fees fall from 0.5 to 0.02 BTC a block: the
+    hashprice falls from $43.66 to $37.88 under a $40 threshold, then recovers when they rise."""
+    day = ts("2025-01-01")
+    fees = [0.5, 0.5, 0.02, 0.02, 0.02, 0.5, 0.5]
+    points = [Point(day + n * DAY, 91_000.0, 152e12, f) for n, f in enumerate(fees)]
+    result = replay(points, [hashprice_line("hashprice:usd:40")])
+    assert [(a.event, a.time) for a in result.alerts] == [
+        ("crossed_below", day + 3 * DAY),
+        ("recovered_above", day + 6 * DAY),
+    ]
+    # Without the history (the assumed 0.02 every day) it would have sat below from the start.
+    flat = replay([Point(p.time, p.price_usd, p.difficulty) for p in points],
+                  [hashprice_line("hashprice:usd:40")])  # fmt: skip
+    assert flat.alerts == () and flat.lines[0].start_state == "below"
 
 
 def test_fleet_line_without_difficulty_waits():

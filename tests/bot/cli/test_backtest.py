@@ -464,3 +464,42 @@ def test_a_bad_fee_answer_exits_1_and_keeps_the_fee_cache(env, mempool, status, 
     cached = run_json(env, "--rules", "fleet", "--fleet", "17.5", "0.05", "2", "--cached",
                       "--from", "2000-01-01")  # fmt: skip
     assert cached["alerts"] == first["alerts"]
+
+
+def test_hashprice_and_early_warning_rules_replay_with_the_fee_history(env, mempool):
+    """Difficulty 1.4e14; $45,000 days give $20.34/PH/day with 0.02 BTC of fees, $23.44 with
+    0.5 BTC (the last 30 days): a $22 threshold is crossed only while fees are low. An early
+    warning 5% above $50,000 ($52,500) fires on every dip to $45,000."""
+    rules = "hashprice:22,within:5:below:50000"
+    data = run_json(env, "--rules", rules, "--from", "2000-01-01")
+    hp, warn = data["lines"]
+    assert (hp["key"], hp["metric"], warn["key"]) == (
+        "hashprice:usd:22",
+        "hashprice_usd",
+        "within:5:below:50000",
+    )
+    hp_alerts = [a for a in data["alerts"] if a["line"] == "hashprice:usd:22"]
+    assert [a["event"] for a in hp_alerts] == ["crossed_below", "recovered_above"]
+    first = hp_alerts[0]
+    assert (first["metric"], first["price_usd"], first["line_usd"]) == ("hashprice_usd", 45_000, 22)
+    assert first["value"] == pytest.approx(20.34, abs=0.01)
+    switch = datetime.fromisoformat(data["from"].replace("Z", "+00:00")).timestamp() + 30 * DAY
+    assert all(datetime.fromisoformat(a["time"].replace("Z", "+00:00")).timestamp() < switch
+               for a in hp_alerts)  # fmt: skip
+    warn_alerts = [a for a in data["alerts"] if a["line"] == "within:5:below:50000"]
+    assert len(warn_alerts) == 5 and warn_alerts[0]["line_usd"] == pytest.approx(52_500)
+    (note,) = [a for a in data["assumptions"] if a.startswith("hashprice $22/PH/day")]
+    assert "hashprice from each day's difficulty and fees per block from mempool's" in note
+    # The text report names the rules as written and shows the hashprice with its price.
+    text = run(env, "--rules", rules, "--cached", "--from", "2000-01-01")
+    assert text.exit_code == 0, text.output
+    assert "hashprice below $22/PH/day" in text.stdout
+    assert "$20.34/PH/day (BTC $45,000)" in text.stdout and "$22/PH/day" in text.stdout
+    assert "within 5% of $50,000" in text.stdout
+
+
+def test_a_bad_hashprice_rule_is_quoted_and_nothing_runs(env, mempool):
+    result = run(env, "--rules", "cash,hashprice:cheap")
+    assert result.exit_code == 2
+    assert "'hashprice:cheap': a hashprice level" in result.stderr
+    assert mempool.paths() == []  # refused before any download
