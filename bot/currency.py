@@ -78,6 +78,19 @@ def rates(btc_prices: Mapping[str, float] | None, at: float | None) -> dict[str,
     return out
 
 
+def power_usd(
+    per_kwh: float, currency: str, rates: Mapping[str, Rate], now: float | None = None
+) -> float | None:
+    """A stored power price (a fleet's) in US$ a kWh at these rates; None without a rate for
+    its currency, or (with `now`) without a fresh one. US$ and free power need no rate."""
+    if currency == USD or per_kwh == 0:
+        return per_kwh
+    rate = rates.get(currency)
+    if rate is None or (now is not None and not rate.fresh(now)):
+        return None
+    return rate.to_usd(per_kwh)
+
+
 def _positive(value: object) -> bool:
     return (
         isinstance(value, int | float)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import select
 import subprocess
 import sys
@@ -279,3 +280,26 @@ def test_at_a_terminal_the_up_arrow_recalls_lines_across_sessions(
     # a new session starts with the last one's lines
     _, recalled = at_a_terminal(seeded, tmp_path, [up + b"\r"])
     assert b"Hashprice: $37.88/PH/day" in recalled
+
+
+def test_console_converts_a_euro_price_with_the_rate_it_polled(
+    db_path: Path, market: FakeMarket
+) -> None:
+    # The data on file is an hour old and has no prices in other currencies: the console polls,
+    # and mempool's /api/v1/prices (the fake's: €83,720 at $91,000) gives the rate.
+    fake_snapshots.seed(db_path, design_snapshot(time.time() - 3600))
+    out = console(
+        db_path, "/breakeven 17.5 €0.05 2\n/breakeven 17.5 0.05 CAD 2\n", env=market.env()
+    )
+    assert out.returncode == 0, out.stderr
+    assert "  Breakeven BTC price: €51,483 ($55,960)" in out.stdout.splitlines()
+    assert re.search(r"at 0\.92 EUR/USD, \d+s old", out.stdout)
+    assert "1.38 CAD/USD" in out.stdout  # the fake quotes CAD too
+
+
+def test_console_refuses_a_euro_price_without_a_rate(db_path: Path, market: FakeMarket) -> None:
+    fake_snapshots.seed(db_path, design_snapshot(time.time() - 3600))
+    market.set_fiat("EUR", None)  # mempool's answer lacks EUR
+    out = console(db_path, "/breakeven 17.5 €0.05 2\n", env=market.env())
+    assert out.returncode == 0, out.stderr
+    assert "No EUR/USD rate" in out.stdout and "$55,960" not in out.stdout

@@ -91,3 +91,13 @@ def test_a_rate_from_prices_round_trips(amount: float, usd: float, local: float)
     assert rate.to_usd(rate.from_usd(amount)) == pytest.approx(amount, rel=1e-12)
     # BTC's price converts exactly into the other: the rate is the ratio of the two.
     assert rate.from_usd(usd) == pytest.approx(local, rel=1e-12)
+
+
+def test_a_stored_power_price_in_us_dollars() -> None:
+    rates = currency.rates(POLL, 1_000.0)
+    assert currency.power_usd(0.046, "EUR", rates) == pytest.approx(0.05)
+    assert currency.power_usd(0.05, "USD", {}) == 0.05  # no rate needed
+    assert currency.power_usd(0.0, "GBP", {}) == 0.0  # free power is free in any currency
+    assert currency.power_usd(0.04, "GBP", rates) is None  # the poll did not quote GBP
+    assert currency.power_usd(0.046, "EUR", rates, now=1_300.0) == pytest.approx(0.05)
+    assert currency.power_usd(0.046, "EUR", rates, now=1_301.0) is None  # stale

@@ -42,6 +42,7 @@ NUMBERS = st.one_of(
             "74600", "74,600", "$74.6k", "1.2m", "2%", "0.05", "5c", "5¢", "17.5", "17.5 J/TH",
             "17.5J/TH", "0.05/kWh", "$0.05/kWh", "350 PH/s", "1e309", "9" * 400, "-0", ".5", "0",
             "٣٤", "１７", "NaN", "inf", "1_000", "0x10", "1,2,3", "$-5", "100c", "2%%",
+            "€0.045", "0.045 EUR", "£0.04", "¥7", "45 €/MWh", "45 EUR/MWh", "C$0.05", "€-0",
         ]
     ),
 )  # fmt: skip
@@ -55,6 +56,7 @@ WORDS = st.sampled_from(
         "<!here>", "<@U0ADMIN>", "<#C0MINING|mining>", "<https://evil.example|click>", "&amp;",
         "&", "#12", "12", "30m", "4h", "99d", "1w", "J/TH", "%", "c", "kWh", "PH/s", "\n", "\t",
         "*bold*", "`code`", "~strike~", "_it_", ":smile:", "[red]x[/red]", "adjustment", "±5%",
+        "currency", "EUR", "usd", "XYZ", "€", "¥", "/MWh",
     ]
 )  # fmt: skip
 TOKEN = st.one_of(NUMBERS, WORDS, st.text(max_size=12))

@@ -365,3 +365,19 @@ def test_the_home_tab_shows_hashprice_rules_and_early_warnings(service: Hashfloo
     )
     assert "\n• hashprice below 30 sats/TH/day: *waiting for data*" in body
     assert "within:" not in body and "hashprice:" not in body
+
+
+def test_the_home_tab_in_the_workspace_currency(service: Hashfloor, slack: FakeSlack) -> None:
+    db = service.storage.db
+    prices = {"USD": 91_000.0, "EUR": 83_720.0}
+    snapshots.insert(
+        db, design_snapshot(NOW - 30, 91_000.0, ("coinbase", "kraken"), btc_prices=prices)
+    )
+    workspaces.set_currency(db, TEAM, "EUR", "U1", NOW - 60)
+    app = build_app(service)
+    assert home_opened(app, "home", "Ev0HOMEEUR") == 200
+    body = texts(published(slack, 1))
+    assert "*BTC €83,720 ($91,000)*" in body
+    assert "breaks even at €64,957 ($70,605)" in body
+    assert "EUR at 0.92 EUR/USD, 30s old (mempool.space)" in body
+    assert "CoinShares cash cost (2025-Q2) $74,600" in body  # cost lines stay in US$
