@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 from slack_sdk.oauth.installation_store import Installation  # noqa: E402
 
-from bench.fanout import FLEET, snap  # noqa: E402
+from bench.fanout import FLEET, FLEETS, snap  # noqa: E402
 from bench.slash import TEXTS  # noqa: E402
 from bot.alerts import rules  # noqa: E402
 from bot.alerts.engine import AlertEngine, benchmark_lines  # noqa: E402
@@ -112,17 +112,17 @@ def fill(db_path: Path, market: FakeMarket, n: int) -> Filled:
     benchmarks = benchmark_lines(storage.db, team(0))
     highest = max(
         t.line.value_usd
-        for t in (resolve(k, benchmarks, FLEET, net) for k in ("cash", "allin", "fleet"))
+        for t in (resolve(k, benchmarks, FLEETS, net) for k in ("cash", "allin", "fleet:main"))
         if t is not None
     )
     market.set_price(round(highest * 1.1, -3))
     level = round(highest * 1.05, -3)
-    keys = {"cash": "cash", "allin": "allin", "below": f"below:{level:.0f}", "fleet": "fleet"}
+    keys = {"cash": "cash", "allin": "allin", "below": f"below:{level:.0f}", "fleet": "fleet:main"}
     now = time.time()
     first = poller.poll()  # the snapshot the rules start from
     assert first.fresh and first.price_usd, first
     snapshots.insert(storage.db, first)
-    targets = {key: resolve(key, benchmarks, FLEET, first.network) for key in keys.values()}
+    targets = {key: resolve(key, benchmarks, FLEETS, first.network) for key in keys.values()}
     lines = {}
     for key, target in targets.items():
         assert target is not None, key

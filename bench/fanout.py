@@ -62,6 +62,7 @@ ABOVE, BELOW = 91_000.0, 70_000.0
 NET = Network(difficulty=152e12, tip_height=925_000, fees_per_block_btc=0.02, source="mempool")
 SOURCES = ("coinbase", "kraken", "bitstamp")
 FLEET = workspaces.Fleet(20.0, 0.06, 0.02)  # breaks even at $70,605: below it at $70,000
+FLEETS = {FLEET.key: FLEET}  # the fleet `main`, by key, as storage.workspaces.get_fleets gives
 
 
 def snap(t: float, price: float, fresh: bool = True) -> Snapshot:
@@ -82,8 +83,8 @@ def subscribe(
     """What /hashfloor subscribe stores: the state where the price stands, the line's version."""
     db = storage.db
     if f"{team}/{key}" not in lines:
-        benchmarks, fleet = benchmark_lines(db, team), workspaces.get_fleet(db, team)
-        lines[f"{team}/{key}"] = resolve(key, benchmarks, fleet, NET)
+        benchmarks, fleets = benchmark_lines(db, team), workspaces.get_fleets(db, team)
+        lines[f"{team}/{key}"] = resolve(key, benchmarks, fleets, NET)
     target = lines[f"{team}/{key}"]
     assert target is not None, key
     line = target.line.value_usd
@@ -155,7 +156,7 @@ def fanout_run(channels: int, teams: int) -> dict[str, float]:
 # --- (b) evaluate at scale -----------------------------------------------------------------------
 
 
-PRICE_KEYS = ("cash", "allin", "below:80000", "fleet")
+PRICE_KEYS = ("cash", "allin", "below:80000", "fleet:main")
 QUIET_REPEATS = 20
 MIXED_KEYS = (*PRICE_KEYS, "hashprice:usd:30", "within:5:cash")
 

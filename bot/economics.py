@@ -253,6 +253,35 @@ def daily_margin_usd_per_ph(
     return revenue * (1 - fee) - cost
 
 
+# --- a fleet of known hashrate, per day --------------------------------------------------------
+
+
+def fleet_revenue_usd_per_day(
+    hashrate_ph: float, hashprice_usd_per_ph_day: float, pool_fee: float
+) -> float:
+    """What a fleet of `hashrate_ph` PH/s earns in a day after pool fee, in US$:
+    PH/s × hashprice ($/PH/day) × (1 − pool fee)."""
+    rate = _non_negative("hashrate_ph", hashrate_ph)
+    hashprice = _non_negative("hashprice_usd_per_ph_day", hashprice_usd_per_ph_day)
+    return rate * hashprice * (1 - _pool_fee("pool_fee", pool_fee))
+
+
+def fleet_power_cost_usd_per_day(
+    hashrate_ph: float, efficiency_j_per_th: float, power_usd_per_kwh: float
+) -> float:
+    """What a fleet of `hashrate_ph` PH/s pays for power in a day, in US$:
+    PH/s × 1,000 × hashcost ($/TH/day)."""
+    rate = _non_negative("hashrate_ph", hashrate_ph)
+    return rate * TH_PER_PH * hashcost_usd_per_th_day(efficiency_j_per_th, power_usd_per_kwh)
+
+
+def fleet_margin_usd_per_day(revenue_usd_per_day: float, power_cost_usd_per_day: float) -> float:
+    """Revenue less power cost, US$ a day (negative: the fleet loses money on power alone)."""
+    return _number("revenue_usd_per_day", revenue_usd_per_day) - _number(
+        "power_cost_usd_per_day", power_cost_usd_per_day
+    )
+
+
 def margin_over_line(price_usd: float, line_usd: float) -> float:
     """Margin of the BTC price over a cost line, as a fraction: (price − line) / line.
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class CostLine:
-    key: str  # stable identifier: "cash", "allin", "cost:<id>", "fleet", "below:<usd>"
+    key: str  # stable identifier: "cash", "allin", "cost:<id>", "fleet:<name>", "below:<usd>"
     label: str  # for people: "CoinShares cash cost (2025-Q2)"
     value_usd: float
     source: str | None = None

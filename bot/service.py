@@ -24,12 +24,13 @@ from storage.read_cache import ReadCache
 log = logging.getLogger("hashfloor.service")
 
 AfterPoll = Callable[[Snapshot], None]
-# latest fresh snapshot, latest with network data, cost lines, fleet, latest with currency prices
+# latest fresh snapshot, latest with network data, cost lines, fleets by key, latest with
+# currency prices
 WorkspaceRows = tuple[
     Snapshot | None,
     Snapshot | None,
     tuple[CostLine, ...],
-    workspaces.Fleet | None,
+    dict[str, workspaces.Fleet],
     Snapshot | None,
 ]
 
@@ -98,16 +99,16 @@ class Hashfloor:
 
     def view(self, workspace: str | None = None, now: float | None = None) -> MarketView:
         """The market as the last good data saw it: SQLite only, never the network."""
-        return self.view_and_fleet(workspace, now)[0]
+        return self.view_and_fleets(workspace, now)[0]
 
-    def view_and_fleet(
+    def view_and_fleets(
         self, workspace: str | None = None, now: float | None = None
-    ) -> tuple[MarketView, workspaces.Fleet | None]:
-        """The market view and the workspace's fleet, from one look at the read cache."""
-        fresh, network, lines, fleet, rates = self.reads.get(workspace, self._read_workspace)
+    ) -> tuple[MarketView, dict[str, workspaces.Fleet]]:
+        """The market view and the workspace's fleets, from one look at the read cache."""
+        fresh, network, lines, fleets, rates = self.reads.get(workspace, self._read_workspace)
         now = self.clock() if now is None else now
         view = build_view(fresh, network, list(lines), now, rates)
-        return view, fleet
+        return view, fleets
 
     def settings_of(self, workspace: str | None) -> workspaces.Settings:
         """The workspace's currency and HPC lease, from the read cache (every /breakeven asks)."""
@@ -120,12 +121,12 @@ class Hashfloor:
     @staticmethod
     def _read_workspace(db: Database, workspace: str | None) -> WorkspaceRows:
         lines = tuple(costs.current_lines(db, workspace))
-        fleet = workspaces.get_fleet(db, workspace)
+        fleets = workspaces.get_fleets(db, workspace)
         return (
             snapshots.latest_fresh(db),
             snapshots.latest_network(db),
             lines,
-            fleet,
+            fleets,
             snapshots.latest_rates(db),
         )
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from bot import economics as econ
+from bot import fleets as fl
 from bot import fmt
 from bot.machines import Machine
 from bot.market.view import MarketView
@@ -51,7 +54,7 @@ def no_data_reply() -> Reply:
 
 def market_reply(
     view: MarketView,
-    fleet: workspaces.Fleet | None,
+    fleets: Mapping[str, workspaces.Fleet],
     shared: bool = False,
     money: str = "USD",
 ) -> Reply:
@@ -60,24 +63,15 @@ def market_reply(
         return no_data_reply()
     price = view.price_usd
     rate, warning = currency.shown_rate(view, money)
-    lines = []
+    # The workspace's own fleets first: the lines a miner cares about must not be the ones left out.
+    lines = [fl.row(view, f, rate) for f in fleets.values()]
     fleet_text = ""
-    # The workspace's own fleet first: the line a miner cares about must not be the one left out.
-    if fleet and view.hashvalue_btc_per_th_day:
-        be = econ.fleet_breakeven_price_usd(
-            fleet.efficiency_j_per_th,
-            fleet.power_usd_per_kwh,
-            view.hashvalue_btc_per_th_day,
-            fleet.pool_fee,
-        )
-        m = econ.margin_over_line(price, be)
-        icon = ":large_green_circle:" if m >= 0 else ":red_circle:"
-        lines.append(
-            f"{icon} *Your fleet* ({fleet.efficiency_j_per_th:g} J/TH at "
-            f"${fleet.power_usd_per_kwh:g}/kWh) breaks even at {currency.both(be, rate)} — "
-            f"price is {fmt.margin_words(m)}"
-        )
-        fleet_text = f"{fmt.pct(m)} vs your fleet's breakeven; "
+    for f in fleets.values():
+        be = fl.breakeven_usd(f, view.hashvalue_btc_per_th_day)
+        if be is not None:
+            fleet_text += (
+                f"{fmt.pct(econ.margin_over_line(price, be))} vs fleet {fmt.escape(f.name)}; "
+            )
     for m in view.margins:
         icon = ":large_green_circle:" if m.margin >= 0 else ":red_circle:"
         lines.append(
@@ -175,11 +169,11 @@ def handle(ctx: Ctx, text: str) -> Reply:
     share = bool(toks) and toks[0].lower() == "share"
     if share:
         toks = toks[1:]
-    view, fleet = ctx.service.view_and_fleet(ctx.team, ctx.now)
+    view, fleets = ctx.service.view_and_fleets(ctx.team, ctx.now)
     prefs = ctx.service.settings_of(ctx.team)
     money = prefs.currency
     if not toks:
-        reply = market_reply(view, fleet, share, money)
+        reply = market_reply(view, fleets, share, money)
     else:
         eff, model, rest = machines.efficiency(ctx, toks)
         if not rest:

@@ -1,29 +1,54 @@
-"""/hashfloor fleet — the workspace's fleet: one more cost line that moves with the network."""
+"""/hashfloor fleet — the workspace's named fleets (sites): each one more cost line that moves with
+the network, `fleet:<name>`.
+
+Grammar: `fleet [<name>] <model|J/TH> <power price> [fee %] [hashrate <PH/s>]`. The first word is
+the fleet's name only when it is neither a number nor a machine model (or a maker's name): so
+`fleet S21 0.05` keeps meaning model S21 for the fleet `main`, and a name that is a model
+(`fleet s21 S21 0.05`) gets a reply saying so instead of a misread.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from bot import economics as econ
+from bot import fleets as fl
 from bot import fmt
-from bot.machines import Machine
+from bot.lines import clean_label, named_keys
+from bot.machines import MAKER_WORDS, Machine, match
+from bot.market.view import MarketView
 from bot.slack import blocks as bk
 from bot.slack.blocks import Reply
 from commands import machines, parsing
 from commands.context import Ctx
+from storage import machines as catalogue
 from storage import workspaces
 
-USAGE = "`/hashfloor fleet <model|J/TH> <$/kWh> [fee %] [hashrate <PH/s>]` · `/hashfloor fleet off`"
+USAGE = (
+    "`/hashfloor fleet [<name>] <model|J/TH> <$/kWh> [fee %] [hashrate <PH/s>]` · "
+    "`/hashfloor fleet list` · `/hashfloor fleet [<name>] off`"
+)
+NAME_MAX = 24
+# Words a fleet cannot be called: the command's own, and the lines `subscribe` names.
+RESERVED = {"off", "list", "hashrate", "below", "fleet", "share"}
+# How many fleets `/hashfloor status` names before pointing at `fleet list`.
+STATUS_SHOWN = 8
 
 
 def describe(fleet: workspaces.Fleet) -> str:
-    rate = f", {fleet.hashrate_ph:g} PH/s" if fleet.hashrate_ph else ""
-    return (
-        f"{fleet.efficiency_j_per_th:g} J/TH at ${fleet.power_usd_per_kwh:g}/kWh, "
-        f"pool fee {fleet.pool_fee * 100:g}%{rate}"
-    )
+    return fl.describe(fleet)
+
+
+def listing(fleets: Mapping[str, workspaces.Fleet], shown: int = STATUS_SHOWN) -> str:
+    """`main (17.5 J/TH at $0.05/kWh, pool fee 2%); texas (…)`, escaped, at most `shown`."""
+    parts = [f"{fmt.escape(f.name)} ({describe(f)})" for f in list(fleets.values())[:shown]]
+    more = len(fleets) - shown
+    return "; ".join(parts) + (f"; and {more} more: `/hashfloor fleet list`" if more > 0 else "")
 
 
 def parse(toks: list[str], ctx: Ctx | None = None) -> tuple[workspaces.Fleet, Machine | None]:
-    """The fleet, and the catalogue model its efficiency came from (None for a J/TH number)."""
+    """The fleet (named `main`), and the catalogue model its efficiency came from (None for a
+    J/TH number)."""
     model = None
     rate = None
     if "hashrate" in [t.lower() for t in toks]:
@@ -55,36 +80,160 @@ def parse(toks: list[str], ctx: Ctx | None = None) -> tuple[workspaces.Fleet, Ma
     return fleet, model
 
 
-def handle(ctx: Ctx, toks: list[str]) -> Reply:
+def _model_word(ctx: Ctx, tok: str) -> Machine | None | bool:
+    """The model a word names (or True for a maker's name, or a start several models share);
+    False when it names none, so it may be a fleet's name."""
+    if tok.lower() in MAKER_WORDS:
+        return True
+    found = match(tok, catalogue.all_machines(ctx.service.storage.db))
+    if found.machine is not None:
+        return found.machine
+    return bool(found.candidates)
+
+
+def fleet_name(text: str) -> str:
+    """A fleet's name as typed, cleaned like every label (bot.lines.clean_label), short, and no
+    word the commands read otherwise."""
+    name = clean_label(text)
+    expected = f"a fleet name of 1 to {NAME_MAX} characters, such as `texas` or `site-2`"
+    if not name:
+        raise parsing.ParseError(text, expected)
+    if len(name) > NAME_MAX:
+        raise parsing.ParseError(name[:NAME_MAX] + "…", expected)
+    if ":" in name or "," in name:
+        raise parsing.ParseError(name, f"{expected}, without `:` or `,`")
+    if name.lower() in RESERVED or named_keys(name) is not None:
+        raise parsing.ParseError(name, f"{expected}; `{name}` is a word the commands read")
+    if parsing.number(name) is not None or name[:1].isdigit() or name[:1] in "#$€£.-+":
+        raise parsing.ParseError(name, f"{expected}, starting with a letter")
+    return name
+
+
+def parse_named(ctx: Ctx, toks: list[str]) -> tuple[workspaces.Fleet, Machine | None]:
+    """`[<name>] <model|J/TH> <power price> [fee] [hashrate <PH/s>]`: the named fleet."""
+    first = toks[0]
+    is_model = first[:1].isalpha() and _model_word(ctx, first)
+    if not first[:1].isalpha() or is_model:
+        try:
+            return parse(toks, ctx)  # no name: the fleet `main`
+        except parsing.ParseError as no_name:
+            if not first[:1].isalpha() or len(toks) < 3:
+                raise
+            try:  # would it read with the first word as a name? Then say why it is not one.
+                parse(toks[1:], ctx)
+            except parsing.ParseError:
+                raise no_name from None
+            what = (
+                f"the model {machines.describe(is_model)}"
+                if isinstance(is_model, Machine)
+                else "a maker or model in the catalogue"
+            )
+            word = clean_label(first)
+            raise parsing.NotPossible(
+                f"`{word}` is {what}, so it cannot name a fleet: `fleet {word} …` reads it as "
+                f"the machine. Give the fleet another name, e.g. `/hashfloor fleet {word}-site "
+                f"{' '.join(toks[1:])}`. Nothing was changed."
+            ) from None
+    name = fleet_name(first)
+    if len(toks) == 2:  # a name and one value, or a model that is not in the catalogue
+        near = match(first, catalogue.all_machines(ctx.service.storage.db)).nearest
+        hint = f" (did you mean {', '.join(near)}?)" if near else ""
+        raise parsing.NotPossible(
+            f"There is no such model in the catalogue as `{name}`{hint}. If it names a fleet, "
+            f"give the model (or J/TH) and the power price after it, e.g. "
+            f"`/hashfloor fleet {name} S21 0.05`."
+        )
+    fleet, model = parse(toks[1:], ctx)
+    return workspaces.Fleet(
+        fleet.efficiency_j_per_th, fleet.power_usd_per_kwh, fleet.pool_fee, fleet.hashrate_ph, name
+    ), model
+
+
+def _today(view: MarketView, fleet: workspaces.Fleet) -> str:
+    """Where the fleet stands at today's network and price, in a sentence (or nothing)."""
+    be = fl.breakeven_usd(fleet, view.hashvalue_btc_per_th_day)
+    if be is None or not view.price_usd:
+        return ""
+    out = (
+        f"breaks even at {fmt.usd(be)} today; BTC at {fmt.usd(view.price_usd)} is "
+        f"{fmt.margin_words(econ.margin_over_line(view.price_usd, be))}"
+    )
+    day = fl.day_usd(fleet, view.hashvalue_btc_per_th_day, view.price_usd)
+    if day is not None:
+        out += f". At {fleet.hashrate_ph:g} PH/s it {fl.day_words(day)}"
+    return out
+
+
+def _list(ctx: Ctx) -> Reply:
+    fleets = workspaces.get_fleets(ctx.service.storage.db, ctx.team_id)
+    if not fleets:
+        msg = "No fleet set."
+        return Reply(
+            text=msg, blocks=[bk.section(msg), bk.context(f"Set one: {fmt.escape(USAGE)}")]
+        )
+    view = ctx.service.view(ctx.team, ctx.now)
+    rows = []
+    for f in fleets.values():
+        today = _today(view, f)
+        rows.append(f"• *{fmt.escape(f.name)}* — {describe(f)}" + (f": {today}." if today else ""))
+    head = (
+        f"*Fleets of this workspace* ({len(fleets)} of at most {workspaces.MAX_FLEETS}); "
+        "each is a line `fleet:&lt;name&gt;` for `/breakeven`, alerts and the digest"
+    )
+    text = f"{len(fleets)} fleet{'s' if len(fleets) != 1 else ''}: " + "; ".join(
+        f"{fmt.escape(f.name)} ({describe(f)})" for f in fleets.values()
+    )
+    body = bk.line_sections(rows, budget=bk.MAX_BLOCKS - 2)
+    return Reply(text=text, blocks=[bk.section(head), *body, bk.context(fmt.escape(USAGE))])
+
+
+def _off(ctx: Ctx, name: str) -> Reply:
     db = ctx.service.storage.db
-    if not toks:
-        fleet = workspaces.get_fleet(db, ctx.team_id)
-        msg = f"This workspace's fleet: {describe(fleet)}" if fleet else "No fleet set."
-        return Reply(text=msg, blocks=[bk.section(msg), bk.context(f"Set it: {fmt.escape(USAGE)}")])
-    if toks[0].lower() == "off":
-        ctx.require_admin()
-        with ctx.service.storage.transaction():
-            workspaces.set_fleet(db, ctx.team_id, None, ctx.user_id, ctx.now)
-            ctx.audit("fleet.off")
-        msg = "Fleet removed: its breakeven line is no longer shown or watched."
-        return Reply(text=msg, blocks=[bk.section(msg)])
-    fleet, model = parse(toks, ctx)
     ctx.require_admin()
     with ctx.service.storage.transaction():
+        fleet = workspaces.get_fleet(db, ctx.team_id, name)
+        if fleet is None:
+            raise parsing.NotPossible(
+                f"There is no fleet {clean_label(name)} in this workspace: "
+                "`/hashfloor fleet list` shows them."
+            )
+        workspaces.remove_fleet(db, ctx.team_id, name)
+        ctx.audit("fleet.off", name=fleet.key)
+    msg = (
+        f"Fleet {fmt.escape(fleet.name)} removed: its breakeven line is no longer shown or "
+        "watched (its alerts show as removed in `/hashfloor status`)."
+    )
+    return Reply(text=msg, blocks=[bk.section(msg)])
+
+
+def handle(ctx: Ctx, toks: list[str]) -> Reply:
+    words = [t.lower() for t in toks]
+    if not toks or words == ["list"]:
+        return _list(ctx)
+    if words == ["off"]:
+        return _off(ctx, workspaces.MAIN)
+    if len(toks) == 2 and words[1] == "off":
+        return _off(ctx, toks[0])
+    fleet, model = parse_named(ctx, toks)
+    ctx.require_admin()
+    db = ctx.service.storage.db
+    with ctx.service.storage.transaction():
+        have = workspaces.get_fleets(db, ctx.team_id)
+        if fleet.key not in have and len(have) >= workspaces.MAX_FLEETS:
+            raise parsing.NotPossible(
+                f"This workspace has {len(have)} fleets, the most it can have: remove one first "
+                "(`/hashfloor fleet <name> off`). Nothing was changed."
+            )
         workspaces.set_fleet(db, ctx.team_id, fleet, ctx.user_id, ctx.now)
         ctx.audit("fleet.set", **fleet.__dict__)
     used = f" ({model.model}'s {model.efficiency_j_th:g} J/TH from the catalogue)" if model else ""
-    msg = f"Fleet set: {describe(fleet)}{used}."
-    view = ctx.service.view(ctx.team, ctx.now)
-    if view.hashvalue_btc_per_th_day and view.price_usd:
-        be = econ.fleet_breakeven_price_usd(
-            fleet.efficiency_j_per_th,
-            fleet.power_usd_per_kwh,
-            view.hashvalue_btc_per_th_day,
-            fleet.pool_fee,
-        )
-        msg += (
-            f" It breaks even at {fmt.usd(be)} today; BTC at {fmt.usd(view.price_usd)} is "
-            f"{fmt.margin_words(econ.margin_over_line(view.price_usd, be))}."
-        )
-    return Reply(text=msg, blocks=[bk.section(f":pick: {msg}")])
+    name = fmt.escape(fleet.name)
+    msg = f"Fleet {name} set: {describe(fleet)}{used}."
+    today = _today(ctx.service.view(ctx.team, ctx.now), fleet)
+    if today:
+        msg += f" It {today}."
+    hint = (
+        f"Its line is `fleet:{name}`: `/hashfloor subscribe fleet {name}` in a channel for "
+        f"alerts on it · {fmt.escape(USAGE)}"
+    )
+    return Reply(text=msg, blocks=[bk.section(f":pick: {msg}"), bk.context(hint)])

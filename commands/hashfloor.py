@@ -27,11 +27,11 @@ HELP = """*Hashfloor* — BTC price against the cost of mining it.
 `/breakeven` — price vs every cost line · `/breakeven S21 0.05 2` — a fleet's breakeven (model or J/TH, $/kWh, pool fee %)
 `/hashprice` — hashprice, difficulty, next adjustment, halving
 `/costs` — cost benchmarks · `/costs add "Acme" cash=61000 allin=98000 period=2025-Q3` · `/costs remove <id>`
-`/hashfloor subscribe [cash|allin|all|<cost id>|fleet|below <usd>]` — alerts in this channel (`unsubscribe` the same; `unsubscribe all`: every rule here)
+`/hashfloor subscribe [cash|allin|all|<cost id>|fleet [<name>]|below <usd>]` — alerts in this channel (`fleet`: every fleet; `unsubscribe` the same; `unsubscribe all`: every rule here)
 `/hashfloor subscribe hashprice below 30` ($/PH/day) or `below 40 sats` · `subscribe cash within 5%` — an early warning on any line
 `/hashfloor subscribe adjustment [<pct>]` — each difficulty retarget, and a heads-up when the estimate is past ±pct (`unsubscribe adjustment`)
 `/hashfloor digest <mon..sun> <HH:MM> [<zone>]` · `digest off` · `digest preview` — the weekly digest
-`/hashfloor fleet <model|J/TH> <$/kWh> [fee %] [hashrate <PH/s>]` · `fleet off` — your fleet's line
+`/hashfloor fleet [<name>] <model|J/TH> <$/kWh> [fee %] [hashrate <PH/s>]` · `fleet list` · `fleet [<name>] off` — your fleets (no name: `main`), each a line `fleet:<name>`
 `/hashfloor hpc <usd per kW-month>` · `hpc off` — compare mining with an HPC/AI lease
 `/hashfloor currency <USD|EUR|GBP|CAD|CHF|AUD|JPY>` — money in that currency first; power prices may be `€0.045`, `0.045 EUR`, `45 €/MWh`
 `/hashfloor machines [filter]` — the machine catalogue; a model works wherever a J/TH does (`/breakeven S21 0.05 2`)
@@ -82,6 +82,8 @@ def is_change(text: str) -> bool:
     if not toks:
         return False
     if toks[0].lower() in ("fleet", "hpc", "currency", "threads") and len(toks) == 1:
+        return False
+    if [t.lower() for t in toks] == ["fleet", "list"]:
         return False
     return toks[0].lower() in SUBCOMMANDS and toks[0].lower() not in READ_ONLY
 

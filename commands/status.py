@@ -9,7 +9,7 @@ from bot.slack import blocks as bk
 from bot.slack.blocks import Block, Reply
 from commands import subscribe, threads
 from commands.context import Ctx
-from commands.fleet import describe
+from commands.fleet import listing
 from storage import snapshots, workspaces
 
 # Each feature adds a section: a function of the context returning blocks.
@@ -25,13 +25,13 @@ def handle(ctx: Ctx, toks: list[str]) -> Reply:
         workspaces.muted_until(db, ctx.team, ctx.channel_id, ctx.now) if ctx.channel_id else None
     )
     threads_on = workspaces.threads_on(db, ctx.team, ctx.channel_id) if ctx.channel_id else True
-    fleet = workspaces.get_fleet(db, ctx.team_id)
+    fleets = workspaces.get_fleets(db, ctx.team_id)
     last = snapshots.latest(db)
     good = snapshots.latest_fresh(db)
     lines = [
         f"*Muted:* until {fmt.when(muted)}" if muted else "*Muted:* no",
         f"*Recoveries:* {threads.describe(threads_on)}",
-        f"*Fleet:* {describe(fleet)}" if fleet else "*Fleet:* not set",
+        f"*Fleets:* {listing(fleets)}" if fleets else "*Fleets:* none set",
         f"*Last poll:* {fmt.age(ctx.now - last.taken_at) if last else 'never'}"
         + ("" if not last or last.fresh else " (not fresh: fewer than 2 sources agreed)"),
         f"*Last good price:* {fmt.usd(good.price_usd)} {fmt.age(ctx.now - good.taken_at)}"

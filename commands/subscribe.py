@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bot import fleets as fl
 from bot import fmt
 from bot.alerts import engine, messages, retarget, rules
 from bot.alerts import retarget_messages as retarget_msgs
@@ -15,9 +16,10 @@ from bot.alerts.targets import (
     hashprice_key,
     resolve,
     rule_name,
+    split_within,
     within_key,
 )
-from bot.lines import named_keys
+from bot.lines import clean_label, named_keys
 from bot.slack import blocks as bk
 from bot.slack.blocks import Block, Reply, line_sections
 from commands import parsing
@@ -26,9 +28,12 @@ from storage import alerts, workspaces
 from storage import retarget as retarget_rules
 
 USAGE = (
-    "`/hashfloor subscribe [cash|allin|all|<cost id>|fleet|below <usd>]` (default: cash and "
-    "allin), `subscribe hashprice below <usd per PH/day>|<n> sats`, `subscribe <line> within <pct>`"
+    "`/hashfloor subscribe [cash|allin|all|<cost id>|fleet [<name>]|below <usd>]` (default: "
+    "cash and allin), `subscribe hashprice below <usd per PH/day>|<n> sats`, "
+    "`subscribe <line> within <pct>`"
 )
+# `fleet` alone: every fleet the workspace has when the command runs (one rule each).
+EVERY_FLEET = "fleet"
 HASHPRICE_FORM = "`hashprice below 30` ($/PH/day) or `hashprice below 40 sats` (sats/TH/day)"
 # `$30`, `30/PH/day`, `$30 /PH/day`; `40 sats`, `40sats/TH/day`.
 _HASHPRICE = re.compile(
@@ -99,8 +104,14 @@ def parse_keys(toks: list[str]) -> list[str]:
             )
         return [f"below:{parsing.price_usd(toks[1]):.10g}"]
     keys: list[str] = []
+    prev = ""
     for tok, word in zip(toks, words, strict=True):
-        if (named := named_keys(word)) is not None:
+        after_fleet, prev = prev == EVERY_FLEET, word
+        if after_fleet and keys[-1] == EVERY_FLEET and _names_a_fleet(word):
+            keys[-1] = _fleet_key(tok)  # `fleet texas`: that fleet, not every one
+        elif word.startswith(fl.LINE_PREFIX) and len(word) > len(fl.LINE_PREFIX):
+            keys.append(_fleet_key(tok[len(fl.LINE_PREFIX) :]))  # `fleet:texas`
+        elif (named := named_keys(word)) is not None:
             keys += named
         elif word.lstrip("#").isdigit():
             keys.append(f"cost:{parsing.row_id(word)}")
@@ -109,24 +120,63 @@ def parse_keys(toks: list[str]) -> list[str]:
     return list(dict.fromkeys(keys))
 
 
+def _names_a_fleet(word: str) -> bool:
+    """After `fleet`, a word that is no other line's name is a fleet's name."""
+    return (
+        named_keys(word) is None
+        and word not in ("below", "hashprice", "within")
+        and not word.lstrip("#").isdigit()
+        and not word.startswith(fl.LINE_PREFIX)
+    )
+
+
+def _fleet_key(name: str) -> str:
+    return fl.LINE_PREFIX + workspaces.fleet_key(clean_label(name))
+
+
+def _every_fleet(keys: list[str], fleets: dict[str, workspaces.Fleet]) -> list[str]:
+    """`fleet` (and `within:<pct>:fleet`) stand for one rule per fleet the workspace has now."""
+    out: list[str] = []
+    for key in keys:
+        pct = split_within(key)
+        if key == EVERY_FLEET or (pct and pct[1] == EVERY_FLEET):
+            if not fleets:
+                raise parsing.NotPossible(
+                    "No fleet is set: `/hashfloor fleet <model|J/TH> <$/kWh>` first."
+                )
+            each = [f.line_key for f in fleets.values()]
+            out += [within_key(pct[0], k) for k in each] if pct else each
+        else:
+            out.append(key)
+    return list(dict.fromkeys(out))
+
+
 def _targets(ctx: Ctx, keys: list[str]) -> list[tuple[str, Target]]:
     db = ctx.service.storage.db
     lines = engine.benchmark_lines(db, ctx.team)
-    fleet = workspaces.get_fleet(db, ctx.team_id)
+    fleets = workspaces.get_fleets(db, ctx.team_id)
+    net = engine.network(db)
     out = []
-    for key in keys:
-        target = resolve(key, lines, fleet, engine.network(db))
+    for key in _every_fleet(keys, fleets):
+        target = resolve(key, lines, fleets, net)
         if target is None:
             # An early warning on a line that is not there: say which line.
             line_key = key.split(":", 2)[2] if key.startswith("within:") else key
-            what = {
-                "fleet": "No fleet is set: `/hashfloor fleet <J/TH> <$/kWh>` first.",
-            }.get(
-                line_key,
-                f"There is no cost line #{line_key.removeprefix('cost:')} here: see `/costs`.",
-            )
-            if line_key == "fleet" and fleet:
-                what = "The fleet line needs network data; try again after the next poll."
+            if (name := fl.key_of_line(line_key)) is not None:
+                if name in fleets:
+                    what = (
+                        f"The line of fleet {fleets[name].name} needs network data; try again "
+                        "after the next poll."
+                    )
+                else:
+                    what = (
+                        f"There is no fleet {name} in this workspace: `/hashfloor fleet list` "
+                        "shows them."
+                    )
+            else:
+                what = (
+                    f"There is no cost line #{line_key.removeprefix('cost:')} here: see `/costs`."
+                )
             raise parsing.NotPossible(what)
         out.append((key, target))
     return out
@@ -256,9 +306,9 @@ def _names(ctx: Ctx, keys: list[str]) -> list[str]:
     """The rules as people wrote them, escaped for mrkdwn."""
     db = ctx.service.storage.db
     lines = engine.benchmark_lines(db, ctx.team)
-    fleet = workspaces.get_fleet(db, ctx.team_id)
+    fleets = workspaces.get_fleets(db, ctx.team_id)
     net = engine.network(db)
-    return [fmt.escape(rule_name(k, resolve(k, lines, fleet, net))) for k in keys]
+    return [fmt.escape(rule_name(k, resolve(k, lines, fleets, net), fleets)) for k in keys]
 
 
 def unsubscribe(ctx: Ctx, toks: list[str]) -> Reply:
@@ -277,6 +327,8 @@ def unsubscribe(ctx: Ctx, toks: list[str]) -> Reply:
         keys = [k for k in have if k.startswith(f"{words[0]}:")]
     elif words[:1] == ["adjustment"]:
         keys = [k for k in have if retarget.is_adjustment_key(k)]  # whatever its threshold
+    elif words == [EVERY_FLEET]:  # every fleet rule here, a removed fleet's too
+        keys = [k for k in have if k.startswith(fl.LINE_PREFIX)]
     else:
         keys = parse_keys(toks)
     ctx.require_member()
@@ -314,13 +366,13 @@ def status_section(ctx: Ctx) -> list[Block]:
     if not rows:
         return [bk.section("*Alerts:* this channel is not subscribed. " + fmt.escape(USAGE))]
     lines = engine.benchmark_lines(db, ctx.team)
-    fleet = workspaces.get_fleet(db, ctx.team_id)
+    fleets = workspaces.get_fleets(db, ctx.team_id)
     net = engine.network(db)
     out = []
     for r in rows:
-        target = resolve(r["line_key"], lines, fleet, net)
+        target = resolve(r["line_key"], lines, fleets, net)
         key = r["line_key"]
-        name = fmt.escape(rule_name(key, target))
+        name = fmt.escape(rule_name(key, target, fleets))
         if target is not None and (value := messages.line_value(key, target)):
             name += f" ({value})"
         since = f" since {fmt.when(r['since'])}" if r["since"] else ""

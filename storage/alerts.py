@@ -121,6 +121,18 @@ def m004_retarget_memory(db: Database) -> None:
     db["rules"].create_index(["line_key"])
 
 
+@migrations()
+def m005_fleet_rules_named(db: Database) -> None:
+    """The workspace's one fleet became the fleet `main` (storage.workspaces m007): its rules
+    watch `fleet:main`. State, line version and open alert stay, so nothing fires from this."""
+    db.execute("UPDATE rules SET line_key = 'fleet:main' WHERE line_key = 'fleet'")
+    # An early warning on the fleet (`within:<pct>:fleet`) watches `within:<pct>:fleet:main`.
+    db.execute(
+        "UPDATE rules SET line_key = line_key || ':main'"
+        " WHERE line_key LIKE 'within:%' AND line_key LIKE '%:fleet'"
+    )
+
+
 # --- rules ----------------------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""Per-workspace and per-channel settings: the fleet (a workspace's), mute and threads (a
+"""Per-workspace and per-channel settings: the fleets (a workspace's), mute and threads (a
 channel's).
 
 A channel's row is keyed by workspace *and* channel: a Slack Connect channel has the same id in
@@ -20,6 +20,10 @@ migrations = Migrations("hashfloor.workspaces")
 
 # Console and single-workspace installs without a team id share this key.
 LOCAL_TEAM = "local"
+# The fleet a command without a name sets, and the one a workspace had before fleets had names.
+MAIN = "main"
+# Fleets per workspace: plenty for sites, and a bound on what one answer lists.
+MAX_FLEETS = 50
 
 
 @migrations()
@@ -96,12 +100,36 @@ def m006_channel_threads(db: Database) -> None:
     db["channels"].add_column("threads", int)
 
 
+@migrations()
+def m007_named_fleets(db: Database) -> None:
+    """Any number of fleets per workspace, keyed by (team_id, name): the one fleet a workspace
+    had becomes the fleet `main` (its rules become `fleet:main` in storage.alerts)."""
+    db["fleets"].add_column("name", str)
+    db["fleets"].add_column("label", str)
+    db.execute("UPDATE fleets SET name = ?, label = ?", [MAIN, MAIN])
+    db["fleets"].transform(pk=("team_id", "name"), not_null={"team_id", "name"})
+
+
+def fleet_key(name: str) -> str:
+    """A fleet's key (in its line key `fleet:<key>` too): the name without case."""
+    return name.casefold()
+
+
 @dataclass(frozen=True)
 class Fleet:
     efficiency_j_per_th: float
     power_usd_per_kwh: float
     pool_fee: float
     hashrate_ph: float | None = None
+    name: str = MAIN  # as typed (cleaned); `key` is what identifies it
+
+    @property
+    def key(self) -> str:
+        return fleet_key(self.name)
+
+    @property
+    def line_key(self) -> str:
+        return f"fleet:{self.key}"
 
 
 def team_key(team_id: str | None) -> str:
@@ -109,33 +137,56 @@ def team_key(team_id: str | None) -> str:
 
 
 def _fleet(r: dict[str, Any]) -> Fleet:
-    return Fleet(r["efficiency_j_per_th"], r["power_usd_per_kwh"], r["pool_fee"], r["hashrate_ph"])
+    return Fleet(
+        r["efficiency_j_per_th"],
+        r["power_usd_per_kwh"],
+        r["pool_fee"],
+        r["hashrate_ph"],
+        r["label"] or r["name"],
+    )
 
 
-def get_fleet(db: Database, team_id: str | None) -> Fleet | None:
-    r = select_one(db, "SELECT * FROM fleets WHERE team_id = ?", [team_key(team_id)])
+def fleets_by_team(db: Database, team_ids: list[str]) -> dict[str, dict[str, Fleet]]:
+    """The fleets of the listed workspaces (keys as stored: `team_key`), read in one query:
+    by workspace, then by fleet key (`main` first, then by name)."""
+    rows = select(
+        db,
+        "SELECT * FROM fleets WHERE team_id IN (SELECT value FROM json_each(?))"
+        " ORDER BY team_id, name != ?, name",
+        [json.dumps([team_key(t) for t in team_ids]), MAIN],
+    )
+    out: dict[str, dict[str, Fleet]] = {}
+    for r in rows:
+        out.setdefault(r["team_id"], {})[r["name"]] = _fleet(r)
+    return out
+
+
+def get_fleets(db: Database, team_id: str | None) -> dict[str, Fleet]:
+    """The workspace's fleets by key: `main` first, then by name."""
+    rows = select(
+        db,
+        "SELECT * FROM fleets WHERE team_id = ? ORDER BY name != ?, name",
+        [team_key(team_id), MAIN],
+    )
+    return {r["name"]: _fleet(r) for r in rows}
+
+
+def get_fleet(db: Database, team_id: str | None, name: str = MAIN) -> Fleet | None:
+    r = select_one(
+        db,
+        "SELECT * FROM fleets WHERE team_id = ? AND name = ?",
+        [team_key(team_id), fleet_key(name)],
+    )
     return _fleet(r) if r else None
 
 
-def fleets_by_team(db: Database, team_ids: list[str]) -> dict[str, Fleet]:
-    """The fleets of the listed workspaces (keys as stored: `team_key`), read in one query."""
-    rows = select(
-        db,
-        "SELECT * FROM fleets WHERE team_id IN (SELECT value FROM json_each(?))",
-        [json.dumps([team_key(t) for t in team_ids])],
-    )
-    return {r["team_id"]: _fleet(r) for r in rows}
-
-
-def set_fleet(
-    db: Database, team_id: str | None, fleet: Fleet | None, user: str, now: float
-) -> None:
-    if fleet is None:
-        db.execute("DELETE FROM fleets WHERE team_id = ?", [team_key(team_id)])
-        return
+def set_fleet(db: Database, team_id: str | None, fleet: Fleet, user: str, now: float) -> None:
+    """Add the fleet or replace the one of the same name (whatever its case)."""
     db["fleets"].upsert(
         {
             "team_id": team_key(team_id),
+            "name": fleet.key,
+            "label": fleet.name,
             "efficiency_j_per_th": fleet.efficiency_j_per_th,
             "power_usd_per_kwh": fleet.power_usd_per_kwh,
             "pool_fee": fleet.pool_fee,
@@ -143,8 +194,17 @@ def set_fleet(
             "updated_by": user,
             "updated_at": now,
         },
-        pk="team_id",
+        pk=("team_id", "name"),
     )
+
+
+def remove_fleet(db: Database, team_id: str | None, name: str = MAIN) -> bool:
+    """Remove a fleet; False when the workspace has none of that name. Its rules stay, shown as
+    gone in status (as a removed cost line's are)."""
+    cur = db.execute(
+        "DELETE FROM fleets WHERE team_id = ? AND name = ?", [team_key(team_id), fleet_key(name)]
+    )
+    return cur.rowcount > 0
 
 
 def channel(db: Database, team_id: str | None, channel_id: str) -> dict[str, Any] | None:

@@ -28,13 +28,13 @@ log = logging.getLogger("hashfloor.alerts")
 @dataclass
 class TeamLines:
     benchmarks: dict[str, CostLine]
-    fleet: workspaces.Fleet | None
+    fleets: dict[str, workspaces.Fleet]  # by key: a rule `fleet:<key>` watches one of them
     targets: dict[str, Target | None] = field(default_factory=dict)
 
     def target(self, key: str, net: Network | None) -> Target | None:
         """The line a rule key names, resolved once per poll and workspace."""
         if key not in self.targets:
-            self.targets[key] = resolve(key, self.benchmarks, self.fleet, net)
+            self.targets[key] = resolve(key, self.benchmarks, self.fleets, net)
         return self.targets[key]
 
 
@@ -63,7 +63,7 @@ def benchmark_lines(db: Any, team: str) -> dict[str, CostLine]:
 
 
 def _is_fleet_key(key: str) -> bool:
-    return key == "fleet" or key.startswith("fleet:")
+    return key.startswith("fleet:")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -81,7 +81,8 @@ class PollLines:
     """Every workspace's lines for one poll, read in three queries whatever the number of
     workspaces (a query per workspace took 0.3 ms each: 3 s a poll at 10,000 workspaces). A line
     every workspace has (`cash`, `allin`, a shipped row, `below:`, `hashprice:`, an early warning
-    on one of them) is resolved once per poll; a workspace's TeamLines (its own cost rows, its fleet) are put together when a rule needs them."""
+    on one of them) is resolved once per poll; a workspace's TeamLines (its own cost rows, its fleets)
+    are put together when a rule needs them."""
 
     def __init__(self, db: Any, rules_to_step: list[Any], net: Network | None) -> None:
         self.net = net
@@ -116,7 +117,7 @@ class PollLines:
             return found  # type: ignore[return-value]
         if key not in self.team_keys:  # each key is parsed once per poll, not once per rule
             if self._shares(key):
-                target = self.shared_targets[key] = resolve(key, self.shared, None, self.net)
+                target = self.shared_targets[key] = resolve(key, self.shared, {}, self.net)
                 return target
             self.team_keys.add(key)
         return self.team(team).target(key, self.net)
@@ -125,8 +126,8 @@ class PollLines:
         lines = self.teams.get(team)
         if lines is None:
             benchmarks = with_rows(self.shared, self.own_rows.get(team, []))
-            fleet = self.fleets.get(workspaces.team_key(team))
-            lines = self.teams[team] = TeamLines(benchmarks, fleet)
+            fleets = self.fleets.get(workspaces.team_key(team), {})
+            lines = self.teams[team] = TeamLines(benchmarks, fleets)
         return lines
 
 

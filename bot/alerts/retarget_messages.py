@@ -79,7 +79,7 @@ def _effects(
         except econ.EconomicsDomainError:
             continue  # a fleet without a breakeven (free power) has nothing to move
         rows.append(
-            f"• Breakeven of your fleet ({fleet_name(fleet)}): "
+            f"• Breakeven of fleet {fmt.escape(fleet.name)} ({fleet_name(fleet)}): "
             f"{fmt.usd(be[0])} → {approx}{fmt.usd(be[1])}"
         )
     return rows

@@ -81,8 +81,7 @@ def evaluate(db: Any, snap: Snapshot, mutes: dict[tuple[str, str], float]) -> in
 def _render(
     db: Any, team: str, event: Retarget | HeadsUp, market: msgs.Market, now: float
 ) -> tuple[str, list[dict[str, Any]]]:
-    fleet = workspaces.get_fleet(db, team)
-    fleets = [fleet] if fleet else []
+    fleets = list(workspaces.get_fleets(db, team).values())  # every fleet of the workspace
     if isinstance(event, Retarget):
         return msgs.retarget(event, market, fleets)
     return msgs.heads_up(event, market, fleets, now)

@@ -1,8 +1,9 @@
 """What a rule watches: its `line_key` resolved to a line and a metric, for one workspace, at one
 poll.
 
-Keys: `cash`, `allin` (CoinShares, latest quarter), `cost:<id>` (a benchmark row), `fleet` (the
-workspace's fleet breakeven, which moves with difficulty and fees), `below:<usd>` (a fixed price);
+Keys: `cash`, `allin` (CoinShares, latest quarter), `cost:<id>` (a benchmark row), `fleet:<name>`
+(one of the workspace's fleets: its breakeven, which moves with difficulty and fees), `below:<usd>`
+(a fixed price);
 `hashprice:usd:<usd per PH/day>` and `hashprice:sats:<sats per TH/day>` (a hashprice threshold);
 `within:<pct>:<any other key>` (an early warning: that line × (1 + pct/100)).
 
@@ -15,10 +16,12 @@ so a hashprice that drops only because difficulty went up *is* a crossing.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from bot import economics as econ
+from bot import fleets as fl
 from bot import fmt
 from bot.alerts.retarget import is_adjustment_key, parse_pct
 from bot.alerts.retarget_messages import rule_name as retarget_name
@@ -46,6 +49,7 @@ class Target:
     # An early warning: the line approached (`line` is it × (1 + within)) and the fraction.
     near: CostLine | None = None
     within: float | None = None
+    name: str | None = None  # the rule as people name it (`fleet texas`), when not the label
 
 
 def read(metric: Metric, snap: Snapshot) -> tuple[float | None, bool]:
@@ -103,12 +107,10 @@ def fleet_line(fleet: Fleet, net: Network | None) -> Target | None:
     be = econ.fleet_breakeven_price_usd(
         fleet.efficiency_j_per_th, fleet.power_usd_per_kwh, hashvalue, fleet.pool_fee
     )
-    label = (
-        f"your fleet's breakeven ({fleet.efficiency_j_per_th:g} J/TH at "
-        f"${fleet.power_usd_per_kwh:g}/kWh)"
-    )
+    # The same version as before fleets had names, so the migration to `fleet:main` is no move.
     version = f"{net.difficulty:.0f}:{fleet.efficiency_j_per_th}:{fleet.power_usd_per_kwh}:{fleet.pool_fee}"
-    return Target(CostLine("fleet", label, be, "Hashfloor fleet", None), version)
+    line = CostLine(fleet.line_key, fl.line_label(fleet), be, "Hashfloor fleet", None)
+    return Target(line, version, name=fl.title(fleet.name))
 
 
 def below_line(usd: float) -> Target:
@@ -175,19 +177,21 @@ def near_line(base: Target, pct: float) -> Target:
 def resolve(
     key: str,
     benchmark_lines: dict[str, CostLine],
-    fleet: Fleet | None,
+    fleets: Mapping[str, Fleet],
     net: Network | None,
 ) -> Target | None:
-    """`benchmark_lines` maps `cash`, `allin` and `cost:<id>` keys to their lines."""
+    """`benchmark_lines` maps `cash`, `allin` and `cost:<id>` keys to their lines; `fleets` are
+    the workspace's fleets by key (storage.workspaces.get_fleets)."""
     if key.startswith("within:"):
         parsed = split_within(key)
         if parsed is None or parsed[1].startswith("within:"):
             return None
-        base = resolve(parsed[1], benchmark_lines, fleet, net)
+        base = resolve(parsed[1], benchmark_lines, fleets, net)
         return near_line(base, parsed[0]) if base else None
     if key.startswith("hashprice:"):
         return hashprice_line(key)
-    if key == "fleet":
+    if (name := fl.key_of_line(key)) is not None:
+        fleet = fleets.get(name)
         return fleet_line(fleet, net) if fleet else None
     if key.startswith("below:"):
         try:
@@ -198,9 +202,10 @@ def resolve(
     return Target(line, f"{line.value_usd:.2f}") if line else None
 
 
-def rule_name(key: str, target: Target | None) -> str:
-    """A rule as people wrote it (`below $80,000`, the cost line's name), never its internal key;
-    plain text: escape it where it is shown."""
+def rule_name(key: str, target: Target | None, fleets: Mapping[str, Fleet] | None = None) -> str:
+    """A rule as people wrote it (`below $80,000`, `fleet texas`, the cost line's name), never its
+    internal key; plain text: escape it where it is shown. `fleets` tells a fleet that is gone
+    from one whose line waits for network data."""
     if key.startswith("within:"):
         parsed = split_within(key)
         if parsed is None:
@@ -223,9 +228,13 @@ def rule_name(key: str, target: Target | None) -> str:
         except ValueError:
             return "a price level"
     if target is not None:
-        return target.line.label
-    if key == "fleet":
-        return "your fleet's breakeven (not available now)"
+        return target.name or target.line.label
+    if (name := fl.key_of_line(key)) is not None:
+        if fleets is None:
+            return f"{fl.title(name)} (not available now)"
+        if name in fleets:
+            return f"{fl.title(fleets[name].name)} (breakeven unknown until network data arrives)"
+        return f"{fl.title(name)} (removed)"
     if key.startswith("cost:"):
         return f"cost line #{key.removeprefix('cost:')} (removed)"
     return {"cash": "the CoinShares cash cost", "allin": "the CoinShares all-in cost"}.get(

@@ -29,9 +29,9 @@ from bot import economics as econ
 from bot.alerts import targets
 from bot.alerts.targets import Metric
 from bot.backtest.series import HeightModel, Point
-from bot.lines import named_keys
+from bot.lines import clean_label, named_keys
 from commands import parsing, subscribe
-from storage.workspaces import Fleet
+from storage.workspaces import Fleet, fleet_key
 
 T = TypeVar("T")
 
@@ -160,16 +160,21 @@ def fixed_line(key: str, label: str, value_usd: float, period: str | None = None
     return LineSpec(key, label, (Step(float("-inf"), float(value_usd), period),))
 
 
-def fleet_line(fleet: Fleet, fees_per_block_btc: float = DEFAULT_FEES_BTC) -> LineSpec:
+def fleet_line(
+    fleet: Fleet, fees_per_block_btc: float = DEFAULT_FEES_BTC, key: str = "fleet"
+) -> LineSpec:
+    """A fleet's breakeven line: `fleet` for the one given on the command line, `fleet:<name>`
+    for one of a workspace's fleets."""
     if fleet.power_usd_per_kwh <= 0:
-        raise RuleError("fleet: with free power there is no breakeven price to watch")
+        raise RuleError(f"{key}: with free power there is no breakeven price to watch")
     if fees_per_block_btc < 0:
         raise RuleError("fees per block cannot be negative")
+    who = "fleet" if key == "fleet" else f"fleet {fleet.name}"
     label = (
-        f"fleet breakeven ({fleet.efficiency_j_per_th:g} J/TH at "
+        f"{who} breakeven ({fleet.efficiency_j_per_th:g} J/TH at "
         f"${fleet.power_usd_per_kwh:g}/kWh, pool fee {fleet.pool_fee * 100:g}%)"
     )
-    return LineSpec("fleet", label, fleet=fleet, fees_per_block_btc=fees_per_block_btc)
+    return LineSpec(key, label, fleet=fleet, fees_per_block_btc=fees_per_block_btc)
 
 
 def hashprice_line(key: str, fees_per_block_btc: float = DEFAULT_FEES_BTC) -> LineSpec:
@@ -235,8 +240,11 @@ def _rule_keys(word: str, raw: str) -> list[str]:
         return [f"below:{_checked(parsing.price_usd, word.removeprefix('below:'), raw):.10g}"]
     if word.startswith("cost:") and word.removeprefix("cost:").isdigit():
         return [f"cost:{_checked(parsing.row_id, word.removeprefix('cost:'), raw)}"]
+    if word.startswith("fleet:") and clean_label(word.removeprefix("fleet:")):
+        return [f"fleet:{fleet_key(clean_label(word.removeprefix('fleet:')))}"]  # a stored fleet
     raise RuleError(
-        f"unknown rule {raw.strip()!r}: use cash, allin, fleet, below:<usd>, cost:<id>, "
+        f"unknown rule {raw.strip()!r}: use cash, allin, fleet, fleet:<name>, below:<usd>, "
+        "cost:<id>, "
         "hashprice:<usd per PH/day> (or <n>sats) or within:<pct>:<rule>, separated by commas "
         "(e.g. cash,allin,below:80000,hashprice:30,within:5:cash)"
     )

@@ -33,8 +33,11 @@ def stamp(unix_s: float | None) -> str | None:
 
 
 def short_name(key: str, label: str, period: str | None = None) -> str:
-    """A line in few words, for narrow tables: `cash (2024-Q3)`, `below $80,000`, `fleet`."""
+    """A line in few words, for narrow tables: `cash (2024-Q3)`, `below $80,000`, `fleet`,
+    `fleet texas`."""
     name = {"cash": "cash", "allin": "all-in", "fleet": "fleet"}.get(key)
+    if name is None and key.startswith("fleet:"):
+        name = f"fleet {key.removeprefix('fleet:')}"
     if name is None and key.startswith("below:"):
         name = f"below {fmt.usd(float(key.removeprefix('below:')))}"
     if name is None and key.startswith("hashprice:"):

@@ -20,9 +20,11 @@ from bot.backtest import csv_input, history, report, series
 from bot.backtest import lines as bl
 from bot.backtest.replay import BacktestResult, replay
 from bot.cli.common import service
+from bot.machines import looks_like_model, match
 from commands import parsing
 from storage import costs, workspaces
 from storage import history as history_store
+from storage import machines as machine_store
 
 TABLE_WORDS = {"crossed_below": "▼ below", "recovered_above": "▲ recovered"}
 # Before the first quarter of the shipped benchmarks there is nothing to compare with.
@@ -47,14 +49,26 @@ def _day(text: str, option: str) -> float:
         raise _Fail(f"{option}: {exc}", 2) from None
 
 
-def _fleet(values: tuple[str, str, str]) -> workspaces.Fleet:
+def _fleet(db: Any, values: tuple[str, str, str]) -> workspaces.Fleet:
+    """`--fleet S21 0.05 2` or `--fleet 17.5 0.05 2`: a model of the catalogue or a J/TH."""
     efficiency, power, fee = values
     try:
-        return workspaces.Fleet(
-            parsing.efficiency_j_per_th(efficiency),
-            parsing.power_usd_per_kwh(power),
-            parsing.pool_fee(fee),
-        )
+        if looks_like_model(efficiency):
+            found = match(efficiency, machine_store.all_machines(db))
+            if found.machine is None:
+                some = found.candidates and ", ".join(m.model for m in found.candidates[:8])
+                near = ", ".join(found.nearest)
+                raise _Fail(
+                    f"--fleet: {efficiency!r} is "
+                    + (f"several models ({some}): type more of the name" if some else "no model")
+                    + (f"; did you mean {near}?" if near else "")
+                    + " (hashfloor machines list shows the catalogue, or give J/TH like 17.5)",
+                    2,
+                )
+            eff = found.machine.efficiency_j_th
+        else:
+            eff = parsing.efficiency_j_per_th(efficiency)
+        return workspaces.Fleet(eff, parsing.power_usd_per_kwh(power), parsing.pool_fee(fee))
     except parsing.ParseError as exc:
         raise _Fail(f"--fleet: {exc.plain().replace('`', '')}", 2) from None
 
@@ -100,22 +114,36 @@ def _spec(
             raise _Fail(f"no cost line #{key.removeprefix('cost:')} (hashfloor costs list)", 2)
         line = costs.line_from_row(row)
         spec = bl.fixed_line(key, line.label, line.value_usd)  # the label names its quarter
-    else:  # fleet
-        fleet = fleet or workspaces.get_fleet(db, workspace)
-        if fleet is None:
-            raise _Fail("the fleet rule needs a fleet: --fleet <J/TH> <$/kWh> <pool fee %>", 2)
+    elif key.startswith("fleet:"):  # one of the workspace's fleets
+        name = key.removeprefix("fleet:")
+        stored = workspaces.get_fleet(db, workspace, name) if workspace else None
+        if stored is None:
+            where = f"workspace {workspace}" if workspace else "--workspace <team id>"
+            raise _Fail(f"{key}: no fleet {name!r} in {where} (/hashfloor fleet list)", 2)
         try:
-            spec = bl.fleet_line(fleet, fees_btc)
+            spec = bl.fleet_line(stored, fees_btc, key)
+        except bl.RuleError as exc:
+            raise _Fail(str(exc), 2) from None
+    else:  # fleet: the one given with --fleet, or the workspace's fleet `main`
+        chosen = fleet or (workspaces.get_fleet(db, workspace) if workspace else None)
+        if chosen is None:
+            raise _Fail(
+                "the fleet rule needs a fleet: --fleet <model|J/TH> <$/kWh> <pool fee %>", 2
+            )
+        try:
+            spec = bl.fleet_line(chosen, fees_btc)
         except bl.RuleError as exc:
             raise _Fail(str(exc), 2) from None
     return spec
 
 
 def _default_keys(fleet_given: bool, db: Any, workspace: str | None) -> list[str]:
-    """cash and all-in, the fleet if one is given or the workspace has one, its own lines."""
+    """cash and all-in, the fleet given or every fleet of the workspace, its own lines."""
     keys = ["cash", "allin"]
-    if fleet_given or (workspace and workspaces.get_fleet(db, workspace)):
+    if fleet_given:
         keys.append("fleet")
+    elif workspace:
+        keys += [f.line_key for f in workspaces.get_fleets(db, workspace).values()]
     if workspace:
         keys += [f"cost:{r['id']}" for r in costs.all_rows(db, workspace) if r["workspace"]]
     return keys
@@ -308,10 +336,10 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option(
                 "--rules",
-                help="Lines to watch: cash, allin, fleet, below:<usd>, cost:<id>, "
+                help="Lines to watch: cash, allin, fleet, fleet:<name>, below:<usd>, cost:<id>, "
                 "hashprice:<usd per PH/day> or hashprice:<n>sats, within:<pct>:<rule>, "
-                "comma-separated. "
-                "Default: cash,allin (+ fleet with --fleet, + the workspace's own lines).",
+                "comma-separated. Default: cash,allin (+ fleet with --fleet, + the workspace's "
+                "fleets and own lines).",
             ),
         ] = None,
         poll: Annotated[
@@ -332,8 +360,9 @@ def register(app: typer.Typer) -> None:
             tuple[str, str, str] | None,
             typer.Option(
                 "--fleet",
-                metavar="J/TH $/kWh FEE%",
-                help="A fleet's breakeven line, e.g. --fleet 17.5 0.05 2 (2% pool fee).",
+                metavar="MODEL|J/TH $/kWh FEE%",
+                help="A fleet's breakeven line, e.g. --fleet S21 0.05 2 or --fleet 17.5 0.05 2 "
+                "(2% pool fee).",
             ),
         ] = None,
         fees_btc: Annotated[
@@ -397,7 +426,7 @@ def _backtest(
     end = (_day(to, "--to") // 86_400 + 1) * 86_400 if to else None
     if start is not None and end is not None and end <= start:
         raise _Fail("--to is before --from", 2)
-    fleet = _fleet(fleet_arg) if fleet_arg else None
+    fleet = _fleet(db, fleet_arg) if fleet_arg else None
     try:
         keys = (
             bl.parse_rules(rules_text) if rules_text else _default_keys(bool(fleet), db, workspace)

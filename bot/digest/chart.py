@@ -36,7 +36,7 @@ MAX_LINES = 8  # more cost lines than this make a chart nobody can read
 BAND = 0.12  # a line more than 12% of the price beyond the week's range is named, not drawn
 
 PRICE_COLOUR = "#1d3557"
-LINE_COLOURS = {"cash": "#e76f00", "allin": "#c1121f", "fleet": "#2a9d3f"}
+LINE_COLOURS = {"cash": "#e76f00", "allin": "#c1121f", "fleet": "#2a9d3f", "fleet:main": "#2a9d3f"}
 # Every text on a chart is plain text: a line people named `$\undefined$` is drawn as typed,
 # not parsed as matplotlib mathtext (which would fail the whole chart).
 PLAIN_TEXT = {"text.parse_math": False}

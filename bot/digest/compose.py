@@ -57,21 +57,35 @@ def load_snapshots(storage: Storage, now: float, history: bool = True) -> list[S
     return older + week
 
 
+# Fleets drawn on the chart (all are in the text): more lines than this would be a tangle.
+CHART_FLEETS = 6
+
+
 def compose(storage: Storage, team: str | None, now: float, snaps: Sequence[Snapshot]) -> Composed:
     """The digest of the 7 days before `now` for a workspace (`team` None: shipped lines only)."""
     db = storage.db
     lines = tuple(costs.current_lines(db, team))
-    fleet = workspaces.get_fleet(db, team) if team else None
-    fleet_tuple = (
-        (fleet.efficiency_j_per_th, fleet.power_usd_per_kwh, fleet.pool_fee) if fleet else None
-    )
+    fleets = workspaces.get_fleets(db, team) if team else {}
     money = workspaces.get_currency(db, team) if team else "USD"
-    digest = build_digest(snaps, lines, now, fleet_tuple, money)
+    digest = build_digest(
+        snaps,
+        lines,
+        now,
+        [
+            (f.name, (f.efficiency_j_per_th, f.power_usd_per_kwh, f.pool_fee))
+            for f in fleets.values()
+        ],
+        money,
+    )
     chart_lines = lines
-    if digest.fleet is not None and digest.fleet.breakeven_price_usd is not None:
-        f = digest.fleet
-        label = f"Your fleet's breakeven ({f.efficiency_j_per_th:g} J/TH)"
-        chart_lines = (*lines, CostLine("fleet", label, f.breakeven_price_usd, "Hashfloor fleet"))
+    for f in digest.fleets[:CHART_FLEETS]:
+        if f.breakeven_price_usd is not None:
+            key = workspaces.Fleet(
+                f.efficiency_j_per_th, f.power_usd_per_kwh, f.pool_fee, None, f.name
+            )
+            label = f"Fleet {f.name} breakeven ({f.efficiency_j_per_th:g} J/TH)"
+            line = CostLine(key.line_key, label, f.breakeven_price_usd, "Hashfloor fleet")
+            chart_lines = (*chart_lines, line)
     return Composed(digest, lines, chart_lines)
 
 
@@ -82,11 +96,11 @@ def channel_rules(storage: Storage, team: str, channel: str) -> tuple[RuleLine, 
     if not rows:
         return ()
     lines = engine.benchmark_lines(db, team)
-    fleet = workspaces.get_fleet(db, team)
+    fleets = workspaces.get_fleets(db, team)
     net = engine.network(db)
     return tuple(
         RuleLine(
-            rule_name(r["line_key"], resolve(r["line_key"], lines, fleet, net)),
+            rule_name(r["line_key"], resolve(r["line_key"], lines, fleets, net), fleets),
             state_words(r["line_key"], r["state"]),
             r["last_message_at"],
             r["last_message"],

@@ -48,6 +48,7 @@ class FleetStat:
     breakeven_price_usd: float | None  # at the latest network data; None without it
     margin: float | None  # of the price now over the breakeven price
     hours_below: float  # below the breakeven as it was at each snapshot
+    name: str = "main"  # the fleet's name, as typed
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ class WeekDigest:
     tip_height: int | None
     blocks_to_halving: int | None
 
-    fleet: FleetStat | None
+    fleets: tuple[FleetStat, ...]  # each of the workspace's fleets, `main` first
 
     # The workspace's currency (`/hashfloor currency`): money shown in it first with US$ beside
     # it, at the rate of the week's latest poll that quoted it; None for US$, or with no fresh
@@ -109,12 +110,12 @@ def build_digest(
     snapshots: Sequence[Snapshot],
     lines: Sequence[CostLine],
     now: float,
-    fleet: Fleet | None = None,
+    fleets: Sequence[tuple[str, Fleet]] = (),
     money: str = currency.USD,
 ) -> WeekDigest:
     """The digest of the 7 days before `now`; snapshots may come in any order and span more.
 
-    `fleet` is (efficiency J/TH, power US$/kWh, pool fee fraction). With no fresh price in the week
+    `fleets` are (name, (efficiency J/TH, power US$/kWh, pool fee fraction)). With no fresh price in the week
     the digest has `samples == 0` and no price figures; it is never an exception.
     """
     start = now - WEEK_S
@@ -175,7 +176,7 @@ def build_digest(
         next_adjustment_blocks=net.get("next_adjustment_blocks"),
         tip_height=height,
         blocks_to_halving=econ.blocks_to_next_halving(height) if height is not None else None,
-        fleet=_fleet_stat(fleet, points, price_now, cap) if fleet is not None else None,
+        fleets=tuple(_fleet_stat(name, f, points, price_now, cap) for name, f in fleets),
         rate=rate,
         rate_warning=rate_warning,
     )
@@ -263,7 +264,7 @@ def _breakeven(fleet: Fleet, hashvalue: float | None) -> float | None:
 
 
 def _fleet_stat(
-    fleet: Fleet, points: Sequence[_Point], price_now: float | None, cap: float
+    name: str, fleet: Fleet, points: Sequence[_Point], price_now: float | None, cap: float
 ) -> FleetStat:
     efficiency, power, fee = fleet
     known = [p for p in points if p.hashvalue is not None]
@@ -275,6 +276,7 @@ def _fleet_stat(
         breakeven_price_usd=breakeven,
         margin=_margin(price_now, breakeven) if breakeven else None,
         hours_below=_hours_below(points, lambda p: _breakeven(fleet, p.hashvalue), cap),
+        name=name,
     )
 
 

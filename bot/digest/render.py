@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from bot import currency, fmt
 from bot.alerts.messages import last_message_words
-from bot.digest.contents import LineStat, WeekDigest
+from bot.digest.contents import FleetStat, LineStat, WeekDigest
+from bot.slack.blocks import pack_lines
 
 MAX_BLOCKS = 50
 MAX_SECTION_CHARS = 3000
@@ -20,6 +21,7 @@ MAX_FIELD_CHARS = 2000
 MAX_LINES_SHOWN = 30  # more lines than this make an unreadable digest; the rest are counted
 MAX_LABEL_CHARS = 120  # before escaping, which can make it up to 5× longer
 MAX_FALLBACK_LINES = 3
+MAX_FLEET_SECTIONS = 3  # 50 fleets' sentences fit in three sections of 3,000 characters
 TITLE = "Weekly digest: BTC against the cost to mine"
 MAX_RULES_SHOWN = 20  # the channel's alert rules listed; the rest are counted
 
@@ -50,8 +52,9 @@ def digest_blocks(
     blocks.append({"type": "divider"})
 
     tail = [{"type": "divider"}, _section(fields=_network_fields(d))]
-    if d.fleet is not None:
-        tail.append(_section(text=_fleet_sentence(d, md=True)))
+    fleet_rows = [_fleet_sentence(d, f, md=True) for f in d.fleets]
+    for group in pack_lines(fleet_rows)[:MAX_FLEET_SECTIONS]:
+        tail.append(_section(text="\n".join(group)))
     if rules:
         tail.append(_section(text=_rules_text(rules)))
     tail.append(_context(_method_note(d)))
@@ -89,8 +92,8 @@ def digest_text(d: WeekDigest) -> str:
         f"Next adj.    {_next_adjustment_words(d, md=False)}",
         f"Halving      {_halving_words(d)}",
     ]
-    if d.fleet is not None:
-        out.append(f"Fleet        {_fleet_sentence(d, md=False)}")
+    for f in d.fleets:
+        out.append(f"Fleet {_cut(f.name, 24):<6} {_fleet_sentence(d, f, md=False)}")
     out += ["", _method_note(d, md=False)]
     return "\n".join(out)
 
@@ -285,9 +288,7 @@ def _halving_words(d: WeekDigest) -> str:
     return f"in {d.blocks_to_halving:,} blocks (about {days:,.0f} days)"
 
 
-def _fleet_sentence(d: WeekDigest, md: bool) -> str:
-    f = d.fleet
-    assert f is not None
+def _fleet_sentence(d: WeekDigest, f: FleetStat, md: bool) -> str:
     power = f"${f.power_usd_per_kwh:.3f}".rstrip("0").rstrip(".") if f.power_usd_per_kwh else "$0"
     fee = f"{f.pool_fee * 100:g}% pool fee"
     who = f"{f.efficiency_j_per_th:g} J/TH at {power}/kWh, {fee}"
@@ -299,7 +300,7 @@ def _fleet_sentence(d: WeekDigest, md: bool) -> str:
             tail += f"; BTC is {fmt.margin_words(f.margin)} it"
         if d.has_prices:
             tail += f"; {_hours_words(f.hours_below, f.margin, d)}"
-    return f"*Your fleet* ({who}): {tail}." if md else f"{who}: {tail}."
+    return f"*Fleet {fmt.escape(f.name)}* ({who}): {tail}." if md else f"{who}: {tail}."
 
 
 def _method_note(d: WeekDigest, md: bool = True) -> str:

@@ -10,12 +10,12 @@ subscriptions are packed several to a section, and what still does not fit is co
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot import currency, fmt
-from bot import economics as econ
+from bot import fleets as fl
 from bot.alerts.messages import last_message_words, state_words
 from bot.market.view import MarketView
 from bot.slack import blocks as bk
@@ -60,7 +60,7 @@ class DigestEntry:
 
 def home_view(
     view: MarketView,
-    fleet: Fleet | None,
+    fleets: Mapping[str, Fleet],
     subscriptions: Sequence[Subscription],
     digests: Sequence[DigestEntry],
     hidden_channels: int = 0,
@@ -70,7 +70,7 @@ def home_view(
     with alerts or a digest that are left out because the viewer is not known to be in them;
     `money` is the workspace's currency, shown first with US$ beside it (cost lines stay US$)."""
     blocks: list[Block] = [bk.header(TITLE)]
-    blocks += _market(view, fleet, money)
+    blocks += _market(view, fleets, money)
     blocks.append(bk.divider())
     blocks.append(bk.header("Alerts in this workspace"))
     blocks += _subscriptions(subscriptions, hidden_channels > 0)
@@ -91,7 +91,9 @@ def home_view(
 # --- the market -------------------------------------------------------------------------------
 
 
-def _market(view: MarketView, fleet: Fleet | None, money: str = currency.USD) -> list[Block]:
+def _market(
+    view: MarketView, fleets: Mapping[str, Fleet], money: str = currency.USD
+) -> list[Block]:
     if view.price_usd is None:
         return [
             bk.section(
@@ -113,8 +115,8 @@ def _market(view: MarketView, fleet: Fleet | None, money: str = currency.USD) ->
     if rate or warning:
         out.append(bk.context(currency.note(rate, view.now) or warning))
     rows = [_line_row(m.line.label, m.line.value_usd, m.margin) for m in view.margins]
-    if fleet is not None:
-        rows.append(_fleet_row(view, fleet, rate))
+    # The workspace's fleets first, as /breakeven lists them.
+    rows = [fl.row(view, f, rate) for f in fleets.values()] + rows
     out += [bk.section(t) for t in _pack(["*Cost lines*", *rows] if rows else ["*Cost lines*"])]
     out.append(bk.fields_section(_network_fields(view, rate)))
     return out
@@ -124,27 +126,6 @@ def _line_row(label: str, value_usd: float, margin: float) -> str:
     icon = ":large_green_circle:" if margin >= 0 else ":red_circle:"
     return (
         f"{icon} *{fmt.escape(_label(label))}* {fmt.usd(value_usd)}: "
-        f"price is {fmt.margin_words(margin)}"
-    )
-
-
-def _fleet_row(view: MarketView, fleet: Fleet, rate: currency.Rate | None = None) -> str:
-    who = f"{fleet.efficiency_j_per_th:g} J/TH at ${fleet.power_usd_per_kwh:g}/kWh"
-    if not view.hashvalue_btc_per_th_day or view.price_usd is None:
-        return f":grey_question: *Your fleet* ({who}): breakeven unknown until network data arrives"
-    try:
-        be = econ.fleet_breakeven_price_usd(
-            fleet.efficiency_j_per_th,
-            fleet.power_usd_per_kwh,
-            view.hashvalue_btc_per_th_day,
-            fleet.pool_fee,
-        )
-        margin = econ.margin_over_line(view.price_usd, be)
-    except econ.EconomicsDomainError:
-        return f":grey_question: *Your fleet* ({who}): no breakeven at these numbers"
-    icon = ":large_green_circle:" if margin >= 0 else ":red_circle:"
-    return (
-        f"{icon} *Your fleet* ({who}) breaks even at {currency.both(be, rate)}: "
         f"price is {fmt.margin_words(margin)}"
     )
 

@@ -630,3 +630,62 @@ def test_what_a_mwh_earns_is_the_breakeven_power_price_per_mwh(
     margin = econ.daily_margin_usd_per_ph(efficiency, per_kwh, hashvalue, price, fee)
     scale = econ.hashprice_usd_per_ph_day(hashvalue, price) + 1e-9
     assert abs(margin) <= 1e-9 * max(scale, 1.0)
+
+
+# --- a fleet of known hashrate, per day (DESIGN §4.1 "Fleets") ---------------------------------
+
+HASHPRICE = econ.hashprice_usd_per_ph_day(HASHVALUE, PRICE_USD)  # $37.88/PH/day
+
+
+@pytest.mark.parametrize(
+    ("hashrate_ph", "efficiency", "power", "fee", "revenue", "cost", "margin"),
+    [
+        # 200 PH/s × $37.88 × 0.98 = $7,424; 200,000 TH × 0.024 × 17.5 × $0.05 = $4,200
+        (200, 17.5, 0.05, 0.02, "7423.84", "4200.00", "3223.84"),
+        (350, 17.5, 0.05, 0.02, "12991.71", "7350.00", "5641.71"),
+        (50, 13.5, 0.05, 0.0, "1893.84", "810.00", "1083.84"),
+        # 30 J/TH at $0.07 loses money on power alone (it breaks even at $123,559)
+        (100, 30, 0.07, 0.0, "3787.67", "5040.00", "-1252.33"),
+        (0, 17.5, 0.05, 0.02, "0.00", "0.00", "0.00"),
+    ],
+)
+def test_fleet_money_per_day(
+    hashrate_ph: float,
+    efficiency: float,
+    power: float,
+    fee: float,
+    revenue: str,
+    cost: str,
+    margin: str,
+) -> None:
+    got_revenue = econ.fleet_revenue_usd_per_day(hashrate_ph, HASHPRICE, fee)
+    got_cost = econ.fleet_power_cost_usd_per_day(hashrate_ph, efficiency, power)
+    got_margin = econ.fleet_margin_usd_per_day(got_revenue, got_cost)
+    cents = Decimal("0.01")
+    assert Decimal(got_revenue).quantize(cents) == Decimal(revenue)
+    assert Decimal(got_cost).quantize(cents) == Decimal(cost)
+    assert Decimal(got_margin).quantize(cents) == Decimal(margin)
+
+
+def test_fleet_margin_per_day_is_zero_at_the_breakeven_price() -> None:
+    be = econ.fleet_breakeven_price_usd(17.5, 0.05, HASHVALUE, POOL_FEE)  # $51,483
+    hashprice = econ.hashprice_usd_per_ph_day(HASHVALUE, be)
+    revenue = econ.fleet_revenue_usd_per_day(200, hashprice, POOL_FEE)
+    cost = econ.fleet_power_cost_usd_per_day(200, 17.5, 0.05)
+    assert econ.fleet_margin_usd_per_day(revenue, cost) == pytest.approx(0, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda: econ.fleet_revenue_usd_per_day(-1, 37.88, 0.02), "hashrate_ph"),
+        (lambda: econ.fleet_revenue_usd_per_day(200, math.nan, 0.02), "hashprice_usd_per_ph_day"),
+        (lambda: econ.fleet_revenue_usd_per_day(200, 37.88, 1.0), "pool_fee"),
+        (lambda: econ.fleet_power_cost_usd_per_day(math.inf, 17.5, 0.05), "hashrate_ph"),
+        (lambda: econ.fleet_power_cost_usd_per_day(200, 0, 0.05), "efficiency_j_per_th"),
+        (lambda: econ.fleet_margin_usd_per_day(math.nan, 1.0), "revenue_usd_per_day"),
+    ],
+)
+def test_fleet_money_per_day_refuses_nonsense(call: object, name: str) -> None:
+    with pytest.raises(EconomicsDomainError, match=name):
+        call()  # type: ignore[operator]

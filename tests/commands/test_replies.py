@@ -220,13 +220,13 @@ def test_breakeven_shows_the_workspace_fleet_and_own_lines(svc: Hashfloor) -> No
     assert out["text"].endswith("; +49.2% vs Acme cash cost")
     lines = section_texts(out)[1].split("\n")
     assert lines[0] == (  # the workspace's own fleet first
-        ":large_green_circle: *Your fleet* (17.5 J/TH at $0.05/kWh) breaks even at $51,483 — "
-        "price is 76.8% above"
+        ":large_green_circle: *Fleet main* (17.5 J/TH at $0.05/kWh, pool fee 2%) breaks even at "
+        "$51,483 — price is 76.8% above"
     )
     assert lines[3] == ":large_green_circle: *Acme cash cost* $61,000 — price is 49.2% above"
     # another workspace sees neither
     other = ask(svc, "/breakeven", "", team="T2")
-    assert "Acme" not in all_text(other) and "Your fleet" not in all_text(other)
+    assert "Acme" not in all_text(other) and "Fleet main" not in all_text(other)
 
 
 def test_without_a_team_id_own_lines_still_show(svc: Hashfloor) -> None:
@@ -376,34 +376,35 @@ def test_hashfloor_status_fleet_mute(svc: Hashfloor) -> None:
     assert status["text"].splitlines() == [
         "Hashfloor status",
         "Alerts: this channel is not subscribed. `/hashfloor subscribe "
-        "[cash|allin|all|&lt;cost id&gt;|fleet|below &lt;usd&gt;]` (default: cash and allin), "
-        "`subscribe hashprice below &lt;usd per PH/day&gt;|&lt;n&gt; sats`, "
+        "[cash|allin|all|&lt;cost id&gt;|fleet [&lt;name&gt;]|below &lt;usd&gt;]` (default: "
+        "cash and allin), `subscribe hashprice below &lt;usd per PH/day&gt;|&lt;n&gt; sats`, "
         "`subscribe &lt;line&gt; within &lt;pct&gt;`",
         "Weekly digest: off — subscribe this channel to alerts (Mondays 09:00 UTC) or set a time "
         "with `/hashfloor digest mon 09:00 Europe/Berlin`.",
         "Muted: no",
         "Recoveries: in the alert's thread",
-        "Fleet: not set",
+        "Fleets: none set",
         "Last poll: 42s ago",
         "Last good price: $91,000 42s ago",
     ]
     fleet = ask(svc, "/hashfloor", "fleet 17.5 J/TH 5c 2% hashrate 350 PH/s")
     assert fleet["text"] == (
-        "Fleet set: 17.5 J/TH at $0.05/kWh, pool fee 2%, 350 PH/s. It breaks even at $51,483 "
-        "today; BTC at $91,000 is 76.8% above."
+        "Fleet main set: 17.5 J/TH at $0.05/kWh, pool fee 2%, 350 PH/s. It breaks even at "
+        "$51,483 today; BTC at $91,000 is 76.8% above. At 350 PH/s it earns $12,992 a day, "
+        "power costs $7,350: margin +$5,642 a day."
     )
     assert ask(svc, "/hashfloor", "fleet")["text"] == (
-        "This workspace's fleet: 17.5 J/TH at $0.05/kWh, pool fee 2%, 350 PH/s"
+        "1 fleet: main (17.5 J/TH at $0.05/kWh, pool fee 2%, 350 PH/s)"
     )
     muted = ask(svc, "/hashfloor", "mute 4h")
     assert muted["text"].startswith("Muted until 2025-11-24 20:00 UTC.")
     status = ask(svc, "/hashfloor", "status")
     assert "Muted: until 2025-11-24 20:00 UTC" in status["text"]
-    assert "Fleet: 17.5 J/TH at $0.05/kWh, pool fee 2%, 350 PH/s" in status["text"]
+    assert "Fleets: main (17.5 J/TH at $0.05/kWh, pool fee 2%, 350 PH/s)" in status["text"]
     assert ask(svc, "/hashfloor", "unmute")["text"] == "Unmuted."
     assert ask(svc, "/hashfloor", "unmute")["text"] == "This channel was not muted."
     off = ask(svc, "/hashfloor", "fleet off")
-    assert off["text"].startswith("Fleet removed")
+    assert off["text"].startswith("Fleet main removed")
     assert workspaces.get_fleet(svc.storage.db, "T1") is None
     actions = [r["action"] for r in audit.recent(svc.storage.db)]
     assert actions == ["fleet.off", "channel.unmute", "channel.unmute", "channel.mute", "fleet.set"]
@@ -418,18 +419,18 @@ def test_unsubscribe_all_clears_every_kind_and_rules_are_named_as_written(
     for what in ("", "fleet", "below $80k", acme_id):
         assert ask(svc, "/hashfloor", f"subscribe {what}")["text"].startswith("Subscribed")
     status = all_text(ask(svc, "/hashfloor", "status"))
-    for name in ("below $80,000", "Acme cash cost ($80,500)", "your fleet's breakeven (17.5 J/TH"):
+    for name in ("below $80,000", "Acme cash cost ($80,500)", "fleet main ($51,483)"):
         assert name in status
     out = ask(svc, "/hashfloor", "unsubscribe")  # the default set, as subscribe adds it
     assert out["text"] == (
         "Unsubscribed from CoinShares cash cost (2025-Q2) and CoinShares all-in cost (2025-Q2). "
-        "Still subscribed here: your fleet's breakeven (17.5 J/TH at $0.05/kWh), below $80,000 "
+        "Still subscribed here: fleet main, below $80,000 "
         "and Acme cash cost (`/hashfloor unsubscribe all` removes every rule)."
     )
     ask(svc, "/costs", f"remove {acme_id}")  # its rule stays until unsubscribed, named still
     out = ask(svc, "/hashfloor", "unsubscribe all")
     assert out["text"] == (
-        "Unsubscribed from your fleet's breakeven (17.5 J/TH at $0.05/kWh), below $80,000 and "
+        "Unsubscribed from fleet main, below $80,000 and "
         f"cost line #{acme_id} (removed). This channel gets no alerts now."
     )
     for reply in (status, all_text(out)):
@@ -702,13 +703,13 @@ def test_with_16_peer_companies_the_fleet_line_comes_first_and_nothing_is_cut(
     out = ask(svc, "/breakeven", "")
     valid_blocks(out)
     texts = section_texts(out)
-    assert texts[1].startswith(":large_green_circle: *Your fleet* (17.5 J/TH at $0.05/kWh)")
+    assert texts[1].startswith(":large_green_circle: *Fleet main* (17.5 J/TH at $0.05/kWh")
     rows = [row for text in texts[1:] for row in text.split("\n")]
     assert len(rows) == 1 + 2 + 32  # the fleet, CoinShares cash and all-in, 16 × 2 peers
     assert sum(len(t) for t in texts[1:]) > 3000  # more than one section could hold
     assert "…" not in all_text(out)
     assert out["text"].startswith("BTC $91,000: +")  # the fallback names the fleet first too
-    assert "vs your fleet's breakeven" in out["text"].split(";")[0]
+    assert "vs fleet main" in out["text"].split(";")[0]
 
 
 def test_more_lines_than_50_blocks_hold_end_with_a_count(svc: Hashfloor) -> None:
@@ -748,6 +749,10 @@ def test_more_lines_than_50_blocks_hold_end_with_a_count(svc: Hashfloor) -> None
         ("/hashfloor", "help", False),
         ("/hashfloor", "status", False),
         ("/hashfloor", "fleet", False),
+        ("/hashfloor", "fleet list", False),
+        ("/hashfloor", "fleet LIST", False),
+        ("/hashfloor", "fleet texas S21 0.05", True),
+        ("/hashfloor", "fleet texas off", True),
         ("/hashfloor", "fleet 17.5 0.05", True),
         ("/hashfloor", "fleet off", True),
         ("/hashfloor", "mute 4h", True),

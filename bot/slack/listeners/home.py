@@ -42,17 +42,17 @@ def dashboard(
     db = service.storage.db
     team = team_key(team_id)
     known = workspaces.channels_of_member(db, team, viewer) if viewer else None
-    fleet = workspaces.get_fleet(db, team)
+    fleets = workspaces.get_fleets(db, team)
     lines = engine.benchmark_lines(db, team)
     net = engine.network(db)
     rules = alerts.team_rules(db, team)
     subs = []
     for r in rules:
-        target = resolve(r["line_key"], lines, fleet, net)
+        target = resolve(r["line_key"], lines, fleets, net)
         subs.append(
             Subscription(
                 channel_id=r["channel_id"],
-                label=rule_name(r["line_key"], target),
+                label=rule_name(r["line_key"], target, fleets),
                 value_usd=target.line.value_usd if target else None,
                 state=r["state"],
                 since=r["since"],
@@ -87,7 +87,7 @@ def dashboard(
         entries = [e for e in entries if e.channel_id in known]
     hidden = len(channels_in_use - known) if known is not None else 0
     money = workspaces.get_currency(db, team)
-    return home_view(service.view(team, now), fleet, subs, entries, hidden, money)
+    return home_view(service.view(team, now), fleets, subs, entries, hidden, money)
 
 
 def _value(key: str, target: Target | None) -> str | None:

@@ -315,7 +315,7 @@ def test_the_fleet_line(rig: Rig) -> None:
     rig.poll(75_000.0, network=harder)
     rows = rig.outbox()
     assert [r["kind"] for r in rows] == ["recovery", "alert"]
-    assert "fleet's breakeven (20 J/TH at $0.06/kWh)" in rows[1]["text"]
+    assert "the breakeven of fleet main (20 J/TH at $0.06/kWh)" in rows[1]["text"]
     assert "$77,66" in rows[1]["text"]
 
 

@@ -56,6 +56,8 @@ def test_one_message_per_subscribed_channel_and_none_again(rig: Rig) -> None:
     rig.command("C2", "subscribe adjustment 5")
     rig.command("C3", "subscribe cash")  # no retarget rule: nothing
     workspaces.set_fleet(rig.db, "T1", workspaces.Fleet(17.5, 0.05, 0.02), "U1", rig.now)
+    texas = workspaces.Fleet(30.0, 0.07, 0.02, None, "<Texas>")
+    workspaces.set_fleet(rig.db, "T1", texas, "U1", rig.now)
     rig.poll(ABOVE_CASH, network=net(BOUNDARY - 1, D_OLD))
     assert sent(rig) == []
     rig.poll(ABOVE_CASH, network=NEW)
@@ -64,7 +66,10 @@ def test_one_message_per_subscribed_channel_and_none_again(rig: Rig) -> None:
     text = rows[0]["text"]
     assert "block 822,528" in text and "+6.98%" in text
     assert "67.31 trillion → 72.01 trillion" in text
-    assert "Breakeven of your fleet (17.5 J/TH at $0.05/kWh)" in body(rows[0])
+    # every fleet of the workspace, its name escaped
+    assert "Breakeven of fleet main (17.5 J/TH at $0.05/kWh)" in body(rows[0])
+    assert "Breakeven of fleet <Texas> (30 J/TH at $0.07/kWh)" in body(rows[0])
+    assert "Breakeven of fleet &lt;Texas&gt;" in rows[0]["blocks"]  # escaped for Slack
     assert "/PH/day" in body(rows[0])
     for h in range(1, 4):
         rig.poll(ABOVE_CASH, network=net(BOUNDARY + h, D_NEW))

@@ -26,7 +26,7 @@ EVERY = 60.0
 D = 152e12  # DESIGN §4 vectors: at $91,000 hashprice is $37.88/PH/day
 HARDER = D * 1.05  # a retarget of +5%
 CASH = CostLine("cash", "CoinShares cash cost (2025-Q2)", 74_600.0, "CoinShares", "2025-Q2")
-FLEET = Fleet(20.0, 0.06, 0.02)  # breaks even at $70,605 at D (DESIGN §4)
+FLEET = {"main": Fleet(20.0, 0.06, 0.02)}  # breaks even at $70,605 at D (DESIGN §4)
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ def test_the_hashprice_figures_the_tables_rely_on() -> None:
         pytest.param(HP, "below", [Poll(73_000.0, HARDER), 73_000.0, 73_000.0],
                      [(2, "recovered_above")], [],
                      id="a retarget down lifts it back: a recovery, posted"),
-        pytest.param("fleet", "above", [75_000.0, Poll(75_000.0, D * 1.1), Poll(75_000.0, D * 1.1)],
+        pytest.param("fleet:main", "above", [75_000.0, Poll(75_000.0, D * 1.1), Poll(75_000.0, D * 1.1)],
                      [], [2],
                      id="the fleet line under a retarget: a line that moves, silent"),
     ],
@@ -174,7 +174,7 @@ def test_an_early_warning_follows_an_edited_line_silently() -> None:
         ("within:2.5:below:80000", 82_000.0, "price"),
         ("within:50:cash", 74_600.0 * 1.5, "price"),
         ("within:10:hashprice:usd:30", 33.0, "hashprice_usd"),
-        ("within:5:fleet", None, "price"),
+        ("within:5:fleet:main", None, "price"),
     ],
 )
 def test_an_early_warning_watches_its_line_times_one_plus_pct(key, watched, metric) -> None:
@@ -208,7 +208,7 @@ def test_keys_that_do_not_read_resolve_to_nothing(key: str) -> None:
         ("within:5:cash", "within 5% of CoinShares cash cost (2025-Q2)"),
         ("within:2.5:below:80000", "within 2.5% of $80,000"),
         ("within:10:hashprice:usd:30", "within 10% of hashprice $30/PH/day"),
-        ("within:5:fleet", "within 5% of your fleet's breakeven (20 J/TH at $0.06/kWh)"),
+        ("within:5:fleet:main", "within 5% of the breakeven of fleet main (20 J/TH at $0.06/kWh)"),
     ],
 )
 def test_rules_are_named_as_people_wrote_them(key: str, name: str) -> None:

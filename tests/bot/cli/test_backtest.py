@@ -267,21 +267,65 @@ def test_workspace_lines(env, tmp_path):
     assert [line["label"] for line in chosen["lines"]] == ["Acme cash cost"]
 
 
-def test_workspace_fleet_is_watched_by_default(env, tmp_path):
+def test_workspace_fleets_are_watched_by_default(env, tmp_path):
     storage = Storage(env["HASHFLOOR_DB"])
     migrate(storage.db)
     workspaces.set_fleet(storage.db, "T1", workspaces.Fleet(17.5, 0.05, 0.02), "U1", 1.0)
+    texas = workspaces.Fleet(30.0, 0.07, 0.02, 200.0, "Texas")  # breaks even at $123,559
+    workspaces.set_fleet(storage.db, "T1", texas, "U1", 1.0)
     storage.close()
     csv = (
         "date,price_usd,difficulty\n2025-01-01,60000,152e12\n2025-01-02,50000,\n2025-01-03,50000,\n"
     )
     data = run_json(env, "--csv", write(tmp_path, csv), "--workspace", "T1")
-    assert [line["key"] for line in data["lines"]] == ["cash", "allin", "fleet"]
-    (alert,) = [a for a in data["alerts"] if a["line"] == "fleet"]
+    assert [line["key"] for line in data["lines"]] == ["cash", "allin", "fleet:main", "fleet:texas"]
+    (alert,) = [a for a in data["alerts"] if a["line"] == "fleet:main"]
     assert alert["line_usd"] == pytest.approx(51_483, abs=1)
+    texas_line = data["lines"][3]
+    assert texas_line["label"].startswith("fleet Texas breakeven (30 J/TH at $0.07/kWh")
+    assert texas_line["start_state"] == "below"  # $60,000 is below $123,559 from the start
+    # one stored fleet by name, whatever its case
+    one = run_json(env, "--csv", write(tmp_path, csv), "-w", "T1", "--rules", "Fleet:TEXAS")
+    assert [line["key"] for line in one["lines"]] == ["fleet:texas"]
+    assert one["lines"][0]["value_usd"]["first"] == pytest.approx(123_559, abs=1)
+    # `fleet` alone is the fleet `main`
+    main = run_json(env, "--csv", write(tmp_path, csv), "-w", "T1", "--rules", "fleet")
+    assert main["lines"][0]["value_usd"]["first"] == pytest.approx(51_483, abs=1)
     # without the workspace there is no fleet to watch
     result = run(env, "--csv", write(tmp_path, csv), "--rules", "fleet")
     assert result.exit_code == 2 and "needs a fleet" in result.stderr
+    result = run(env, "--csv", write(tmp_path, csv), "--rules", "fleet:texas")
+    assert result.exit_code == 2 and "no fleet 'texas' in --workspace" in result.stderr
+    result = run(env, "--csv", write(tmp_path, csv), "-w", "T1", "--rules", "fleet:utah")
+    assert result.exit_code == 2 and "no fleet 'utah' in workspace T1" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("model", "breakeven"),
+    [("S21", 51_483), ("antminer-s21", 51_483), ("17.5", 51_483), ("S19jPro", None)],
+)
+def test_fleet_given_as_a_model(env, tmp_path, model, breakeven):
+    csv = (
+        "date,price_usd,difficulty\n2025-01-01,60000,152e12\n2025-01-02,50000,\n2025-01-03,50000,\n"
+    )
+    data = run_json(
+        env, "--csv", write(tmp_path, csv), "--rules", "fleet", "--fleet", model, "0.05", "2"
+    )
+    (line,) = data["lines"]
+    if breakeven is not None:
+        assert line["value_usd"]["first"] == pytest.approx(breakeven, abs=1)
+    assert line["value_usd"]["first"] > 0
+
+
+@pytest.mark.parametrize(
+    ("model", "words"),
+    [("S99", "'S99' is no model"), ("S2", "several models"), ("M6", "type more of the name")],
+)
+def test_fleet_with_an_unknown_or_ambiguous_model_fails_in_one_line(env, tmp_path, model, words):
+    result = run(env, "--csv", write(tmp_path, HAND_CSV), "--fleet", model, "0.05", "2")
+    assert result.exit_code == 2
+    assert words in result.stderr and "--fleet" in result.stderr
+    assert "Traceback" not in result.output
 
 
 def test_hourly_csv(env, tmp_path):

@@ -26,6 +26,7 @@ def svc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hashfloor]:
     db = service.storage.db
     costs.add(db, "T1", "Acme", "cash", 81_000.0, "2025-Q3", None, "U1", NOW)
     workspaces.set_fleet(db, "T1", workspaces.Fleet(21.5, 0.045, 0.02), "U1", NOW)
+    workspaces.set_fleet(db, "T1", workspaces.Fleet(17.5, 0.05, 0.0, 200, "Texas"), "U1", NOW)
     yield service
     service.close()
 
@@ -62,12 +63,16 @@ def test_lines_and_fleet_per_workspace(svc: Hashfloor, team, lines, fleet) -> No
     composed = compose(svc.storage, team, NOW, load_snapshots(svc.storage, NOW, history=False))
     assert [line.key for line in composed.lines] == expected
     assert composed.digest.now == NOW and composed.digest.samples > 100
-    assert (composed.digest.fleet is not None) == fleet
-    assert [line.key for line in composed.chart_lines] == expected + (["fleet"] if fleet else [])
+    # Every fleet of the workspace, `main` first, each a line on the chart.
+    assert [f.name for f in composed.digest.fleets] == (["main", "Texas"] if fleet else [])
+    fleet_keys = ["fleet:main", "fleet:texas"] if fleet else []
+    assert [line.key for line in composed.chart_lines] == expected + fleet_keys
     if fleet:
-        line = composed.chart_lines[-1]
-        assert line.label == "Your fleet's breakeven (21.5 J/TH)"
-        assert line.value_usd == composed.digest.fleet.breakeven_price_usd
+        main, texas = composed.chart_lines[-2:]
+        assert main.label == "Fleet main breakeven (21.5 J/TH)"
+        assert texas.label == "Fleet Texas breakeven (17.5 J/TH)"
+        assert main.value_usd == composed.digest.fleets[0].breakeven_price_usd
+        assert texas.value_usd == composed.digest.fleets[1].breakeven_price_usd
 
 
 def test_the_workspace_currency_and_the_weeks_latest_rate(tmp_path: Path) -> None:

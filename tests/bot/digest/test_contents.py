@@ -126,9 +126,9 @@ def test_network_figures_are_the_latest_known():
 def test_fleet_breakeven_moves_with_difficulty():
     # 20 J/TH at $0.06/kWh, 2% pool fee: $70,605 at D = 152 T (DESIGN §4); at 150 T it is
     # 70,605 × 150/152 ≈ $69,676, so 70,000 at 2 h is above the line then and does not count.
-    d = build_digest(WEEK, [], NOW, fleet=(20.0, 0.06, 0.02))
-    fleet = d.fleet
-    assert fleet is not None
+    d = build_digest(WEEK, [], NOW, fleets=[("main", (20.0, 0.06, 0.02))])
+    (fleet,) = d.fleets
+    assert fleet.name == "main"
     assert (fleet.efficiency_j_per_th, fleet.power_usd_per_kwh, fleet.pool_fee) == (20, 0.06, 0.02)
     assert fleet.breakeven_price_usd == pytest.approx(70_605, abs=1)
     assert fleet.margin == pytest.approx((91_000 - fleet.breakeven_price_usd) / 70_605, rel=1e-3)
@@ -136,7 +136,7 @@ def test_fleet_breakeven_moves_with_difficulty():
 
 
 def test_no_fleet():
-    assert build_digest(WEEK, [CASH], NOW).fleet is None
+    assert build_digest(WEEK, [CASH], NOW).fleets == ()
 
 
 @pytest.mark.parametrize(
@@ -166,8 +166,10 @@ def test_hours_below_table(points, line, hours):
 
 
 def test_snapshot_order_does_not_matter():
-    a = build_digest(WEEK, [CASH, ALLIN], NOW, fleet=(20.0, 0.06, 0.02))
-    b = build_digest(list(reversed(WEEK)), [CASH, ALLIN], NOW, fleet=(20.0, 0.06, 0.02))
+    a = build_digest(WEEK, [CASH, ALLIN], NOW, fleets=[("main", (20.0, 0.06, 0.02))])
+    b = build_digest(
+        list(reversed(WEEK)), [CASH, ALLIN], NOW, fleets=[("main", (20.0, 0.06, 0.02))]
+    )
     assert a == b
 
 
@@ -180,7 +182,7 @@ def test_snapshot_order_does_not_matter():
     ],
 )
 def test_empty_week_is_a_digest_not_an_error(snapshots):
-    d = build_digest(snapshots, [CASH, ALLIN], NOW, fleet=(20.0, 0.06, 0.02))
+    d = build_digest(snapshots, [CASH, ALLIN], NOW, fleets=[("main", (20.0, 0.06, 0.02))])
     assert d.samples == 0 and not d.has_prices
     assert d.price_now_usd is None and d.open_usd is None and d.change is None
     assert [(s.key, s.margin, s.hours_below) for s in d.lines] == [
@@ -188,8 +190,8 @@ def test_empty_week_is_a_digest_not_an_error(snapshots):
         ("allin", None, 0.0),
     ]
     assert d.hashprice_usd_per_ph_day is None and d.hashprice_change is None
-    assert d.fleet is not None and d.fleet.breakeven_price_usd is None
-    assert d.fleet.hours_below == 0.0
+    assert d.fleets[0].breakeven_price_usd is None
+    assert d.fleets[0].hours_below == 0.0
 
 
 def test_stale_week_still_reports_the_network():
@@ -207,9 +209,11 @@ def test_network_data_from_before_the_week_feeds_hashprice():
 
 def test_nonsense_network_reading_is_ignored():
     bad = Network(difficulty=0.0, tip_height=900_000, fees_per_block_btc=0.02)
-    d = build_digest([snap(1, 91_000.0, net=bad), snap(2, 91_000.0)], [CASH], NOW, (20, 0.06, 0))
+    d = build_digest(
+        [snap(1, 91_000.0, net=bad), snap(2, 91_000.0)], [CASH], NOW, [("main", (20, 0.06, 0))]
+    )
     assert d.hashprice_usd_per_ph_day is None
-    assert d.fleet is not None and d.fleet.breakeven_price_usd is None
+    assert d.fleets[0].breakeven_price_usd is None
 
 
 def test_hours_covered_is_what_hours_below_rest_on():

@@ -41,7 +41,7 @@ DIGEST = WeekDigest(
     next_adjustment_blocks=1_300,
     tip_height=925_000,
     blocks_to_halving=125_000,
-    fleet=FleetStat(17.5, 0.05, 0.02, 51_483.0, 91_200 / 51_483 - 1, 0.0),
+    fleets=(FleetStat(17.5, 0.05, 0.02, 51_483.0, 91_200 / 51_483 - 1, 0.0),),
 )
 
 EMPTY = replace(
@@ -62,7 +62,7 @@ EMPTY = replace(
     hashprice_week_ago_usd_per_ph_day=None,
     hashprice_week_ago_at=None,
     hashprice_change=None,
-    fleet=None,
+    fleets=(),
 )
 
 
@@ -130,7 +130,7 @@ def test_blocks_json():
             ],
         },
         section(
-            "*Your fleet* (17.5 J/TH at $0.05/kWh, 2% pool fee): breaks even at $51,483; "
+            "*Fleet main* (17.5 J/TH at $0.05/kWh, 2% pool fee): breaks even at $51,483; "
             "BTC is 77.1% above it; not below it this week."
         ),
         {
@@ -153,7 +153,7 @@ def test_empty_week_blocks_say_so():
     body = json.dumps(blocks)
     assert "No fresh price data this week" in body
     assert "no fresh price to compare" in body
-    assert "Your fleet" not in body
+    assert "Fleet main" not in body
     assert blocks[2] == section(
         ":warning: No fresh price data this week: the price sources did not agree or the bot "
         "was not polling, so there is no price, margin or time below a line to report."
@@ -168,10 +168,10 @@ def test_no_lines_points_to_costs_add():
 
 def test_fleet_without_network_data():
     fleet = FleetStat(17.5, 0.05, 0.0, None, None, 0.0)
-    _, blocks = digest_blocks(replace(DIGEST, fleet=fleet))
+    _, blocks = digest_blocks(replace(DIGEST, fleets=(fleet,)))
     assert (
         section(
-            "*Your fleet* (17.5 J/TH at $0.05/kWh, 0% pool fee): breakeven unknown "
+            "*Fleet main* (17.5 J/TH at $0.05/kWh, 0% pool fee): breakeven unknown "
             "(no network data this week)."
         )
         in blocks
@@ -293,7 +293,7 @@ def test_digest_text():
         "Last adj.    +1.93% on Fri 20 Nov 2026",
         "Next adj.    -0.50% (estimate) around Wed 02 Dec 2026, in 1,300 blocks",
         "Halving      in 125,000 blocks (about 868 days)",
-        "Fleet        17.5 J/TH at $0.05/kWh, 2% pool fee: breaks even at $51,483",
+        "Fleet main   17.5 J/TH at $0.05/kWh, 2% pool fee: breaks even at $51,483",
     ]:
         assert expected in out
     assert "<!date" not in out and "*" not in out

@@ -91,7 +91,11 @@ ENTRIES = [
 
 def test_the_dashboard() -> None:
     view = build_view(snapshot(), snapshot(), [CASH, ALLIN, OWN], NOW)
-    out = home_view(view, Fleet(17.5, 0.05, 0.02), SUBS, ENTRIES)
+    fleets = {
+        "main": Fleet(17.5, 0.05, 0.02),
+        "<texas>": Fleet(30.0, 0.07, 0.02, 200.0, "<Texas>"),
+    }
+    out = home_view(view, fleets, SUBS, ENTRIES)
     assert_within_limits(out)
     body = texts(out)
     assert out["blocks"][0]["text"]["text"] == "Hashfloor: BTC against the cost to mine"
@@ -100,9 +104,17 @@ def test_the_dashboard() -> None:
     assert "*CoinShares cash cost (2025-Q2)* $74,600: price is 22.0% above" in body
     assert "*CoinShares all-in cost (2025-Q2)* $137,800: price is 34.0% below" in body
     assert "*Acme &lt;b&gt; &amp; co* $120,000: price is 24.2% below" in body
+    # every fleet, first, its name escaped; with a hashrate, its day in money
     assert (
-        "*Your fleet* (17.5 J/TH at $0.05/kWh) breaks even at $51,483: price is 76.8% above" in body
+        ":large_green_circle: *Fleet main* (17.5 J/TH at $0.05/kWh, pool fee 2%) breaks even at "
+        "$51,483 — price is 76.8% above" in body
     )
+    assert (
+        ":red_circle: *Fleet &lt;Texas&gt;* (30 J/TH at $0.07/kWh, pool fee 2%, 200 PH/s) breaks "
+        "even at $123,559 — price is 26.4% below; earns $7,424 a day, power costs $10,080: "
+        "margin -$2,656 a day" in body
+    )
+    assert body.index("Fleet main") < body.index("Fleet &lt;Texas") < body.index("CoinShares")
     assert "<b>" not in body
     # the network
     assert "*Hashprice*\n$37.88/PH/day" in body
@@ -134,37 +146,43 @@ def test_the_dashboard_in_the_workspace_currency() -> None:
     prices = {"USD": 91_000.0, "EUR": 83_720.0}
     snap = design_snapshot(NOW - 42, 91_000.0, ("coinbase", "kraken"), btc_prices=prices)
     view = build_view(snap, snap, [CASH], NOW)
-    body = texts(home_view(view, Fleet(17.5, 0.05, 0.02), [], [], money="EUR"))
+    fleets = {"main": Fleet(17.5, 0.05, 0.02, 200.0)}
+    body = texts(home_view(view, fleets, [], [], money="EUR"))
     assert "*BTC €83,720 ($91,000)* · fetched 42s ago" in body
     assert "EUR at 0.92 EUR/USD, 42s old (mempool.space)" in body
     assert "breaks even at €47,364 ($51,483)" in body
+    # the fleet's day in money, in the workspace's currency first
+    assert (
+        "earns €6,830 ($7,424) a day, power costs €3,864 ($4,200): margin +€2,966 ($3,224) a day"
+        in body
+    )
     assert "*Hashprice*\n€34.85 ($37.88)/PH/day" in body
     # Cost lines stay in US$, as published.
     assert "*CoinShares cash cost (2025-Q2)* $74,600" in body
     # No fresh rate: US$ only, and it says why.
     old = build_view(snapshot(), snapshot(), [CASH], NOW, rates_snap=snap)
-    late = home_view(old, None, [], [], money="EUR")
+    late = home_view(old, {}, [], [], money="EUR")
     assert "*BTC €83,720" in texts(late)  # 42 s old: still fresh
     stale = build_view(snapshot(), snapshot(), [CASH], NOW + 600, rates_snap=snap)
-    body = texts(home_view(stale, None, [], [], money="EUR"))
+    body = texts(home_view(stale, {}, [], [], money="EUR"))
     assert "€" not in body.replace("EUR/USD", "")
     assert "No fresh EUR/USD rate (stale, 0.92 EUR/USD, 11 min old): amounts in US$ only" in body
 
 
 def test_stale_and_missing_data() -> None:
     stale = build_view(snapshot(NOW - 3600), snapshot(NOW - 3600), [CASH], NOW)
-    body = texts(home_view(stale, None, [], []))
+    body = texts(home_view(stale, {}, [], []))
     assert ":warning: stale, fetched 60 min ago" in body
     assert "No channel is subscribed yet" in body and "No channel gets the weekly digest" in body
 
-    empty = home_view(build_view(None, None, [CASH], NOW), None, [], [])
+    empty = home_view(build_view(None, None, [CASH], NOW), {}, [], [])
     assert_within_limits(empty)
     assert "No market data yet" in texts(empty)
 
 
 def test_a_fleet_without_network_data() -> None:
     view = build_view(snapshot(), None, [CASH], NOW)
-    body = texts(home_view(view, Fleet(17.5, 0.05, 0.0), [], []))
+    body = texts(home_view(view, {"main": Fleet(17.5, 0.05, 0.0)}, [], []))
     assert "breakeven unknown until network data arrives" in body
 
 
@@ -180,10 +198,12 @@ def test_many_subscriptions_stay_within_100_blocks(channels: int, per_channel: i
         for c in range(channels)
     ]
     lines = [CostLine(f"cost:{i}", f"own line {i}", 70_000.0 + i) for i in range(300)]
-    out = home_view(build_view(snapshot(), snapshot(), lines, NOW), None, subs, entries)
+    fleets = {f"site{i}": Fleet(17.5, 0.05, 0.02, 100.0, f"site{i}" + "x" * 20) for i in range(50)}
+    out = home_view(build_view(snapshot(), snapshot(), lines, NOW), fleets, subs, entries)
     assert_within_limits(out)
     body = texts(out)
     assert "C000000" in body and "own line 299" in body
+    assert "Fleet site49" in body  # 50 fleets fit too
 
 
 # --- the listener -----------------------------------------------------------------------------
@@ -265,7 +285,7 @@ def test_opening_the_home_tab_publishes_the_dashboard(service: Hashfloor, slack:
     assert_within_limits(view)
     body = texts(view)
     assert "*BTC $91,000*" in body
-    assert "*Your fleet* (20 J/TH at $0.06/kWh) breaks even at $70,605" in body
+    assert "*Fleet main* (20 J/TH at $0.06/kWh, pool fee 2%) breaks even at $70,605" in body
     assert "*<#C0MINING>*\n• CoinShares cash cost (2025-Q2) $74,600: *price above*" in body
     assert "C0ELSEWHERE" not in body  # another workspace's channels stay out
     assert (

@@ -270,7 +270,7 @@ def test_bad_text_in_a_change_is_answered_at_the_response_url(
 
 ADMIN_CHANGES = [
     ("/costs", 'add "Acme" cash=61000', "costs.add", "Added *Acme*"),
-    ("/hashfloor", "fleet 17.5 0.05 2", "fleet.set", "Fleet set: 17.5 J/TH"),
+    ("/hashfloor", "fleet 17.5 0.05 2", "fleet.set", "Fleet main set: 17.5 J/TH"),
 ]
 
 
@@ -517,7 +517,7 @@ def test_a_member_of_another_workspace_of_the_same_grid_org_is_not_external(
         | {"enterprise_id": "E0HASHFLR"}
     )
     dispatch(app, body, form_headers(body))
-    assert reply_at(slack, "grid")["text"].startswith("Fleet set")
+    assert reply_at(slack, "grid")["text"].startswith("Fleet main set")
     # …and a partner on another Grid org is external whatever their team says.
     slack.external_user("U0OTHERORG", TEAM, enterprise_id="E0PARTNER", is_admin=True)
     body = urlencode(
@@ -551,7 +551,7 @@ def user_change_body(user: str, event_id: str, **fields: Any) -> str:
 def test_a_role_change_takes_effect_at_once(app: App, slack: FakeSlack, service: Hashfloor) -> None:
     slack.users["U0BOSS"] = {"is_admin": True}
     command(app, slack, "/hashfloor", "fleet 17 0.05", user="U0BOSS", reply_to="before")
-    assert reply_at(slack, "before")["text"].startswith("Fleet set")
+    assert reply_at(slack, "before")["text"].startswith("Fleet main set")
     # Demoted, then made a guest: Slack sends user_change; the cached answer must not outlive it.
     slack.users["U0BOSS"] = {"is_restricted": True}
     body = user_change_body("U0BOSS", "Ev0DEMOTED", is_restricted=True)
