@@ -369,6 +369,38 @@ def test_an_early_warning_on_a_workspace_line_reads_that_workspace_line(rig: Rig
     assert [r["channel_id"] for r in rig.outbox()] == ["C2", "C1"]
 
 
+def test_two_fleets_in_one_workspace_each_alert_on_their_own_line(rig: Rig) -> None:
+    db = rig.db
+    workspaces.set_fleet(db, "T1", workspaces.Fleet(20.0, 0.06, 0.02), "U1", rig.now)  # $70,605
+    texas = workspaces.Fleet(17.5, 0.05, 0.02, 200.0, "Texas")  # $51,483
+    workspaces.set_fleet(db, "T1", texas, "U1", rig.now)
+    # Another workspace's fleet `main` is another line, far from the price.
+    workspaces.set_fleet(db, "T2", workspaces.Fleet(30.0, 0.07, 0.02), "U1", rig.now)  # $123,559
+    rig.poll(75_000.0)
+    subscribed(rig, "C1", "subscribe fleet")
+    subscribed(rig, "C2", "subscribe fleet texas")
+    subscribed(rig, "C3", "subscribe fleet", team="T2")
+    assert [r["line_key"] for r in rig.rules("C1")] == ["fleet:main", "fleet:texas"]
+    assert [r["line_key"] for r in rig.rules("C2")] == ["fleet:texas"]
+    assert [r["line_key"] for r in rig.rules("C3", team="T2")] == ["fleet:main"]
+    # The price falls below `main` ($70,605) but stays above Texas ($51,483): only main's rule.
+    for _ in range(3):
+        rig.poll(65_000.0)
+    rows = rig.outbox()
+    assert [(r["channel_id"], r["kind"]) for r in rows] == [("C1", "alert")]
+    assert "the breakeven of fleet main (20 J/TH at $0.06/kWh)" in rows[0]["text"]
+    states = {r["line_key"]: r["state"] for r in rig.rules("C1")}
+    assert states == {"fleet:main": "below", "fleet:texas": "above"}
+    assert rig.rules("C2")[0]["state"] == "above"
+    # Below Texas too: C1's Texas rule and C2's alert; T2's line was below all along, silent.
+    for _ in range(2):
+        rig.poll(50_000.0)
+    rows = rig.outbox()[1:]
+    assert sorted((r["channel_id"], r["kind"]) for r in rows) == [("C1", "alert"), ("C2", "alert")]
+    assert all("the breakeven of fleet Texas (17.5 J/TH at $0.05/kWh)" in r["text"] for r in rows)
+    assert rig.rules("C3", team="T2")[0]["state"] == "below"
+
+
 # --- mute -------------------------------------------------------------------------------------
 
 

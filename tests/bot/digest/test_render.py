@@ -178,6 +178,26 @@ def test_fleet_without_network_data():
     )
 
 
+def test_every_fleet_is_listed_and_fifty_stay_within_slack_limits():
+    main = FleetStat(17.5, 0.05, 0.02, 51_483.0, 91_200 / 51_483 - 1, 0.0)
+    texas = FleetStat(30.0, 0.07, 0.02, 123_559.0, 91_200 / 123_559 - 1, 168.0, "<Texas>")
+    d = replace(DIGEST, fleets=(main, texas))
+    _, blocks = digest_blocks(d)
+    body = json.dumps(blocks, ensure_ascii=False)
+    assert "*Fleet main* (17.5 J/TH at $0.05/kWh, 2% pool fee): breaks even at $51,483" in body
+    assert (
+        "*Fleet &lt;Texas&gt;* (30 J/TH at $0.07/kWh, 2% pool fee): breaks even at $123,559" in body
+    )
+    text = digest_text(d)
+    assert "Fleet main   17.5 J/TH at $0.05/kWh, 2% pool fee: breaks even at $51,483" in text
+    assert "Fleet <Texas> 30 J/TH at $0.07/kWh, 2% pool fee: breaks even at $123,559" in text
+    many = replace(DIGEST, fleets=tuple(replace(texas, name=f"site-{i:02d}") for i in range(50)))
+    _, blocks = digest_blocks(many)
+    assert len(blocks) <= 50
+    assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in blocks)
+    assert "site-49" in json.dumps(blocks)
+
+
 def test_hashprice_change_since_a_later_start():
     d = replace(DIGEST, hashprice_week_ago_at=NOW - 2 * DAY)  # data began on Sat 21 Nov
     _, blocks = digest_blocks(d)
