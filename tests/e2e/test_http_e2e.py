@@ -535,7 +535,7 @@ def test_sigterm_lets_an_acked_change_finish(
     bot.proc.send_signal(signal.SIGTERM)
     assert bot.proc.wait(15) == 0
     # The user was told it was received: it was done, and answered.
-    assert fresh_slack.responses("fleet")[0]["text"].startswith("Fleet set: 17.5 J/TH")
+    assert fresh_slack.responses("fleet")[0]["text"].startswith("Fleet main set: 17.5 J/TH")
     assert db_rows(bot.db, "SELECT COUNT(*) FROM fleets") == [(1,)]
     assert "Traceback" not in bot.stderr()
 

@@ -129,7 +129,7 @@ def test_a_change_acks_empty_and_answers_at_the_response_url(
     assert socket_mode.ack(eid) == {"envelope_id": eid}
     slack.wait_for(lambda _: slack.responses("fleet"))
     assert slack.responses("fleet")[0]["text"].startswith(
-        "Fleet set: 17.5 J/TH at $0.05/kWh, pool fee 2%. It breaks even at $51,483"
+        "Fleet main set: 17.5 J/TH at $0.05/kWh, pool fee 2%. It breaks even at $51,483"
     )
     # users.info went through the fake's Web API front to FakeSlack, with the bot token
     (lookup,) = slack.calls_to("users.info")

@@ -161,7 +161,7 @@ def test_uninstall_deletes_everything_of_the_workspace_but_the_audit_trail(
         lines = bot.command("/costs", "", "costs").json()["text"]
         assert LINE_NAME not in lines
         status = bot.command("/hashfloor", "status", "status").json()["text"]
-        assert "not subscribed" in status and "Muted: no" in status and "Fleet: not set" in status
+        assert "not subscribed" in status and "Muted: no" in status and "Fleets: none set" in status
         again = rows_of_team(bot.db)
         assert again.keys().isdisjoint(WORKSPACE_DATA), again
     finally:
