@@ -41,6 +41,9 @@ ADJUSTMENT_USAGE = (
     "heads-up when the estimate is past ±5%"
 )
 UNDELIVERED_SHOWN_S = 7 * 86_400  # how far back status lists messages that were given up on
+# Rules one channel may hold, of every kind: each is evaluated on every poll and listed in status,
+# so one member typing 100,000 distinct `below` levels must not make the poll (or the file) grow.
+RULES_PER_CHANNEL_MAX = 50
 
 
 def within_pct(text: str) -> float:
@@ -107,6 +110,17 @@ def parse_keys(toks: list[str]) -> list[str]:
         else:
             raise parsing.ParseError(tok, f"try {USAGE}")
     return list(dict.fromkeys(keys))
+
+
+def _room_for(have: list[str], keys: list[str]) -> None:
+    """NotPossible when adding `keys` (those not there yet) would pass the channel's bound."""
+    new = [k for k in dict.fromkeys(keys) if k not in have]
+    if new and len(have) + len(new) > RULES_PER_CHANNEL_MAX:
+        raise parsing.NotPossible(
+            f"This channel has {len(have)} alert rules; {RULES_PER_CHANNEL_MAX} is the most one "
+            "channel can hold. Nothing was saved: `/hashfloor unsubscribe <rule>` (or "
+            "`unsubscribe below`, `unsubscribe within`, …) first, then subscribe again."
+        )
 
 
 def _targets(ctx: Ctx, keys: list[str]) -> list[tuple[str, Target]]:
@@ -179,6 +193,10 @@ def _subscribe_adjustment(ctx: Ctx, toks: list[str]) -> Reply:
     key = adjustment_key(toks)
     ctx.require_member()
     db = ctx.service.storage.db
+    have = [r["line_key"] for r in alerts.channel_rules(db, ctx.team, ctx.channel_id)]
+    # One retarget rule per channel: changing its threshold adds nothing.
+    if not any(retarget.is_adjustment_key(k) for k in have):
+        _room_for(have, [key])
     net = engine.network(db)
     pct = retarget.parse_pct(key)
     if ctx.post is not None:
@@ -216,6 +234,7 @@ def subscribe(ctx: Ctx, toks: list[str]) -> Reply:
     price, fresh = engine.fresh_price(db, ctx.now)
     values = {m: value for m, (value, _) in now.items()}
     existing = {r["line_key"]: r for r in alerts.channel_rules(db, ctx.team, ctx.channel_id)}
+    _room_for(list(existing), [key for key, _ in targets])
     planned = []
     for key, target in targets:
         row = existing.get(key)

@@ -665,6 +665,34 @@ def test_a_replayed_change_is_applied_once(
     assert audit_rows(service) == [(TEAM, LISTED, "costs.add")]
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "action"),
+    [
+        ("/hashfloor", '"currency" EUR', "currency.set"),
+        ("/hashfloor", "'threads' off", "channel.threads"),
+        ("/costs", '"add" "Acme" cash=61000', "costs.add"),
+    ],
+)
+def test_a_quoted_change_is_a_change_applied_once(
+    app: App, slack: FakeSlack, service: Hashfloor, name: str, text: str, action: str
+) -> None:
+    """The commands split their text as a shell does (`"threads" off` runs as `threads off`), but
+    the read/change test split on spaces: a quoted subcommand was answered as a read, in the ack,
+    and a replay of it (same trigger_id) was applied again. Now it is a change, applied once."""
+    body = command_body(slack, name, text, user=LISTED, reply_to="q")
+    first = dispatch(app, body, form_headers(body))
+    assert first.status == 200
+    assert not first.body  # the empty ack of a change; the answer goes to the response_url
+    assert "could not" not in reply_at(slack, "q")["text"]
+    again = dispatch(app, body, form_headers(body))
+    assert json.loads(again.body)["text"] == (
+        "That command was already carried out once; this copy of it changed nothing."
+    )
+    time.sleep(0.2)  # a lazy listener, had one started, would have answered by now
+    assert len(slack.responses("q")) == 1
+    assert audit_rows(service) == [(TEAM, LISTED, action)]
+
+
 def test_the_same_text_typed_twice_is_two_triggers(
     app: App, slack: FakeSlack, service: Hashfloor
 ) -> None:
