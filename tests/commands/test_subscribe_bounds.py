@@ -50,7 +50,7 @@ def fill(svc: Hashfloor) -> None:
         "subscribe below 99999",
         "subscribe hashprice below 30",
         "subscribe hashprice below 40 sats",
-        "subscribe below 60000 within 0.000001%",
+        "subscribe below 60000 within 0.5%",
         "subscribe adjustment 5",
         "subscribe",  # cash and all-in: two more
     ],
@@ -94,3 +94,37 @@ def test_a_channel_with_its_adjustment_rule_may_change_its_threshold_when_full(
     assert "alert rules" not in ask(svc, "subscribe adjustment 10")
     assert "adjustment:10" in keys(svc)
     assert len(keys(svc)) == RULES_PER_CHANNEL_MAX
+
+
+@pytest.mark.parametrize(
+    ("texts", "key"),
+    [
+        (["hashprice below 30.001", "hashprice below 30"], "hashprice:usd:30"),
+        (["hashprice below 40.04 sats", "hashprice below 40 sats"], "hashprice:sats:40"),
+        (["cash within 5.001%", "cash within 5%"], "within:5:cash"),
+        (["adjustment 5.001", "adjustment 5"], "adjustment:5"),
+    ],
+)
+def test_levels_are_kept_to_what_their_name_shows(
+    svc: Hashfloor, texts: list[str], key: str
+) -> None:
+    """`hashprice below 30.001` and `hashprice below 30` were two rules, both named
+    `hashprice below $30/PH/day`: one rule now, as its name says."""
+    for text in texts:
+        assert "could not read" not in ask(svc, f"subscribe {text}")
+    assert keys(svc) == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "bad"),
+    [
+        ("hashprice below 0.004", "0.004"),
+        ("hashprice below 0.04 sats", "0.04 sats"),
+        ("cash within 0.0000000000000000001%", "0.0000000000000000001%"),
+        ("adjustment 0.0000000000001", "0.0000000000001"),
+    ],
+)
+def test_a_level_too_small_for_its_name_is_refused(svc: Hashfloor, text: str, bad: str) -> None:
+    """It was saved as `hashprice below $0/PH/day` or `within 1e-19%`."""
+    assert ask(svc, f"subscribe {text}").startswith(f"I could not read `{bad}`")
+    assert keys(svc) == []
