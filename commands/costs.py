@@ -14,8 +14,12 @@ USAGE = '`/costs` · `/costs add "<name>" cash=<usd> [allin=<usd>] [period=2025-
 
 
 def is_change(text: str) -> bool:
-    first = text.strip().split(maxsplit=1)
-    return bool(first) and first[0].lower() in ("add", "remove", "rm", "delete")
+    # Split as handle() splits: a quoted `"add"` is an add, applied once per trigger.
+    try:
+        toks = parsing.tokens(text)
+    except parsing.ParseError:
+        return False  # answered with the parse error; nothing changes
+    return bool(toks) and toks[0].lower() in ("add", "remove", "rm", "delete")
 
 
 def list_reply(ctx: Ctx) -> Reply:

@@ -78,7 +78,12 @@ READ_ONLY = {"help", "status", "machines"}
 
 
 def is_change(text: str) -> bool:
-    toks = text.strip().split()
+    # Split as handle() splits (quotes group words): `"threads" off` is the change it runs as,
+    # applied once per trigger in the lazy path, not answered as a read.
+    try:
+        toks = parsing.tokens(text)
+    except parsing.ParseError:
+        return False  # answered with the parse error; nothing changes
     if not toks:
         return False
     if toks[0].lower() in ("fleet", "hpc", "currency", "threads") and len(toks) == 1:

@@ -228,7 +228,10 @@ def power_price(text: str, default: str = USD) -> PowerPrice:
 
 
 def _unknown_currency(code: str) -> str:
-    return f"`{code.upper()}` is not a currency I convert; use one of {', '.join(CURRENCIES)}"
+    # The code as typed, shown like ParseError shows the bad part: no hidden or bidi characters,
+    # no backtick to end the code span.
+    shown = visible_text(code).replace("`", "'").upper()
+    return f"`{shown}` is not a currency I convert; use one of {', '.join(CURRENCIES)}"
 
 
 def power_usd_per_kwh(text: str) -> float:
@@ -241,7 +244,8 @@ def power_usd_per_kwh(text: str) -> float:
 
 def currency_code(text: str) -> str:
     """`eur`, `EUR`, `€` → `EUR`, one of CURRENCIES."""
-    t = text.strip().lower()
+    # What the user sees: a zero-width or bidi character pasted along is not part of the code.
+    t = visible_text(text).lower()
     code = TYPED_SIGNS.get(t) or t.upper()
     if code not in CURRENCIES:
         raise ParseError(text, _unknown_currency(text.strip()))

@@ -45,7 +45,15 @@ ADJUSTMENT_USAGE = (
     "`/hashfloor subscribe adjustment [<pct>]`, e.g. `adjustment` or `adjustment 5` for a "
     "heads-up when the estimate is past ±5%"
 )
+# Levels are kept to what a rule's name shows (`$30.00/PH/day`, `40.5 sats/TH/day`, `5.25%`):
+# `below 30.001` and `below 30` were two rules both named `$30/PH/day`, and `within 1e-19%` one
+# no reply could show.
+PCT_PLACES = 2
+HASHPRICE_PLACES = {"usd": 2, "sats": 1}
 UNDELIVERED_SHOWN_S = 7 * 86_400  # how far back status lists messages that were given up on
+# Rules one channel may hold, of every kind: each is evaluated on every poll and listed in status,
+# so one member typing 100,000 distinct `below` levels must not make the poll (or the file) grow.
+RULES_PER_CHANNEL_MAX = 50
 
 
 def within_pct(text: str) -> float:
@@ -53,9 +61,12 @@ def within_pct(text: str) -> float:
     value = parsing.number(text.strip().removesuffix("%").strip())
     if value is None:
         raise parsing.ParseError(text, "a percentage after `within`, e.g. `cash within 5%`")
+    value = round(value, PCT_PLACES)
     if not 0 < value <= WITHIN_PCT_MAX:
         raise parsing.ParseError(
-            text, f"an early warning more than 0% and at most {WITHIN_PCT_MAX:g}% above the line"
+            text,
+            f"an early warning at least 0.01% and at most {WITHIN_PCT_MAX:g}% above the line "
+            "(in hundredths of a percent)",
         )
     return value
 
@@ -68,13 +79,17 @@ def hashprice_level(toks: list[str]) -> str:
     m = _HASHPRICE.match(text.strip())
     if not m:
         raise parsing.ParseError(text, f"a hashprice level: {HASHPRICE_FORM}")
-    value = float(m.group("n").replace(",", ""))
     sats = bool(m.group("sats"))
+    unit = "sats" if sats else "usd"
+    value = round(float(m.group("n").replace(",", "")), HASHPRICE_PLACES[unit])
     top = HASHPRICE_SATS_MAX if sats else HASHPRICE_USD_MAX
     if not 0 < value <= top:
-        unit = "sats/TH/day" if sats else "$/PH/day"
-        raise parsing.ParseError(text, f"a hashprice above 0 and at most {top:,g} {unit}")
-    return hashprice_key(value, "sats" if sats else "usd")
+        least = 10.0 ** -HASHPRICE_PLACES[unit]
+        words = "sats/TH/day" if sats else "$/PH/day"
+        raise parsing.ParseError(
+            text, f"a hashprice above 0 and at most {top:,g} {words}, in steps of {least:g}"
+        )
+    return hashprice_key(value, unit)
 
 
 def parse_keys(toks: list[str]) -> list[str]:
@@ -151,6 +166,17 @@ def _every_fleet(keys: list[str], fleets: dict[str, workspaces.Fleet]) -> list[s
     return list(dict.fromkeys(out))
 
 
+def _room_for(have: list[str], keys: list[str]) -> None:
+    """NotPossible when adding `keys` (those not there yet) would pass the channel's bound."""
+    new = [k for k in dict.fromkeys(keys) if k not in have]
+    if new and len(have) + len(new) > RULES_PER_CHANNEL_MAX:
+        raise parsing.NotPossible(
+            f"This channel has {len(have)} alert rules; {RULES_PER_CHANNEL_MAX} is the most one "
+            "channel can hold. Nothing was saved: `/hashfloor unsubscribe <rule>` (or "
+            "`unsubscribe below`, `unsubscribe within`, …) first, then subscribe again."
+        )
+
+
 def _targets(ctx: Ctx, keys: list[str]) -> list[tuple[str, Target]]:
     db = ctx.service.storage.db
     lines = engine.benchmark_lines(db, ctx.team)
@@ -217,9 +243,11 @@ def adjustment_key(toks: list[str]) -> str:
     raw = toks[1]
     text = raw.strip().removeprefix("±").removeprefix("+-").removesuffix("%").strip()
     pct = parsing.number(text)
+    pct = None if pct is None else round(pct, PCT_PLACES)
     if pct is None or not 0 < pct <= retarget.MAX_PCT:
         raise parsing.ParseError(
-            raw, f"a percentage above 0 and at most {retarget.MAX_PCT:g}: {ADJUSTMENT_USAGE}"
+            raw,
+            f"a percentage of at least 0.01 and at most {retarget.MAX_PCT:g}: {ADJUSTMENT_USAGE}",
         )
     return f"adjustment:{pct:g}"
 
@@ -229,6 +257,10 @@ def _subscribe_adjustment(ctx: Ctx, toks: list[str]) -> Reply:
     key = adjustment_key(toks)
     ctx.require_member()
     db = ctx.service.storage.db
+    have = [r["line_key"] for r in alerts.channel_rules(db, ctx.team, ctx.channel_id)]
+    # One retarget rule per channel: changing its threshold adds nothing.
+    if not any(retarget.is_adjustment_key(k) for k in have):
+        _room_for(have, [key])
     net = engine.network(db)
     pct = retarget.parse_pct(key)
     if ctx.post is not None:
@@ -266,6 +298,7 @@ def subscribe(ctx: Ctx, toks: list[str]) -> Reply:
     price, fresh = engine.fresh_price(db, ctx.now)
     values = {m: value for m, (value, _) in now.items()}
     existing = {r["line_key"]: r for r in alerts.channel_rules(db, ctx.team, ctx.channel_id)}
+    _room_for(list(existing), [key for key, _ in targets])
     planned = []
     for key, target in targets:
         row = existing.get(key)

@@ -184,3 +184,20 @@ def test_only_admins_set_it(svc: Hashfloor) -> None:
     assert "Only workspace admins" in out
     assert workspaces.get_currency(svc.storage.db, "T1") == "USD"
     assert "Answers show money in US$" in all_text(ask(svc, "/hashfloor", "currency", roles=MEMBER))
+
+
+@pytest.mark.parametrize("typed", ["eur\u202e", "e\u200bur", "\u2066EUR\u2069"])
+def test_hidden_characters_pasted_with_a_currency_are_not_part_of_it(
+    svc: Hashfloor, typed: str
+) -> None:
+    """A bidi override or a zero-width character pasted along: the reply named the code with it
+    (upper-cased, back into Slack) and refused `EUR`. The code is what the user sees."""
+    out = ask(svc, "/hashfloor", f"currency {typed}")["text"]
+    assert out.startswith("Currency set to EUR")
+    assert workspaces.get_currency(svc.storage.db, "T1") == "EUR"
+
+
+def test_a_backtick_in_a_bad_currency_stays_inside_the_code_span(svc: Hashfloor) -> None:
+    out = ask(svc, "/hashfloor", "currency a`b\u202e")["text"]
+    assert out.startswith("I could not read `a'b`: `A'B` is not a currency I convert")
+    assert workspaces.get_currency(svc.storage.db, "T1") == "USD"

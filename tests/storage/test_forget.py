@@ -8,11 +8,14 @@ from pathlib import Path
 
 import pytest
 from slack_sdk.oauth.installation_store import Installation
+from sqlite_utils import Database
 
+from bot.alerts.retarget import Memory
 from bot.alerts.rules import RuleState
 from bot.digest.schedule import DigestSchedule
 from bot.retention import DAY, Policy, prune
 from storage import alerts, audit, costs, digests, forget, workspaces
+from storage import retarget as retarget_rules
 from storage.db import Storage
 from storage.installations import EncryptedInstallationStore, take_lease
 from storage.migrations import migrate
@@ -39,8 +42,11 @@ def set_up(storage: Storage, team: str) -> None:
     workspaces.set_muted_until(db, team, "C1", T0 + 3600, T0)
     workspaces.saw_member(db, team, "C1", "U1", T0)
     rule_id, _ = alerts.add_rule(db, team, "C1", "cash", RuleState(), 61_000, "v1", "U1", T0)
-    alerts.enqueue(db, f"k-{team}", team, "C1", "alert", f"below {TYPED}", [], T0, rule_id)
+    alert_id = alerts.enqueue(
+        db, f"k-{team}", team, "C1", "alert", f"below {TYPED}", [], T0, rule_id
+    )
     digests.set_schedule(db, team, "C1", DigestSchedule(), "U1", T0)
+    add_this_sessions_rows(db, team, rule_id, alert_id)
     audit.record(db, T0, team, "U1", "costs.add", name=TYPED)
     EncryptedInstallationStore(storage, KEY).save(
         Installation(
@@ -54,6 +60,30 @@ def set_up(storage: Storage, team: str) -> None:
         )
     )
     assert take_lease(storage, None, team, "holder", T0, 30)
+
+
+def add_this_sessions_rows(db: Database, team: str, rule_id: int, alert_id: int | None) -> None:
+    """What threads, currency, retarget rules and recovery edits leave: uninstall forgets them
+    too (they are in tables with a workspace column; this pins it)."""
+    workspaces.set_threads(db, team, "C2", False, T0)
+    workspaces.set_currency(db, team, "EUR", "U1", T0)
+    retarget_rules.subscribe(db, team, "C1", "adjustment:5", Memory(430, 1.5e14), "U1", T0)
+    alerts.enqueue(
+        db, f"e-{team}", team, "C1", "edit", f"recovered {TYPED}", [], T0, rule_id, alert_id
+    )
+
+
+def test_this_sessions_settings_and_rows_go_with_the_workspace(storage: Storage) -> None:
+    for team in ("TA", "TB"):
+        set_up(storage, team)
+    with storage.transaction() as db:
+        forget.forget_team(db, "TA", T0 + 10)
+    db = storage.db
+    assert workspaces.threads_on(db, "TA", "C2") and not workspaces.threads_on(db, "TB", "C2")
+    assert workspaces.get_currency(db, "TA") == "USD" and workspaces.get_currency(db, "TB") == "EUR"
+    assert alerts.channel_rules(db, "TA", "C1") == []
+    kinds = "SELECT team_id, kind FROM outbox ORDER BY id"
+    assert [(r["team_id"], r["kind"]) for r in db.query(kinds)] == [("TB", "alert"), ("TB", "edit")]
 
 
 def team_rows(storage: Storage, team: str) -> dict[str, int]:

@@ -320,6 +320,9 @@ REFUSALS = [
         ("/costs", "remove 10"),
         ("/hashfloor", "fleet 17.5 0.05 2"),
         ("/hashfloor", "fleet off"),
+        ("/hashfloor", "currency EUR"),
+        ("/hashfloor", "hpc 150"),
+        ("/hashfloor", "hpc off"),
     ],
 )
 def test_others_may_not_change_workspace_settings(
@@ -340,16 +343,40 @@ def test_others_may_not_change_workspace_settings(
     assert audit_rows(service) == []
     assert len(costs.all_rows(service.storage.db, TEAM)) == 9
     assert workspaces.get_fleet(service.storage.db, TEAM) is None
+    assert workspaces.get_currency(service.storage.db, TEAM) == "USD"
+    assert workspaces.get_hpc_lease(service.storage.db, TEAM) is None
 
 
 @pytest.mark.parametrize(("user", "fields", "why"), REFUSALS[1:])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mute 4h",
+        "threads off",
+        "subscribe adjustment 5",
+        "subscribe hashprice below 30",
+        "subscribe cash within 5%",
+    ],
+)
 def test_guests_and_strangers_cannot_even_mute(
-    app: App, slack: FakeSlack, service: Hashfloor, user: str, fields: dict[str, Any], why: str
+    app: App,
+    slack: FakeSlack,
+    service: Hashfloor,
+    user: str,
+    fields: dict[str, Any],
+    why: str,
+    text: str,
 ) -> None:
+    """Nor change the channel's other settings, nor subscribe it to any kind of rule: nothing is
+    saved and nothing is posted in the channel."""
     slack.users[user] = fields
-    command(app, slack, "/hashfloor", "mute 4h", user=user, reply_to="mute")
+    command(app, slack, "/hashfloor", text, user=user, reply_to="mute")
     assert reply_at(slack, "mute")["text"].startswith(why)
-    assert workspaces.muted_until(service.storage.db, TEAM, "C0MINING", NOW) is None
+    db = service.storage.db
+    assert workspaces.muted_until(db, TEAM, "C0MINING", NOW) is None
+    assert workspaces.threads_on(db, TEAM, "C0MINING")
+    assert alerts.channel_rules(db, TEAM, "C0MINING") == []
+    assert slack.calls_to("chat.postMessage") == []
     assert audit_rows(service) == []
 
 
@@ -663,6 +690,34 @@ def test_a_replayed_change_is_applied_once(
     assert len(slack.responses("add")) == 1
     assert own_lines(service) == ["Acme"]
     assert audit_rows(service) == [(TEAM, LISTED, "costs.add")]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "action"),
+    [
+        ("/hashfloor", '"currency" EUR', "currency.set"),
+        ("/hashfloor", "'threads' off", "channel.threads"),
+        ("/costs", '"add" "Acme" cash=61000', "costs.add"),
+    ],
+)
+def test_a_quoted_change_is_a_change_applied_once(
+    app: App, slack: FakeSlack, service: Hashfloor, name: str, text: str, action: str
+) -> None:
+    """The commands split their text as a shell does (`"threads" off` runs as `threads off`), but
+    the read/change test split on spaces: a quoted subcommand was answered as a read, in the ack,
+    and a replay of it (same trigger_id) was applied again. Now it is a change, applied once."""
+    body = command_body(slack, name, text, user=LISTED, reply_to="q")
+    first = dispatch(app, body, form_headers(body))
+    assert first.status == 200
+    assert not first.body  # the empty ack of a change; the answer goes to the response_url
+    assert "could not" not in reply_at(slack, "q")["text"]
+    again = dispatch(app, body, form_headers(body))
+    assert json.loads(again.body)["text"] == (
+        "That command was already carried out once; this copy of it changed nothing."
+    )
+    time.sleep(0.2)  # a lazy listener, had one started, would have answered by now
+    assert len(slack.responses("q")) == 1
+    assert audit_rows(service) == [(TEAM, LISTED, action)]
 
 
 def test_the_same_text_typed_twice_is_two_triggers(

@@ -210,3 +210,59 @@ def test_two_workspaces_in_one_channel_keep_apart(
     assert f"<#{SHARED}>" in home_b and "Friday" not in home_b
     home_a = home_of(app, slack, A, UA, "Ev0HOMEA")
     assert "every Friday 17:00 UTC" in home_a
+
+
+def test_the_new_settings_and_rule_kinds_keep_apart_in_a_shared_channel(
+    app: App, slack: FakeSlack, service: Hashfloor
+) -> None:
+    """`threads`, `currency`, and the hashprice, early-warning and retarget rules of one
+    workspace in a Slack Connect channel: the other workspace's commands change none of them."""
+    db = service.storage.db
+    slack.users[UA] = {"team_id": A, "is_admin": True}
+    slack.users[UB] = {"team_id": B, "is_admin": True}
+    for text in (
+        "subscribe adjustment 5",
+        "subscribe hashprice below 30",
+        "subscribe cash within 5%",
+    ):
+        assert hashfloor(app, slack, A, UA, text).startswith("Subscribed"), text
+    assert hashfloor(app, slack, A, UA, "currency EUR").startswith("Currency set to EUR")
+    a_rules = [r["line_key"] for r in alerts.channel_rules(db, A, SHARED)]
+
+    assert "Recoveries: in the alert's thread" in hashfloor(app, slack, B, UB, "status")
+    assert hashfloor(app, slack, B, UB, "threads off").startswith("Recoveries in this channel now")
+    assert hashfloor(app, slack, B, UB, "currency GBP").startswith("Currency set to GBP")
+    assert hashfloor(app, slack, B, UB, "subscribe adjustment 10").startswith("Subscribed")
+    assert hashfloor(app, slack, B, UB, "unsubscribe all").startswith("Unsubscribed from")
+    assert "no alerts to remove" in hashfloor(app, slack, B, UB, "unsubscribe within")
+
+    assert [r["line_key"] for r in alerts.channel_rules(db, A, SHARED)] == a_rules
+    assert workspaces.threads_on(db, A, SHARED) and not workspaces.threads_on(db, B, SHARED)
+    assert workspaces.get_currency(db, A) == "EUR" and workspaces.get_currency(db, B) == "GBP"
+    assert alerts.channel_rules(db, B, SHARED) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "threads off",
+        "currency EUR",
+        "subscribe adjustment 5",
+        "subscribe hashprice below 30",
+        "subscribe cash within 5%",
+        "unsubscribe all",
+    ],
+)
+def test_a_partner_in_the_shared_channel_cannot_change_the_new_settings(
+    app: App, slack: FakeSlack, service: Hashfloor, text: str
+) -> None:
+    """Someone from another organisation, an admin at home, running the command against A's
+    install in the shared channel: refused, whatever it is, and nothing changes."""
+    db = service.storage.db
+    slack.users[UA] = {"team_id": A, "is_admin": True}
+    assert hashfloor(app, slack, A, UA, "subscribe cash").startswith("Subscribed")
+    slack.external_user("U0PARTNER", is_admin=True)
+    answer = hashfloor(app, slack, A, "U0PARTNER", text)
+    assert answer == "People from other organisations cannot change Hashfloor here."
+    assert [r["line_key"] for r in alerts.channel_rules(db, A, SHARED)] == ["cash"]
+    assert workspaces.threads_on(db, A, SHARED) and workspaces.get_currency(db, A) == "USD"
