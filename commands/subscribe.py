@@ -117,7 +117,8 @@ def parse_keys(toks: list[str]) -> list[str]:
             raise parsing.ParseError(
                 toks[2] if len(toks) > 2 else "below", "one price after `below`, e.g. `below 80000`"
             )
-        return [f"below:{parsing.price_usd(toks[1]):.10g}"]
+        # To the dollar, as its name shows it (`below $80,000`).
+        return [f"below:{round(parsing.price_usd(toks[1])):.10g}"]
     keys: list[str] = []
     prev = ""
     for tok, word in zip(toks, words, strict=True):

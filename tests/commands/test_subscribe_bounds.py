@@ -99,6 +99,7 @@ def test_a_channel_with_its_adjustment_rule_may_change_its_threshold_when_full(
 @pytest.mark.parametrize(
     ("texts", "key"),
     [
+        (["below 80000.4", "below 80000"], "below:80000"),
         (["hashprice below 30.001", "hashprice below 30"], "hashprice:usd:30"),
         (["hashprice below 40.04 sats", "hashprice below 40 sats"], "hashprice:sats:40"),
         (["cash within 5.001%", "cash within 5%"], "within:5:cash"),
