@@ -364,7 +364,16 @@ def unsubscribe(ctx: Ctx, toks: list[str]) -> Reply:
     elif words == [EVERY_FLEET]:  # every fleet rule here, a removed fleet's too
         keys = [k for k in have if k.startswith(fl.LINE_PREFIX)]
     else:
-        keys = parse_keys(toks)
+        # `fleet within 5%`: the early warning on every fleet this channel has one on.
+        keys = [
+            k
+            for key in parse_keys(toks)
+            for k in (
+                [h for h in have if h.startswith(key + ":")]
+                if key.startswith("within:") and key.endswith(":" + EVERY_FLEET)
+                else [key]
+            )
+        ]
     ctx.require_member()
     names = dict(zip(have, _names(ctx, have), strict=True))
     with ctx.service.storage.transaction():

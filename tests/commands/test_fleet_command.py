@@ -241,6 +241,8 @@ def test_subscribe_a_fleet_and_other_lines_at_once(svc: Hashfloor) -> None:
     assert rule_keys(svc) == ["fleet:texas", "cash"]
     ask(svc, "/hashfloor", "subscribe fleet within 5%")
     assert rule_keys(svc)[-1] == "within:5:fleet:texas"
+    ask(svc, "/hashfloor", "unsubscribe fleet within 5%")
+    assert rule_keys(svc) == ["fleet:texas", "cash"]
 
 
 def test_subscribe_a_fleet_that_is_not_there(svc: Hashfloor) -> None:
