@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Protocol, TypeVar
 
 USD = "USD"
 # A rate is used while the poll behind it is fresh: the same 5 minutes as a price (DESIGN §5).
@@ -89,6 +90,25 @@ def power_usd(
     if rate is None or (now is not None and not rate.fresh(now)):
         return None
     return rate.to_usd(per_kwh)
+
+
+class _PricedInCurrency(Protocol):
+    @property
+    def power_usd_per_kwh(self) -> float: ...
+    @property
+    def power_currency(self) -> str: ...
+
+
+F = TypeVar("F", bound=_PricedInCurrency)
+
+
+def fleet_in_usd(fleet: F, rates: Mapping[str, Rate], now: float | None = None) -> F | None:
+    """The fleet with its power price in US$ at these rates (the economics take US$), or None
+    without a rate for its currency: its line is then unavailable, never computed at a guess."""
+    usd = power_usd(fleet.power_usd_per_kwh, fleet.power_currency, rates, now)
+    if usd is None:
+        return None
+    return replace(fleet, power_usd_per_kwh=usd, power_currency=USD)  # type: ignore[type-var]
 
 
 def _positive(value: object) -> bool:

@@ -21,7 +21,7 @@ def describe(fleet: Fleet) -> str:
     """`17.5 J/TH at $0.05/kWh, pool fee 2%, 350 PH/s` (plain text: escape where shown)."""
     rate = f", {fleet.hashrate_ph:g} PH/s" if fleet.hashrate_ph else ""
     return (
-        f"{fleet.efficiency_j_per_th:g} J/TH at ${fleet.power_usd_per_kwh:g}/kWh, "
+        f"{fleet.efficiency_j_per_th:g} J/TH at {_power(fleet)}, "
         f"pool fee {fleet.pool_fee * 100:g}%{rate}"
     )
 
@@ -35,8 +35,13 @@ def line_label(fleet: Fleet) -> str:
     """The fleet's line in alerts and lists: `the breakeven of fleet texas (17.5 J/TH at …)`."""
     return (
         f"the breakeven of {title(fleet.name)} ({fleet.efficiency_j_per_th:g} J/TH at "
-        f"${fleet.power_usd_per_kwh:g}/kWh)"
+        f"{_power(fleet)})"
     )
+
+
+def _power(fleet: Fleet) -> str:
+    """The power price as it was set, in its currency: `$0.05/kWh`, `€0.045/kWh`."""
+    return currency.per_kwh(fleet.power_usd_per_kwh, fleet.power_currency)
 
 
 def key_of_line(line_key: str) -> str | None:
@@ -46,8 +51,9 @@ def key_of_line(line_key: str) -> str | None:
 
 def breakeven_usd(fleet: Fleet, hashvalue_btc_per_th_day: float | None) -> float | None:
     """The BTC price at which the fleet's revenue pays its power; None without network data or
-    when the numbers give no breakeven (free power)."""
-    if not hashvalue_btc_per_th_day:
+    when the numbers give no breakeven (free power). A fleet priced in another currency must be
+    converted first (bot.currency.fleet_in_usd): unconverted, it has no breakeven here."""
+    if not hashvalue_btc_per_th_day or fleet.power_currency != currency.USD:
         return None
     try:
         be = econ.fleet_breakeven_price_usd(
@@ -76,6 +82,8 @@ def day_usd(
     """Revenue, power cost and margin per day; None without a hashrate, network data or price."""
     if not fleet.hashrate_ph or not hashvalue_btc_per_th_day or not price_usd:
         return None
+    if fleet.power_currency != currency.USD:  # convert first (bot.currency.fleet_in_usd)
+        return None
     hashprice = econ.hashprice_usd_per_ph_day(hashvalue_btc_per_th_day, price_usd)
     revenue = econ.fleet_revenue_usd_per_day(fleet.hashrate_ph, hashprice, fleet.pool_fee)
     cost = econ.fleet_power_cost_usd_per_day(
@@ -100,6 +108,12 @@ def row(view: MarketView, fleet: Fleet, rate: currency.Rate | None = None) -> st
     breakeven, the margin and, with a hashrate, its day in money (`rate`: the workspace's
     currency first, US$ beside it)."""
     who = f"*Fleet {fmt.escape(fleet.name)}* ({describe(fleet)})"
+    in_usd = currency.fleet_in_usd(fleet, view.rates, view.now)
+    if in_usd is None:  # priced in another currency, and no fresh rate: nothing is guessed
+        return (
+            f":grey_question: {who}: no fresh {fleet.power_currency}/USD rate, so no breakeven now"
+        )
+    fleet = in_usd
     be = breakeven_usd(fleet, view.hashvalue_btc_per_th_day)
     if be is None or view.price_usd is None:
         return f":grey_question: {who}: breakeven unknown until network data arrives"

@@ -67,7 +67,8 @@ def market_reply(
     lines = [fl.row(view, f, rate) for f in fleets.values()]
     fleet_text = ""
     for f in fleets.values():
-        be = fl.breakeven_usd(f, view.hashvalue_btc_per_th_day)
+        in_usd = currency.fleet_in_usd(f, view.rates, view.now)
+        be = fl.breakeven_usd(in_usd, view.hashvalue_btc_per_th_day) if in_usd else None
         if be is not None:
             fleet_text += (
                 f"{fmt.pct(econ.margin_over_line(price, be))} vs fleet {fmt.escape(f.name)}; "

@@ -7,7 +7,18 @@ answer says which rate and how old. No fresh rate: the answer says so and nothin
 from __future__ import annotations
 
 from bot import fmt
-from bot.currency import CURRENCIES, USD, Rate, both, note, per_kwh, power_both, rate_words, shown
+from bot.currency import (
+    CURRENCIES,
+    USD,
+    Rate,
+    both,
+    fleet_in_usd,
+    note,
+    per_kwh,
+    power_both,
+    rate_words,
+    shown,
+)
 from bot.market.view import MarketView
 from bot.slack import blocks as bk
 from bot.slack.blocks import Reply
@@ -94,4 +105,15 @@ def handle(ctx: Ctx, toks: list[str]) -> Reply:
 
 
 # Re-exported for answers built here: one name per helper, wherever it is used.
-__all__ = ["both", "handle", "note", "power_both", "rate_for", "shown_rate", "to_usd", "typed"]
+__all__ = [
+    "both",
+    "fleet_in_usd",
+    "handle",
+    "note",
+    "per_kwh",
+    "power_both",
+    "rate_for",
+    "shown_rate",
+    "to_usd",
+    "typed",
+]

@@ -10,10 +10,11 @@ the fleet's name only when it is neither a number nor a machine model (or a make
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
+from bot import currency, fmt
 from bot import economics as econ
 from bot import fleets as fl
-from bot import fmt
 from bot.lines import clean_label, named_keys
 from bot.machines import MAKER_WORDS, Machine, match
 from bot.market.view import MarketView
@@ -67,15 +68,19 @@ def parse(toks: list[str], ctx: Ctx | None = None) -> tuple[workspaces.Fleet, Ma
         eff, rest = parsing.efficiency_j_per_th(toks[0]), toks[1:]
     if not rest:
         raise parsing.NotPossible("Give the power price after the model, e.g. `S21 0.05`.")
-    if len(rest) > 2:
+    # A bare price is in the workspace's currency; `€0.045`, `0.045 EUR` keep their own.
+    money = ctx.service.settings_of(ctx.team).currency if ctx is not None else "USD"
+    power, rest = parsing.power_words(rest, money)
+    if len(rest) > 1:
         raise parsing.ParseError(
-            rest[2], "at most efficiency, power price and pool fee, e.g. `17.5 0.05 2`"
+            rest[1], "at most efficiency, power price and pool fee, e.g. `17.5 0.05 2`"
         )
     fleet = workspaces.Fleet(
         eff,
-        parsing.power_usd_per_kwh(rest[0]),
-        parsing.pool_fee(rest[1]) if len(rest) == 2 else 0.0,
+        power.per_kwh,
+        parsing.pool_fee(rest[0]) if rest else 0.0,
         rate,
+        power_currency=power.currency,
     )
     return fleet, model
 
@@ -144,19 +149,28 @@ def parse_named(ctx: Ctx, toks: list[str]) -> tuple[workspaces.Fleet, Machine | 
             f"`/hashfloor fleet {name} S21 0.05`."
         )
     fleet, model = parse(toks[1:], ctx)
-    return workspaces.Fleet(
-        fleet.efficiency_j_per_th, fleet.power_usd_per_kwh, fleet.pool_fee, fleet.hashrate_ph, name
-    ), model
+    return replace(fleet, name=name), model
 
 
 def _today(view: MarketView, fleet: workspaces.Fleet) -> str:
     """Where the fleet stands at today's network and price, in a sentence (or nothing)."""
+    in_usd = currency.fleet_in_usd(fleet, view.rates, view.now)
+    if in_usd is None:
+        return (
+            f"has no breakeven yet: there is no fresh {fleet.power_currency}/USD rate now, and "
+            "each poll's rate converts it once one arrives"
+        )
+    # A fleet priced in another currency is shown in it first, at the rate it was converted at.
+    rate, _ = currency.shown(view.rates, fleet.power_currency, view.now)
+    fleet = in_usd
     be = fl.breakeven_usd(fleet, view.hashvalue_btc_per_th_day)
     if be is None or not view.price_usd:
         return ""
     out = (
-        f"breaks even at {fmt.usd(be)} today; BTC at {fmt.usd(view.price_usd)} is "
+        f"breaks even at {currency.both(be, rate)} today; BTC at "
+        f"{currency.both(view.price_usd, rate)} is "
         f"{fmt.margin_words(econ.margin_over_line(view.price_usd, be))}"
+        + (f" (at {currency.rate_words(rate, view.now)})" if rate else "")
     )
     day = fl.day_usd(fleet, view.hashvalue_btc_per_th_day, view.price_usd)
     if day is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from bot import fleets as fl
 from bot import fmt
@@ -185,7 +186,7 @@ def _targets(ctx: Ctx, keys: list[str]) -> list[tuple[str, Target]]:
     net = engine.network(db)
     out = []
     for key in _every_fleet(keys, fleets):
-        target = resolve(key, lines, fleets, net)
+        target = resolve(key, lines, fleets, net, _rates(ctx))
         if target is None:
             # An early warning on a line that is not there: say which line.
             line_key = key.split(":", 2)[2] if key.startswith("within:") else key
@@ -195,6 +196,12 @@ def _targets(ctx: Ctx, keys: list[str]) -> list[tuple[str, Target]]:
                         f"The line of fleet {fleets[name].name} needs network data; try again "
                         "after the next poll."
                     )
+                    cur = fleets[name].power_currency
+                    if cur != "USD" and cur not in _rates(ctx):
+                        what = (
+                            f"Fleet {fleets[name].name} is priced in {cur} and there is no "
+                            f"fresh {cur}/USD rate to convert with; try again in a minute."
+                        )
                 else:
                     what = (
                         f"There is no fleet {name} in this workspace: `/hashfloor fleet list` "
@@ -342,7 +349,14 @@ def _names(ctx: Ctx, keys: list[str]) -> list[str]:
     lines = engine.benchmark_lines(db, ctx.team)
     fleets = workspaces.get_fleets(db, ctx.team_id)
     net = engine.network(db)
-    return [fmt.escape(rule_name(k, resolve(k, lines, fleets, net), fleets)) for k in keys]
+    rates = _rates(ctx)
+    return [fmt.escape(rule_name(k, resolve(k, lines, fleets, net, rates), fleets)) for k in keys]
+
+
+def _rates(ctx: Ctx) -> dict[str, Any]:
+    """The fresh rates now: a fleet priced in another currency is converted with them."""
+    view = ctx.service.view(ctx.team, ctx.now)
+    return {c: r for c, r in view.rates.items() if r.fresh(view.now)}
 
 
 def unsubscribe(ctx: Ctx, toks: list[str]) -> Reply:
@@ -411,9 +425,10 @@ def status_section(ctx: Ctx) -> list[Block]:
     lines = engine.benchmark_lines(db, ctx.team)
     fleets = workspaces.get_fleets(db, ctx.team_id)
     net = engine.network(db)
+    rates = _rates(ctx)
     out = []
     for r in rows:
-        target = resolve(r["line_key"], lines, fleets, net)
+        target = resolve(r["line_key"], lines, fleets, net, rates)
         key = r["line_key"]
         name = fmt.escape(rule_name(key, target, fleets))
         if target is not None and (value := messages.line_value(key, target)):

@@ -110,6 +110,13 @@ def m007_named_fleets(db: Database) -> None:
     db["fleets"].transform(pk=("team_id", "name"), not_null={"team_id", "name"})
 
 
+@migrations()
+def m008_fleet_power_currency(db: Database) -> None:
+    # A fleet's power price in the currency its contract is in (`fleet texas S21 €0.045`):
+    # converted at each poll's rate, so its line moves with the rate. Fleets set before: US$.
+    db["fleets"].add_column("power_currency", str)
+
+
 def fleet_key(name: str) -> str:
     """A fleet's key (in its line key `fleet:<key>` too): the name without case."""
     return name.casefold()
@@ -122,6 +129,9 @@ class Fleet:
     pool_fee: float
     hashrate_ph: float | None = None
     name: str = MAIN  # as typed (cleaned); `key` is what identifies it
+    # The currency `power_usd_per_kwh` is in (US$ unless set in another): answers and the alert
+    # line convert it at the poll's rate (bot.currency.fleet_in_usd) before any economics.
+    power_currency: str = "USD"
 
     @property
     def key(self) -> str:
@@ -143,6 +153,7 @@ def _fleet(r: dict[str, Any]) -> Fleet:
         r["pool_fee"],
         r["hashrate_ph"],
         r["label"] or r["name"],
+        r.get("power_currency") or "USD",
     )
 
 
@@ -189,6 +200,7 @@ def set_fleet(db: Database, team_id: str | None, fleet: Fleet, user: str, now: f
             "label": fleet.name,
             "efficiency_j_per_th": fleet.efficiency_j_per_th,
             "power_usd_per_kwh": fleet.power_usd_per_kwh,
+            "power_currency": None if fleet.power_currency == "USD" else fleet.power_currency,
             "pool_fee": fleet.pool_fee,
             "hashrate_ph": fleet.hashrate_ph,
             "updated_by": user,

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from bot import currency
 from bot.alerts import messages, retarget_pass, rules
 from bot.alerts.targets import METRICS, Metric, Target, read, resolve, split_within
 from bot.lines import CostLine
@@ -31,10 +32,12 @@ class TeamLines:
     fleets: dict[str, workspaces.Fleet]  # by key: a rule `fleet:<key>` watches one of them
     targets: dict[str, Target | None] = field(default_factory=dict)
 
-    def target(self, key: str, net: Network | None) -> Target | None:
+    def target(
+        self, key: str, net: Network | None, rates: dict[str, currency.Rate] | None = None
+    ) -> Target | None:
         """The line a rule key names, resolved once per poll and workspace."""
         if key not in self.targets:
-            self.targets[key] = resolve(key, self.benchmarks, self.fleets, net)
+            self.targets[key] = resolve(key, self.benchmarks, self.fleets, net, rates)
         return self.targets[key]
 
 
@@ -84,8 +87,16 @@ class PollLines:
     on one of them) is resolved once per poll; a workspace's TeamLines (its own cost rows, its fleets)
     are put together when a rule needs them."""
 
-    def __init__(self, db: Any, rules_to_step: list[Any], net: Network | None) -> None:
+    def __init__(
+        self,
+        db: Any,
+        rules_to_step: list[Any],
+        net: Network | None,
+        rates: dict[str, currency.Rate] | None = None,
+    ) -> None:
         self.net = net
+        # This poll's rates: a fleet priced in another currency is converted with them.
+        self.rates = rates or {}
         self.shared = shared_lines(db)
         self.shared_targets: dict[str, Target | None] = {}
         self.team_keys: set[str] = set()  # keys whose line is each workspace's own
@@ -120,7 +131,7 @@ class PollLines:
                 target = self.shared_targets[key] = resolve(key, self.shared, {}, self.net)
                 return target
             self.team_keys.add(key)
-        return self.team(team).target(key, self.net)
+        return self.team(team).target(key, self.net, self.rates)
 
     def team(self, team: str) -> TeamLines:
         lines = self.teams.get(team)
@@ -182,7 +193,8 @@ class AlertEngine:
         readings: dict[Metric, Reading] = {m: read(m, snap) for m in METRICS}
         with self.storage.transaction():
             to_step = alerts.rules_to_step(db)
-            lines = PollLines(db, to_step, net)
+            rates = currency.rates(snap.btc_prices, snap.taken_at)
+            lines = PollLines(db, to_step, net, rates)
             # Channels muted now, by workspace and channel; a mute that is over counts as none.
             mutes = {
                 (r["team_id"], r["channel_id"]): r["muted_until"]

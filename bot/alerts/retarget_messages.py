@@ -69,6 +69,8 @@ def _effects(
     else:
         rows.append("• Hashprice: no fresh BTC price right now")
     for fleet in fleets:
+        if fleet.power_currency != "USD":
+            continue  # priced in another currency: its line says where it stands at each poll
         try:
             be = [
                 econ.fleet_breakeven_price_usd(

@@ -20,9 +20,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from bot import currency, fmt
 from bot import economics as econ
 from bot import fleets as fl
-from bot import fmt
 from bot.alerts.retarget import is_adjustment_key, parse_pct
 from bot.alerts.retarget_messages import rule_name as retarget_name
 from bot.lines import CostLine
@@ -93,7 +93,12 @@ def show(metric: Metric, value: float | None) -> str:
     return fmt.usd(value)
 
 
-def fleet_line(fleet: Fleet, net: Network | None) -> Target | None:
+def fleet_line(
+    fleet: Fleet, net: Network | None, rates: Mapping[str, currency.Rate] | None = None
+) -> Target | None:
+    """The fleet's breakeven at this network; a fleet priced in another currency is converted
+    with `rates` (the poll's): without its rate the line is unavailable this poll, like the line
+    without network data. The rate's drift, like the fees', is no move: not in the version."""
     if (
         net is None
         or not net.difficulty
@@ -101,6 +106,11 @@ def fleet_line(fleet: Fleet, net: Network | None) -> Target | None:
         or net.fees_per_block_btc is None
     ):
         return None
+    given = fleet
+    in_usd = currency.fleet_in_usd(fleet, rates or {})
+    if in_usd is None:
+        return None
+    fleet = in_usd
     hashvalue = econ.hashvalue_btc_per_th_day(
         net.difficulty, econ.block_subsidy_btc(net.tip_height + 1), net.fees_per_block_btc
     )
@@ -108,8 +118,10 @@ def fleet_line(fleet: Fleet, net: Network | None) -> Target | None:
         fleet.efficiency_j_per_th, fleet.power_usd_per_kwh, hashvalue, fleet.pool_fee
     )
     # The same version as before fleets had names, so the migration to `fleet:main` is no move.
-    version = f"{net.difficulty:.0f}:{fleet.efficiency_j_per_th}:{fleet.power_usd_per_kwh}:{fleet.pool_fee}"
-    line = CostLine(fleet.line_key, fl.line_label(fleet), be, "Hashfloor fleet", None)
+    version = f"{net.difficulty:.0f}:{fleet.efficiency_j_per_th}:{given.power_usd_per_kwh}:{fleet.pool_fee}"
+    if given.power_currency != currency.USD:
+        version += f":{given.power_currency}"
+    line = CostLine(fleet.line_key, fl.line_label(given), be, "Hashfloor fleet", None)
     return Target(line, version, name=fl.title(fleet.name))
 
 
@@ -179,6 +191,7 @@ def resolve(
     benchmark_lines: dict[str, CostLine],
     fleets: Mapping[str, Fleet],
     net: Network | None,
+    rates: Mapping[str, currency.Rate] | None = None,
 ) -> Target | None:
     """`benchmark_lines` maps `cash`, `allin` and `cost:<id>` keys to their lines; `fleets` are
     the workspace's fleets by key (storage.workspaces.get_fleets)."""
@@ -186,13 +199,13 @@ def resolve(
         parsed = split_within(key)
         if parsed is None or parsed[1].startswith("within:"):
             return None
-        base = resolve(parsed[1], benchmark_lines, fleets, net)
+        base = resolve(parsed[1], benchmark_lines, fleets, net, rates)
         return near_line(base, parsed[0]) if base else None
     if key.startswith("hashprice:"):
         return hashprice_line(key)
     if (name := fl.key_of_line(key)) is not None:
         fleet = fleets.get(name)
-        return fleet_line(fleet, net) if fleet else None
+        return fleet_line(fleet, net, rates) if fleet else None
     if key.startswith("below:"):
         try:
             return below_line(float(key.removeprefix("below:")))

@@ -165,6 +165,12 @@ def fleet_line(
 ) -> LineSpec:
     """A fleet's breakeven line: `fleet` for the one given on the command line, `fleet:<name>`
     for one of a workspace's fleets."""
+    if fleet.power_currency != "USD":
+        # Replaying the past would need the past's rates: none is guessed.
+        raise RuleError(
+            f"{key}: its power price is in {fleet.power_currency}, and the backtest has no past "
+            "rates to convert with; give the fleet in US$ with --fleet"
+        )
     if fleet.power_usd_per_kwh <= 0:
         raise RuleError(f"{key}: with free power there is no breakeven price to watch")
     if fees_per_block_btc < 0:

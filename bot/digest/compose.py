@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot import currency
 from bot.alerts import engine
 from bot.alerts.messages import state_words
 from bot.alerts.targets import resolve, rule_name
@@ -66,6 +67,13 @@ def compose(storage: Storage, team: str | None, now: float, snaps: Sequence[Snap
     db = storage.db
     lines = tuple(costs.current_lines(db, team))
     fleets = workspaces.get_fleets(db, team) if team else {}
+    if any(f.power_currency != "USD" for f in fleets.values()):
+        # Priced in another currency: converted at the newest rate on file if it is fresh at
+        # `now`; a fleet without one is left out of the digest rather than shown at a guess.
+        quoted = snapshots.latest_rates(db)
+        rates = currency.rates(quoted.btc_prices, quoted.taken_at) if quoted else {}
+        converted = {k: currency.fleet_in_usd(f, rates, now) for k, f in fleets.items()}
+        fleets = {k: f for k, f in converted.items() if f is not None}
     money = workspaces.get_currency(db, team) if team else "USD"
     digest = build_digest(
         snaps,

@@ -201,3 +201,48 @@ def test_a_backtick_in_a_bad_currency_stays_inside_the_code_span(svc: Hashfloor)
     out = ask(svc, "/hashfloor", "currency a`b\u202e")["text"]
     assert out.startswith("I could not read `a'b`: `A'B` is not a currency I convert")
     assert workspaces.get_currency(svc.storage.db, "T1") == "USD"
+
+
+# --- a fleet priced in another currency ----------------------------------------------------------
+
+
+def test_a_fleet_in_euros(svc: Hashfloor) -> None:
+    out = all_text(ask(svc, "/hashfloor", "fleet 17.5 €0.05 2"))
+    fleet = workspaces.get_fleet(svc.storage.db, "T1")
+    assert fleet is not None and (fleet.power_usd_per_kwh, fleet.power_currency) == (0.05, "EUR")
+    assert "Fleet main set: 17.5 J/TH at €0.05/kWh, pool fee 2%" in out
+    assert "breaks even at €51,483 ($55,960) today" in out and "0.92 EUR/USD, 42s old" in out
+    # /breakeven and status show it as it was set, converted at the poll's rate.
+    out = all_text(ask(svc, "/breakeven", ""))
+    assert "*Fleet main* (17.5 J/TH at €0.05/kWh, pool fee 2%) breaks even at $55,960" in out
+    assert "17.5 J/TH at €0.05/kWh" in all_text(ask(svc, "/hashfloor", "fleet"))
+
+
+def test_a_bare_fleet_price_is_the_workspace_currency(svc: Hashfloor) -> None:
+    ask(svc, "/hashfloor", "currency GBP")
+    ask(svc, "/hashfloor", "fleet S21 0.04")
+    fleet = workspaces.get_fleet(svc.storage.db, "T1")
+    assert fleet is not None and fleet.power_currency == "GBP"
+    ask(svc, "/hashfloor", "fleet S21 $0.05 2")
+    fleet = workspaces.get_fleet(svc.storage.db, "T1")
+    assert fleet is not None and (fleet.power_usd_per_kwh, fleet.power_currency) == (0.05, "USD")
+
+
+@pytest.mark.parametrize("bad", ["17.5 0.05 XYZ 2", "17.5 0 EUR", "17.5 -5/MWh"])
+def test_a_bad_fleet_price_changes_nothing(svc: Hashfloor, bad: str) -> None:
+    out = all_text(ask(svc, "/hashfloor", f"fleet {bad}"))
+    assert "I could not read" in out
+    assert workspaces.get_fleet(svc.storage.db, "T1") is None
+
+
+def test_a_fleet_in_euros_without_a_rate(no_rates: Hashfloor) -> None:
+    out = all_text(ask(no_rates, "/hashfloor", "fleet 17.5 €0.05 2"))
+    # The setting is valid and kept; no breakeven is computed at a guessed rate.
+    assert "Fleet main set: 17.5 J/TH at €0.05/kWh" in out
+    assert "there is no fresh EUR/USD rate now" in out
+    assert "$55,960" not in out
+    out = all_text(ask(no_rates, "/breakeven", ""))
+    assert "*Fleet main* (17.5 J/TH at €0.05/kWh, pool fee 2%): no fresh EUR/USD rate" in out
+    assert "vs fleet main" not in out
+    out = all_text(ask(no_rates, "/hashfloor", "subscribe fleet"))
+    assert "no fresh EUR/USD rate to convert with" in out

@@ -96,7 +96,8 @@ def test_a_name_that_is_a_model_gets_a_clear_reply_and_changes_nothing(svc: Hash
         ("fleet " + "x" * 30 + " 17.5 0.05", "`" + "x" * 24 + "…`"),
         ("fleet b<i>site 17.5 0.05 7 9", "`9`"),
         ("fleet <b>site 17.5 0.05", "`&lt;b&gt;site`"),
-        ("fleet texas 17.5 €0.05", "in US$ here"),
+        ("fleet texas 17.5 0.05 XYZ", "`XYZ` is not a currency"),
+        ("fleet texas 17.5 0 EUR", "`0 EUR`"),
     ],
 )
 def test_bad_names_and_values_are_quoted_and_change_nothing(

@@ -525,3 +525,21 @@ def test_a_database_from_before_currencies_gains_the_column(db_path: Path) -> No
     assert old is not None and old.btc_prices == {} and old.price_usd == 90_000.0
     assert snapshots.latest_rates(st.db) is None
     st.close()
+
+
+def test_a_fleet_keeps_its_power_currency(storage: Storage) -> None:
+    from storage import workspaces
+
+    db = storage.db
+    workspaces.set_fleet(
+        db, "T1", workspaces.Fleet(17.5, 0.045, 0.02, power_currency="EUR"), "U1", 1.0
+    )
+    got = workspaces.get_fleet(db, "T1")
+    assert got is not None and (got.power_usd_per_kwh, got.power_currency) == (0.045, "EUR")
+    assert workspaces.fleets_by_team(db, ["T1"])["T1"]["main"].power_currency == "EUR"
+    # A fleet set before currencies (no power_currency) is in US$.
+    db.execute("UPDATE fleets SET power_currency = NULL")
+    got = workspaces.get_fleet(db, "T1")
+    assert got is not None and got.power_currency == "USD"
+    workspaces.set_fleet(db, "T1", workspaces.Fleet(17.5, 0.05, 0.02), "U1", 2.0)
+    assert workspaces.get_fleet(db, "T1").power_currency == "USD"

@@ -47,8 +47,10 @@ def dashboard(
     net = engine.network(db)
     rules = alerts.team_rules(db, team)
     subs = []
+    now_view = service.view(team, now)
+    rates = {c: r for c, r in now_view.rates.items() if r.fresh(now)}  # fleets in EUR, …
     for r in rules:
-        target = resolve(r["line_key"], lines, fleets, net)
+        target = resolve(r["line_key"], lines, fleets, net, rates)
         subs.append(
             Subscription(
                 channel_id=r["channel_id"],

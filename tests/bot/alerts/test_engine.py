@@ -68,15 +68,28 @@ class Rig:
     def db(self) -> Any:
         return self.storage.db
 
-    def snapshot(self, price: float | None, fresh: bool = True, network: Network = NET) -> Snapshot:
+    def snapshot(
+        self,
+        price: float | None,
+        fresh: bool = True,
+        network: Network = NET,
+        btc_prices: dict[str, float] | None = None,
+    ) -> Snapshot:
         self.now += EVERY
         n = len(SOURCES) if fresh else 1
         quotes = tuple(Quote(s, price, None, 10.0) for s in SOURCES[:n]) if price else ()
-        return Snapshot(self.now, quotes, price, fresh, SOURCES[:n] if price else (), network)
+        used = SOURCES[:n] if price else ()
+        return Snapshot(self.now, quotes, price, fresh, used, network, dict(btc_prices or {}))
 
-    def poll(self, price: float | None, fresh: bool = True, network: Network = NET) -> Snapshot:
+    def poll(
+        self,
+        price: float | None,
+        fresh: bool = True,
+        network: Network = NET,
+        btc_prices: dict[str, float] | None = None,
+    ) -> Snapshot:
         """One poll as the scheduler runs it: stored, then every rule stepped."""
-        self.poller.snap = self.snapshot(price, fresh, network)
+        self.poller.snap = self.snapshot(price, fresh, network, btc_prices)
         return self.service.poll_once()
 
     def command(self, channel: str, text: str, team: str = "T1") -> Reply:
@@ -317,6 +330,36 @@ def test_the_fleet_line(rig: Rig) -> None:
     assert [r["kind"] for r in rows] == ["recovery", "alert"]
     assert "the breakeven of fleet main (20 J/TH at $0.06/kWh)" in rows[1]["text"]
     assert "$77,66" in rows[1]["text"]
+
+
+def test_a_fleet_in_euros_moves_with_each_polls_rate(rig: Rig) -> None:
+    # 17.5 J/TH at €0.05/kWh, 2%: $55,960 at 0.92 EUR/USD (DESIGN §4.1).
+    fleet = workspaces.Fleet(17.5, 0.05, 0.02, power_currency="EUR")
+    workspaces.set_fleet(rig.db, "T1", fleet, "U1", rig.now)
+    at_092 = {"USD": 60_000.0, "EUR": 55_200.0}
+    rig.poll(60_000.0, btc_prices=at_092)
+    subscribed(rig, "C1", "subscribe fleet")
+    assert rig.rules("C1")[0]["state"] == "above"
+    assert round(rig.rules("C1")[0]["last_line_usd"]) == 55_960
+    # The euro strengthens to 0.80 EUR/USD: the same €0.05 is $0.0625 and the line rises to
+    # $64,354, above the price. In euros too the price is now under the fleet's cost: a real
+    # crossing (the rate's drift, like the fees', is not a move that silences one).
+    at_080 = {"USD": 60_000.0, "EUR": 48_000.0}
+    for _ in range(3):
+        rig.poll(60_000.0, btc_prices=at_080)
+    assert rig.rules("C1")[0]["state"] == "below"
+    (alert,) = rig.outbox()
+    assert alert["kind"] == "alert" and "$64,354" in alert["text"]
+    assert "17.5 J/TH at €0.05/kWh" in alert["text"]
+    # Polls without a EUR price: the line is unavailable, like a line without network data.
+    for _ in range(3):
+        rig.poll(70_000.0)
+    assert rig.rules("C1")[0]["state"] == "below" and len(rig.outbox()) == 1
+    # The rate is back: the price is above the line, a real recovery, posted.
+    rig.poll(70_000.0, btc_prices={"USD": 70_000.0, "EUR": 56_000.0})
+    rig.poll(70_000.0, btc_prices={"USD": 70_000.0, "EUR": 56_000.0})
+    # (and the edit of the alert that says it recovered)
+    assert [r["kind"] for r in rig.outbox()] == ["alert", "recovery", "edit"]
 
 
 def test_each_workspace_steps_on_its_own_lines_in_one_poll(rig: Rig) -> None:
