@@ -24,7 +24,7 @@ def is_change(text: str) -> bool:
 
 def list_reply(ctx: Ctx) -> Reply:
     rows = costs.all_rows(ctx.service.storage.db, ctx.team)
-    current = costs.current_shipped_ids(ctx.service.storage.db)
+    current = costs.current_shipped_ids(ctx.service.storage.db, ctx.now)
     shipped, own = [], []
     for r in rows:
         mark = " (current)" if r["id"] in current else ""

@@ -179,7 +179,7 @@ def _room_for(have: list[str], keys: list[str]) -> None:
 
 def _targets(ctx: Ctx, keys: list[str]) -> list[tuple[str, Target]]:
     db = ctx.service.storage.db
-    lines = engine.benchmark_lines(db, ctx.team)
+    lines = engine.benchmark_lines(db, ctx.team, ctx.now)
     fleets = workspaces.get_fleets(db, ctx.team_id)
     net = engine.network(db)
     out = []
@@ -338,7 +338,7 @@ def subscribe(ctx: Ctx, toks: list[str]) -> Reply:
 def _names(ctx: Ctx, keys: list[str]) -> list[str]:
     """The rules as people wrote them, escaped for mrkdwn."""
     db = ctx.service.storage.db
-    lines = engine.benchmark_lines(db, ctx.team)
+    lines = engine.benchmark_lines(db, ctx.team, ctx.now)
     fleets = workspaces.get_fleets(db, ctx.team_id)
     net = engine.network(db)
     return [fmt.escape(rule_name(k, resolve(k, lines, fleets, net), fleets)) for k in keys]
@@ -398,7 +398,7 @@ def status_section(ctx: Ctx) -> list[Block]:
     rows = alerts.channel_rules(db, ctx.team, ctx.channel_id)
     if not rows:
         return [bk.section("*Alerts:* this channel is not subscribed. " + fmt.escape(USAGE))]
-    lines = engine.benchmark_lines(db, ctx.team)
+    lines = engine.benchmark_lines(db, ctx.team, ctx.now)
     fleets = workspaces.get_fleets(db, ctx.team_id)
     net = engine.network(db)
     out = []

@@ -107,7 +107,9 @@ def register(app: typer.Typer) -> None:
         svc = service()
         snap = svc.poll_once()
         # The view of *this* poll, not the last good one: check is about the sources right now.
-        view = build_view(snap if snap.price_usd else None, snap, svc.lines(), snap.taken_at)
+        view = build_view(
+            snap if snap.price_usd else None, snap, svc.lines(None, snap.taken_at), snap.taken_at
+        )
         Console().print(report(snap, view))
         svc.close()
         raise typer.Exit(0 if snap.fresh else 1)

@@ -64,7 +64,7 @@ CHART_FLEETS = 6
 def compose(storage: Storage, team: str | None, now: float, snaps: Sequence[Snapshot]) -> Composed:
     """The digest of the 7 days before `now` for a workspace (`team` None: shipped lines only)."""
     db = storage.db
-    lines = tuple(costs.current_lines(db, team))
+    lines = tuple(costs.current_lines(db, team, now))
     fleets = workspaces.get_fleets(db, team) if team else {}
     money = workspaces.get_currency(db, team) if team else "USD"
     digest = build_digest(
@@ -89,13 +89,13 @@ def compose(storage: Storage, team: str | None, now: float, snaps: Sequence[Snap
     return Composed(digest, lines, chart_lines)
 
 
-def channel_rules(storage: Storage, team: str, channel: str) -> tuple[RuleLine, ...]:
+def channel_rules(storage: Storage, team: str, channel: str, now: float) -> tuple[RuleLine, ...]:
     """The channel's alert rules of every kind, named as written, with state and last message."""
     db = storage.db
     rows = alerts.channel_rules(db, team, channel)
     if not rows:
         return ()
-    lines = engine.benchmark_lines(db, team)
+    lines = engine.benchmark_lines(db, team, now)
     fleets = workspaces.get_fleets(db, team)
     net = engine.network(db)
     return tuple(

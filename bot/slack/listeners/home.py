@@ -43,7 +43,7 @@ def dashboard(
     team = team_key(team_id)
     known = workspaces.channels_of_member(db, team, viewer) if viewer else None
     fleets = workspaces.get_fleets(db, team)
-    lines = engine.benchmark_lines(db, team)
+    lines = engine.benchmark_lines(db, team, now)
     net = engine.network(db)
     rules = alerts.team_rules(db, team)
     subs = []

@@ -167,7 +167,7 @@ def test_costs_list_shows_the_shipped_rows(cli: Callable[..., Result]) -> None:
     for value in ("$47,200", "$96,100", "$137,018", "$74,600", "$137,800"):
         assert value in got.stdout
     assert "CoinShares Bitcoin Mining Report (J. Butterfill)" in got.stdout
-    assert got.stdout.count("shipped") == 9
+    assert got.stdout.count("shipped") == 10
 
 
 def test_costs_add_list_remove(cli: Callable[..., Result]) -> None:
@@ -312,7 +312,7 @@ def test_costs_export_import_round_trip(cli: Callable[..., Result], tmp_path: Pa
 
     rows = list(csv.DictReader(io.StringIO(exported)))
     assert list(rows[0]) == ["id", "workspace", "name", "quarter", "kind", "value_usd", "source"]
-    assert len([r for r in rows if r["workspace"] == ""]) == 9  # the shipped rows
+    assert len([r for r in rows if r["workspace"] == ""]) == 10  # the shipped rows
     # Shipped rows first, then the workspace's by quarter (none first), cash before all-in.
     assert workspace_rows(exported, "T1") == MY_ROWS
 

@@ -169,7 +169,7 @@ def test_bad_signatures_are_refused_with_401_and_do_nothing(
     time.sleep(0.2)
     assert slack.calls == [] and slack.responses("r") == []
     assert audit_rows(service) == []
-    assert len(costs.all_rows(service.storage.db, TEAM)) == 9
+    assert len(costs.all_rows(service.storage.db, TEAM)) == 10
 
 
 def test_a_timestamp_within_five_minutes_is_accepted(app: App, slack: FakeSlack) -> None:
@@ -341,7 +341,7 @@ def test_others_may_not_change_workspace_settings(
     assert posted["text"].startswith(why)
     assert posted["blocks"][0]["text"]["text"].startswith(":lock:")
     assert audit_rows(service) == []
-    assert len(costs.all_rows(service.storage.db, TEAM)) == 9
+    assert len(costs.all_rows(service.storage.db, TEAM)) == 10
     assert workspaces.get_fleet(service.storage.db, TEAM) is None
     assert workspaces.get_currency(service.storage.db, TEAM) == "USD"
     assert workspaces.get_hpc_lease(service.storage.db, TEAM) is None
@@ -519,7 +519,7 @@ def test_a_partners_admin_cannot_change_workspace_settings(
     slack.external_user(user, **fields)
     command(app, slack, name, text, user=user, reply_to="outsider")
     assert reply_at(slack, "outsider")["text"] == OUTSIDER_WHY
-    assert len(costs.all_rows(service.storage.db, TEAM)) == 9
+    assert len(costs.all_rows(service.storage.db, TEAM)) == 10
     assert workspaces.get_fleet(service.storage.db, TEAM) is None
     assert audit_rows(service) == []
 
