@@ -118,3 +118,14 @@ def current(lines: Iterable[CostLine], now: float) -> list[CostLine]:
         if best is None or (line.period or "") > (best.period or ""):
             latest[line.key] = line
     return [latest[k] for k in SHIPPED_KINDS if k in latest] + own
+
+
+def slack_mark(period: str | None, now: float) -> str:
+    """The old mark as Slack mrkdwn, to follow a line's name and value; "" when not old."""
+    note = old_note(period, now)
+    return f" :hourglass: _{note}_" if note else ""
+
+
+def short_mark(period: str | None, now: float) -> str:
+    """` (old)` for one-line fallbacks (notifications, tables); "" when not old."""
+    return " (old)" if old_note(period, now) else ""

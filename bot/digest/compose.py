@@ -67,6 +67,7 @@ def compose(storage: Storage, team: str | None, now: float, snaps: Sequence[Snap
     lines = tuple(costs.current_lines(db, team, now))
     fleets = workspaces.get_fleets(db, team) if team else {}
     money = workspaces.get_currency(db, team) if team else "USD"
+    lease = workspaces.get_hpc_lease(db, team) if team else None
     digest = build_digest(
         snaps,
         lines,
@@ -76,6 +77,7 @@ def compose(storage: Storage, team: str | None, now: float, snaps: Sequence[Snap
             for f in fleets.values()
         ],
         money,
+        hpc_lease_usd_per_kw_month=lease,
     )
     chart_lines = lines
     for f in digest.fleets[:CHART_FLEETS]:

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot import currency, fmt
+from bot import benchmarks, currency, fmt
 from bot import fleets as fl
 from bot.alerts.messages import last_message_words, state_words
 from bot.market.view import MarketView
@@ -45,6 +45,7 @@ class Subscription:
     # A rule without a line to cross (difficulty retargets): what it watches, in place of the
     # line's value and the price's state (mrkdwn, already escaped).
     watching: str | None = None
+    old: str = ""  # the line's old mark (bot.benchmarks.old_note), "" when it is not old
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,11 @@ def _market(
     ]
     if rate or warning:
         out.append(bk.context(currency.note(rate, view.now) or warning))
-    rows = [_line_row(m.line.label, m.line.value_usd, m.margin) for m in view.margins]
+    rows = [
+        _line_row(m.line.label, m.line.value_usd, m.margin)
+        + benchmarks.slack_mark(m.line.period, view.now)
+        for m in view.margins
+    ]
     # The workspace's fleets first, as /breakeven lists them.
     rows = [fl.row(view, f, rate) for f in fleets.values()] + rows
     out += [bk.section(t) for t in _pack(["*Cost lines*", *rows] if rows else ["*Cost lines*"])]
@@ -182,6 +187,8 @@ def _subscriptions(subs: Sequence[Subscription], others: bool = False) -> list[B
         row = f"• {fmt.escape(_label(s.label))}{value}: *{state}*{since}"
         if s.watching is not None:
             row = f"• {fmt.escape(_label(s.label))}: {s.watching}"
+        if s.old:
+            row += f" :hourglass: _{fmt.escape(s.old)}_"
         if last := last_message_words(s.last_message_at, s.last_message):
             row += f"\n   {last}"
         if s.paused_reason:

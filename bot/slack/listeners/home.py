@@ -19,6 +19,7 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
+from bot import benchmarks
 from bot.alerts import engine
 from bot.alerts import retarget_messages as retarget_msgs
 from bot.alerts.messages import line_value
@@ -67,6 +68,7 @@ def dashboard(
                     if is_adjustment_key(r["line_key"])
                     else None
                 ),
+                old=benchmarks.old_note((target.near or target.line).period, now) if target else "",
             )
         )
     active = [s for s in alerts.subscribed_channels(db) if s["team_id"] == team]
