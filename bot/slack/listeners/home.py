@@ -89,7 +89,9 @@ def dashboard(
         entries = [e for e in entries if e.channel_id in known]
     hidden = len(channels_in_use - known) if known is not None else 0
     money = workspaces.get_currency(db, team)
-    return home_view(service.view(team, now), fleets, subs, entries, hidden, money)
+    lease = workspaces.get_hpc_lease(db, team)
+    view = service.view(team, now)
+    return home_view(view, fleets, subs, entries, hidden, money, hpc_lease=lease)
 
 
 def _value(key: str, target: Target | None) -> str | None:
