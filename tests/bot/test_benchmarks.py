@@ -7,8 +7,10 @@ from datetime import UTC, date, datetime
 import pytest
 
 from bot import benchmarks
+from bot import economics as econ
 from bot.benchmarks import OLD_AFTER_DAYS, current, line_age, old_note, quarter_last_day
 from bot.lines import CostLine
+from storage import costs
 
 
 def ts(text: str) -> float:
@@ -148,3 +150,59 @@ def test_current_ignores_order_and_rows_without_a_quarter():
 def test_published_at():
     assert benchmarks.published_at("2026-03-25") == ts("2026-03-25T00:00")
     assert benchmarks.published_at(None) is None
+
+
+# --- DESIGN §4's benchmark table, row by row ----------------------------------------------------
+
+DESIGN_4_TABLE = [
+    # quarter, cash, all-in, words the source must hold (the publication and its date)
+    ("2024-Q1", 47_200, None, ("CoinShares", "2024", "as reported in the press")),
+    ("2024-Q2", 49_500, 96_100, ("CoinShares", "2024", "as reported in the press")),
+    ("2024-Q3", 55_950, 106_000, ('"Brief Q3 Earnings Update"', "2024-12")),
+    ("2024-Q4", 82_162, 137_018, ("CoinShares", "2025-04", "as reported in the press")),
+    ("2025-Q2", 74_600, 137_800, ("CoinShares Bitcoin Mining Report (J. Butterfill)",)),
+    (
+        "2025-Q4",
+        79_995,
+        None,
+        ("CoinShares Bitcoin Mining Report Q1 2026 (published 2026-03-25)", "in the press"),
+    ),
+]
+
+
+@pytest.mark.parametrize("quarter, cash, allin, source_words", DESIGN_4_TABLE)
+def test_each_shipped_row_is_designs(quarter, cash, allin, source_words):
+    rows = {r["kind"]: r for r in costs.shipped_rows() if r["quarter"] == quarter}
+    assert {k: r["value_usd"] for k, r in rows.items()} == {
+        k: v for k, v in (("cash", cash), ("allin", allin)) if v is not None
+    }
+    for r in rows.values():
+        assert all(w in r["source"] for w in source_words), r["source"]
+
+
+def test_design_4_table_is_all_that_ships():
+    assert sorted({r["quarter"] for r in costs.shipped_rows()}) == [q for q, *_ in DESIGN_4_TABLE]
+    # "No all-in figure was published for 2025-Q4": each kind takes its own latest quarter.
+    lines = [
+        CostLine(r["kind"], r["kind"], r["value_usd"], r["source"], r["quarter"], r["published"])
+        for r in costs.shipped_rows()
+    ]
+    got = current(lines, ts("2026-11-30T06:00"))
+    assert [(line.key, line.period, line.value_usd) for line in got] == [
+        ("cash", "2025-Q4", 79_995),
+        ("allin", "2025-Q2", 137_800),
+    ]
+
+
+@pytest.mark.parametrize(
+    "line, margin",
+    [
+        # margin over a cost line = (price − line) / line, at the vector price BTC $91,000
+        (79_995, "+13.76%"),
+        (74_600, "+21.98%"),
+        (137_800, "-33.96%"),
+        (82_162, "+10.76%"),
+    ],
+)
+def test_margin_over_each_current_and_past_line_at_the_vector_price(line, margin):
+    assert f"{econ.margin_over_line(91_000, line):+.2%}" == margin
