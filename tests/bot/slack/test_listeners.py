@@ -209,7 +209,7 @@ def test_url_verification_and_ssl_check(app: App) -> None:
             "17.5 J/TH at $0.05/kWh, pool fee 2%: breakeven BTC price $51,483",
         ),
         ("/hashprice", "", "Hashprice $37.88/PH/day"),
-        ("/costs", "", "9 shipped benchmarks"),
+        ("/costs", "", "10 shipped benchmarks"),
         ("/hashfloor", "status", "Hashfloor status\nAlerts: this channel is not subscribed"),
         ("/hashfloor", "", "Hashfloor — BTC price"),
         ("/breakeven", "17.5 <!channel>", "I could not read `&lt;!channel&gt;`"),
@@ -236,7 +236,7 @@ def test_a_change_acks_empty_then_answers_at_the_response_url(
     resp = command(app, slack, "/costs", 'add "Acme <b>" cash=$61k', user="U0BOSS", reply_to="add")
     assert resp.status == 200 and resp.body == ""
     posted = reply_at(slack, "add")
-    assert posted["text"] == "Added *Acme &lt;b&gt;*: `#10` cash cost $61,000"
+    assert posted["text"] == "Added *Acme &lt;b&gt;*: `#11` cash cost $61,000"
     assert posted["response_type"] == "ephemeral"
     assert posted["blocks"][0]["text"]["text"].startswith(":white_check_mark: Added")
     (lookup,) = slack.calls_to("users.info")
