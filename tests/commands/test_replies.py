@@ -830,3 +830,30 @@ def test_a_price_level_over_a_million_keeps_every_digit(svc: Hashfloor) -> None:
     (rule,) = alerts.channel_rules(svc.storage.db, "T1", "C1")
     assert rule["line_key"] == "below:1234567"
     assert "$1,234,567" in all_text(ask(svc, "/hashfloor", "status"))
+
+
+def test_status_and_the_subscribe_confirmation_mark_old_lines(tmp_path: Path) -> None:
+    """A year on (2026-11-30), the cash line is 2025-Q4's and the all-in 2025-Q2's: both old."""
+    later = 1_796_000_000.0
+    service = make_service(tmp_path, design_snapshot(later - 42))
+    try:
+
+        def at(when: float, text: str) -> dict[str, Any]:
+            ctx = Ctx(service, "U1", "T1", "C1", when, roles=lambda: ADMIN)
+            return commands.answer(ctx, "/hashfloor", text).to_slack()
+
+        subscribed = at(later, "subscribe")
+        status = at(later, "status")
+        # 2025-11-24: nothing old yet (2025-Q2 is 147 days past, 2025-Q4 not published).
+        before = at(NOW, "status")
+    finally:
+        service.close()
+    q4 = "old: 2025-Q4 ended 334 days ago, next report overdue since about 30 Jun 2026"
+    q2 = "old: 2025-Q2 ended 518 days ago, next report overdue since about 31 Dec 2025"
+    confirmation = "\n".join(section_texts(subscribed))
+    assert "CoinShares cash cost (2025-Q4) ($79,995): you will be alerted" in confirmation
+    assert confirmation.count(q4) == 1 and confirmation.count(q2) == 1
+    alerts_part = section_texts(status)[1]
+    assert "• CoinShares cash cost (2025-Q4) ($79,995): *above*" in alerts_part
+    assert f":hourglass: _{q4}_" in alerts_part and f":hourglass: _{q2}_" in alerts_part
+    assert ":hourglass:" not in "\n".join(section_texts(before))

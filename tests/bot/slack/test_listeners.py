@@ -244,7 +244,7 @@ def test_a_change_acks_empty_then_answers_at_the_response_url(
     assert audit_rows(service) == [(TEAM, "U0BOSS", "costs.add")]
     detail = json.loads(audit.recent(service.storage.db)[0]["detail"])
     assert detail == {
-        "id": 10,
+        "id": 11,
         "name": "Acme <b>",
         "kind": "cash",
         "value_usd": 61000.0,
