@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot import benchmarks
 from bot.alerts import engine
 from bot.alerts.messages import state_words
 from bot.alerts.targets import resolve, rule_name
@@ -100,12 +101,17 @@ def channel_rules(storage: Storage, team: str, channel: str, now: float) -> tupl
     lines = engine.benchmark_lines(db, team, now)
     fleets = workspaces.get_fleets(db, team)
     net = engine.network(db)
-    return tuple(
-        RuleLine(
-            rule_name(r["line_key"], resolve(r["line_key"], lines, fleets, net), fleets),
-            state_words(r["line_key"], r["state"]),
-            r["last_message_at"],
-            r["last_message"],
+    out = []
+    for r in rows:
+        target = resolve(r["line_key"], lines, fleets, net)
+        watched = (target.near or target.line) if target else None
+        out.append(
+            RuleLine(
+                rule_name(r["line_key"], target, fleets),
+                state_words(r["line_key"], r["state"]),
+                r["last_message_at"],
+                r["last_message"],
+                benchmarks.old_note(watched.period, now) if watched else "",
+            )
         )
-        for r in rows
-    )
+    return tuple(out)

@@ -34,6 +34,7 @@ class RuleLine:
     state: str  # in its kind's words: `price below`, `within 5%`, `waiting for data`
     last_message_at: float | None = None
     last_message: str | None = None
+    old: str = ""  # the watched line's old mark (bot.benchmarks.old_note); "" when not old
 
 
 def digest_blocks(
@@ -173,6 +174,8 @@ def _rules_text(rules: Sequence[RuleLine]) -> str:
     rows = ["*Alerts in this channel*"]
     for r in rules[:MAX_RULES_SHOWN]:
         row = f"• {fmt.escape(_cut(r.name, MAX_LABEL_CHARS))}: *{r.state}*"
+        if r.old:
+            row += f" :hourglass: _{fmt.escape(r.old)}_"
         if last := last_message_words(r.last_message_at, r.last_message, limit=100):
             row += f" · {last}"
         rows.append(row)

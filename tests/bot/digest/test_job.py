@@ -366,10 +366,13 @@ def test_the_digest_lists_the_channels_rules_of_every_kind(
     ]
     assert section["text"]["text"].splitlines() == [
         "*Alerts in this channel*",
-        "• CoinShares cash cost (2025-Q2): *waiting for data*",
+        # On 2026-11-23 the cash line is 2025-Q4's, past 270 days: marked on each rule on it.
+        "• CoinShares cash cost (2025-Q4): *waiting for data* :hourglass: _old: 2025-Q4 ended "
+        "327 days ago, next report overdue since about 30 Jun 2026_",
         "• hashprice below $45/PH/day: *hashprice below* · last message 2026-10-24 09:01 UTC: "
         "“Hashprice fell below $45/PH/day”",
-        "• within 5% of CoinShares cash cost (2025-Q2): *more than 5% above*",
+        "• within 5% of CoinShares cash cost (2025-Q4): *more than 5% above* :hourglass: _old: "
+        "2025-Q4 ended 327 days ago, next report overdue since about 30 Jun 2026_",
     ]
     (other,) = slack.messages("C0OTHER")
     assert "within 5%" not in json.dumps(other) and "$45/PH/day" not in json.dumps(other)
