@@ -33,7 +33,7 @@ from tests.fakes.slack import FakeSlack
 pytestmark = pytest.mark.e2e
 
 ABOVE = 91_000.0
-BELOW = 70_000.0  # under the CoinShares cash cost, $74,600
+BELOW = 70_000.0  # under the CoinShares cash cost ($79,995, 2025-Q4)
 RECOVERED = 80_000.0  # over the cash cost's 1% recovery band ($75,346)
 # A crossing needs two fresh polls; then the delivery worker is woken at once. The allowance
 # covers the polls' own run time and the HTTP round trips.
