@@ -854,6 +854,6 @@ def test_status_and_the_subscribe_confirmation_mark_old_lines(tmp_path: Path) ->
     assert "CoinShares cash cost (2025-Q4) ($79,995): you will be alerted" in confirmation
     assert confirmation.count(q4) == 1 and confirmation.count(q2) == 1
     alerts_part = section_texts(status)[1]
-    assert "• CoinShares cash cost (2025-Q4) ($79,995): *above*" in alerts_part
+    assert "• CoinShares cash cost (2025-Q4) ($79,995): *price above*" in alerts_part
     assert f":hourglass: _{q4}_" in alerts_part and f":hourglass: _{q2}_" in alerts_part
     assert ":hourglass:" not in "\n".join(section_texts(before))
