@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 from bot.lines import CostLine
 
@@ -26,11 +27,8 @@ _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 
 def quarter_last_day(period: str) -> date | None:
     """`2025-Q4` → 2025-12-31; None for anything that is not a quarter."""
-    m = _QUARTER.match(period.strip().upper())
-    if not m:
-        return None
-    year, q = int(m.group(1)), int(m.group(2))
-    return _last_day(year, q)
+    parsed = _quarter(period)
+    return parsed[1] if parsed else None
 
 
 def _last_day(year: int, q: int) -> date:
@@ -67,18 +65,26 @@ class LineAge:
         return f"old: {self.period} ended {self.days} days ago, {self.next_words}"
 
 
-def line_age(period: str | None, now: float) -> LineAge | None:
-    """How old a line of `period` is at `now`; None when the period is not a quarter."""
-    if not period:
-        return None
+@lru_cache(maxsize=256)
+def _quarter(period: str) -> tuple[str, date, date] | None:
+    """`2025-q4` → ("2025-Q4", its last day, the day the next report is due); parsed once: every
+    answer that shows a line asks."""
     m = _QUARTER.match(period.strip().upper())
     if not m:
         return None
     year, q = int(m.group(1)), int(m.group(2))
-    ended = _last_day(year, q)
-    today = datetime.fromtimestamp(now, UTC).date()
     # The next quarter ends 3 months later and its report comes ~3 months after that.
-    return LineAge(f"{year}-Q{q}", ended, (today - ended).days, _last_day(year, q + 2), today)
+    return f"{year}-Q{q}", _last_day(year, q), _last_day(year, q + 2)
+
+
+def line_age(period: str | None, now: float) -> LineAge | None:
+    """How old a line of `period` is at `now`; None when the period is not a quarter."""
+    parsed = _quarter(period) if period else None
+    if parsed is None:
+        return None
+    name, ended, next_report = parsed
+    today = datetime.fromtimestamp(now, UTC).date()
+    return LineAge(name, ended, (today - ended).days, next_report, today)
 
 
 def old_note(period: str | None, now: float) -> str:
@@ -87,6 +93,7 @@ def old_note(period: str | None, now: float) -> str:
     return age.words if age else ""
 
 
+@lru_cache(maxsize=64)
 def published_at(published: str | None) -> float | None:
     """`2026-03-25` → unix s of that day's start (UTC); None when unknown."""
     if not published:
@@ -110,7 +117,7 @@ def current(lines: Iterable[CostLine], now: float) -> list[CostLine]:
         if line.key not in SHIPPED_KINDS:
             own.append(line)
             continue
-        if not line.period or quarter_last_day(line.period) is None:
+        if not line.period or _quarter(line.period) is None:
             continue
         if not is_published(line, now):
             continue
