@@ -271,7 +271,8 @@ def test_breakeven_of_the_design_fleet(bot: Bot, fresh_slack: FakeSlack) -> None
 @pytest.mark.parametrize(
     ("command", "text", "starts"),
     [
-        ("/breakeven", "", "BTC $91,000: +22.0% vs CoinShares cash cost (2025-Q2)"),
+        # The real clock: after 2026-03-25 the cash line is 2025-Q4's, and both lines are old.
+        ("/breakeven", "", "BTC $91,000: +13.8% vs CoinShares cash cost (2025-Q4) (old)"),
         (
             "/breakeven",
             "17.5 J/TH 5c 2%",
