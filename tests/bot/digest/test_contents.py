@@ -224,17 +224,19 @@ def test_hours_covered_is_what_hours_below_rest_on():
 
 def test_fleet_earnings_per_mwh_and_the_hpc_lease():
     # DESIGN §4.1: 17.5 J/TH, 2% earns $88.38 per MWh at D = 152 T, fees 0.02, BTC $91,000.
-    d = build_digest(WEEK, [], NOW, fleet=(17.5, 0.05, 0.02), hpc_lease_usd_per_kw_month=150.0)
-    assert d.fleet is not None
-    assert d.fleet.earnings_usd_per_mwh == pytest.approx(88.38, abs=0.005)
+    s21 = [("main", (17.5, 0.05, 0.02))]
+    d = build_digest(WEEK, [], NOW, s21, hpc_lease_usd_per_kw_month=150.0)
+    (fleet,) = d.fleets
+    assert fleet.earnings_usd_per_mwh == pytest.approx(88.38, abs=0.005)
     assert d.hpc_lease_usd_per_kw_month == 150.0
-    assert build_digest(WEEK, [], NOW, fleet=(17.5, 0.05, 0.02)).hpc_lease_usd_per_kw_month is None
+    assert build_digest(WEEK, [], NOW, s21).hpc_lease_usd_per_kw_month is None
 
 
 def test_a_fleet_without_a_price_has_no_earnings_per_mwh():
     week = [snap(1, None, fresh=False, net=NET_NEW)]
-    d = build_digest(week, [], NOW, fleet=(17.5, 0.05, 0.02))
-    assert d.fleet is not None and d.fleet.earnings_usd_per_mwh is None
+    d = build_digest(week, [], NOW, [("main", (17.5, 0.05, 0.02))])
+    (fleet,) = d.fleets
+    assert fleet.earnings_usd_per_mwh is None
 
 
 @pytest.mark.parametrize(

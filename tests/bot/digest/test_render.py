@@ -415,8 +415,8 @@ def test_an_old_line_is_marked_in_blocks_text_and_fallback():
 
 
 def test_fleet_sentence_shows_mining_per_mwh_and_the_hpc_lease():
-    fleet = replace(DIGEST.fleet, earnings_usd_per_mwh=88.38)
-    with_lease = replace(DIGEST, fleet=fleet, hpc_lease_usd_per_kw_month=150.0)
+    fleet = replace(DIGEST.fleets[0], earnings_usd_per_mwh=88.38)
+    with_lease = replace(DIGEST, fleets=(fleet,), hpc_lease_usd_per_kw_month=150.0)
     words = (
         "mining earns $88.38/MWh (its curtailment price); "
         "HPC lease at $150/kW-month: $205.48/MWh, 2.3× what mining earns."
@@ -424,7 +424,7 @@ def test_fleet_sentence_shows_mining_per_mwh_and_the_hpc_lease():
     assert words in json.dumps(digest_blocks(with_lease)[1], ensure_ascii=False)
     assert words in digest_text(with_lease)
     # Without `/hashfloor hpc`, mining alone; without a mining figure, the lease alone.
-    alone = digest_text(replace(DIGEST, fleet=fleet))
+    alone = digest_text(replace(DIGEST, fleets=(fleet,)))
     assert "mining earns $88.38/MWh (its curtailment price)." in alone and "HPC" not in alone
     no_mining = digest_text(replace(DIGEST, hpc_lease_usd_per_kw_month=150.0))
     assert "HPC lease at $150/kW-month: $205.48/MWh." in no_mining
