@@ -57,12 +57,7 @@ def history(poll: series.Poll, years: int, seed: int = 6) -> tuple[list, list[se
 
 
 def lines() -> list:
-    rows = [
-        {"workspace": None, "quarter": q, "kind": k, "value_usd": v}
-        for q, cash, allin, _ in costs.SHIPPED
-        for k, v in (("cash", cash), ("allin", allin))
-        if v is not None
-    ]
+    rows = costs.shipped_rows()
     return [
         benchmark_line("cash", rows),
         benchmark_line("allin", rows),

@@ -109,7 +109,7 @@ def fill(db_path: Path, market: FakeMarket, n: int) -> Filled:
     poller = MarketPoller(settings)
     net = poller.poll().network
     store = EncryptedInstallationStore(storage, SECRET_KEY)
-    benchmarks = benchmark_lines(storage.db, team(0))
+    benchmarks = benchmark_lines(storage.db, team(0), time.time())
     highest = max(
         t.line.value_usd
         for t in (resolve(k, benchmarks, FLEETS, net) for k in ("cash", "allin", "fleet:main"))

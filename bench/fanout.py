@@ -83,7 +83,7 @@ def subscribe(
     """What /hashfloor subscribe stores: the state where the price stands, the line's version."""
     db = storage.db
     if f"{team}/{key}" not in lines:
-        benchmarks, fleets = benchmark_lines(db, team), workspaces.get_fleets(db, team)
+        benchmarks, fleets = benchmark_lines(db, team, T0), workspaces.get_fleets(db, team)
         lines[f"{team}/{key}"] = resolve(key, benchmarks, fleets, NET)
     target = lines[f"{team}/{key}"]
     assert target is not None, key

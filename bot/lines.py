@@ -13,6 +13,8 @@ class CostLine:
     value_usd: float
     source: str | None = None
     period: str | None = None  # "2025-Q2"
+    published: str | None = None  # "2026-03-25": a shipped figure counts from that day on
+    note: str | None = None  # what the publisher says about the figure (2024-Q4's tax expense)
 
 
 # The words that name lines the same way in `/hashfloor subscribe` and `hashfloor backtest --rules`.

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from sqlite_utils import Database
 
+from bot import benchmarks
 from bot.lines import CostLine
 from bot.machines import Machine
 from bot.market.poll import MarketPoller
@@ -24,8 +25,8 @@ from storage.read_cache import ReadCache
 log = logging.getLogger("hashfloor.service")
 
 AfterPoll = Callable[[Snapshot], None]
-# latest fresh snapshot, latest with network data, cost lines, fleets by key, latest with
-# currency prices
+# latest fresh snapshot, latest with network data, cost lines (every shipped quarter),
+# fleets by key, latest with currency prices
 WorkspaceRows = tuple[
     Snapshot | None,
     Snapshot | None,
@@ -94,8 +95,8 @@ class Hashfloor:
                 log.exception("after-poll step %s failed", getattr(hook, "__name__", hook))
         return snap
 
-    def lines(self, workspace: str | None = None) -> list[CostLine]:
-        return costs.current_lines(self.storage.db, workspace)
+    def lines(self, workspace: str | None = None, now: float | None = None) -> list[CostLine]:
+        return costs.current_lines(self.storage.db, workspace, self.clock() if now is None else now)
 
     def view(self, workspace: str | None = None, now: float | None = None) -> MarketView:
         """The market as the last good data saw it: SQLite only, never the network."""
@@ -105,9 +106,10 @@ class Hashfloor:
         self, workspace: str | None = None, now: float | None = None
     ) -> tuple[MarketView, dict[str, workspaces.Fleet]]:
         """The market view and the workspace's fleets, from one look at the read cache."""
-        fresh, network, lines, fleets, rates = self.reads.get(workspace, self._read_workspace)
+        fresh, network, candidates, fleets, rates = self.reads.get(workspace, self._read_workspace)
         now = self.clock() if now is None else now
-        view = build_view(fresh, network, list(lines), now, rates)
+        # The cache keeps every shipped quarter: which one is current depends on `now`.
+        view = build_view(fresh, network, benchmarks.current(candidates, now), now, rates)
         return view, fleets
 
     def settings_of(self, workspace: str | None) -> workspaces.Settings:
@@ -120,7 +122,7 @@ class Hashfloor:
 
     @staticmethod
     def _read_workspace(db: Database, workspace: str | None) -> WorkspaceRows:
-        lines = tuple(costs.current_lines(db, workspace))
+        lines = costs.candidate_lines(db, workspace)
         fleets = workspaces.get_fleets(db, workspace)
         return (
             snapshots.latest_fresh(db),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from bot import benchmarks, fmt
 from bot import economics as econ
 from bot import fleets as fl
-from bot import fmt
 from bot.machines import Machine
 from bot.market.view import MarketView
 from bot.slack import blocks as bk
@@ -78,9 +78,12 @@ def market_reply(
         lines.append(
             f"{icon} *{fmt.escape(m.line.label)}* {fmt.usd(m.line.value_usd)} — "
             f"price is {fmt.margin_words(m.margin)}"
+            + benchmarks.slack_mark(m.line.period, view.now)
         )
     text = f"BTC {currency.both(price, rate)}: {fleet_text}" + "; ".join(
-        f"{fmt.pct(m.margin)} vs {fmt.escape(m.line.label)}" for m in view.margins
+        f"{fmt.pct(m.margin)} vs {fmt.escape(m.line.label)}"
+        + benchmarks.short_mark(m.line.period, view.now)
+        for m in view.margins
     )
     head = bk.section(f"*BTC {currency.both(price, rate)}* against the cost of mining one bitcoin")
     note = bk.context(_notes(view, shared, rate, warning))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import fmt
+from bot import benchmarks, fmt
 from bot.slack import blocks as bk
 from bot.slack.blocks import Reply
 from commands import parsing
@@ -24,15 +24,18 @@ def is_change(text: str) -> bool:
 
 def list_reply(ctx: Ctx) -> Reply:
     rows = costs.all_rows(ctx.service.storage.db, ctx.team)
-    current = costs.current_shipped_ids(ctx.service.storage.db)
+    current = costs.current_shipped_ids(ctx.service.storage.db, ctx.now)
     shipped, own = [], []
     for r in rows:
         mark = " (current)" if r["id"] in current else ""
+        note = f" ({fmt.escape(r['note'])})" if r.get("note") else ""
         src = f" — {fmt.escape(r['source'])}" if r["source"] else ""
         entry = (
             f"`#{r['id']}` {r['quarter'] or ''} {costs.KIND_LABEL[r['kind']]} "
-            f"*{fmt.usd(r['value_usd'])}*{mark}{src}"
+            f"*{fmt.usd(r['value_usd'])}*{mark}{note}{src}"
         )
+        if mark or r["workspace"] is not None:  # a line someone may be watching now
+            entry += benchmarks.slack_mark(r["quarter"], ctx.now)
         if r["workspace"] is None:
             shipped.append(entry)
         else:

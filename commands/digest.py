@@ -78,7 +78,9 @@ def preview(ctx: Ctx) -> Reply:
     team = ctx.team
     snaps = load_snapshots(ctx.service.storage, ctx.now, history=False)
     composed = compose(ctx.service.storage, team, ctx.now, snaps)
-    rules = channel_rules(ctx.service.storage, team, ctx.channel_id) if ctx.channel_id else ()
+    rules = (
+        channel_rules(ctx.service.storage, team, ctx.channel_id, ctx.now) if ctx.channel_id else ()
+    )
     text, blocks = digest_blocks(composed.digest, ctx.channel_name, rules)
     note = bk.context(
         "Preview, for you only. The weekly post also carries a chart of the price against the "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot import economics as econ
 from bot import fmt
+from bot.hpc import verdict as lease_verdict
 from bot.slack import blocks as bk
 from bot.slack.blocks import Reply
 from commands import parsing
@@ -31,15 +32,7 @@ def lease_usd_per_kw_month(text: str) -> float:
 def comparison(lease: float, mining_usd_per_mwh: float) -> str:
     """One line: the lease next to what mining earns per MWh (the same MWh, two uses)."""
     hpc = econ.hpc_lease_usd_per_mwh(lease)
-    if mining_usd_per_mwh > 0:
-        ratio = hpc / mining_usd_per_mwh
-        verdict = (
-            f"{ratio:.1f}× what mining earns"
-            if ratio >= 1
-            else f"{1 / ratio:.1f}× less than mining"
-        )
-    else:
-        verdict = "while mining earns nothing"
+    verdict = lease_verdict(hpc, mining_usd_per_mwh)
     return (
         f":office: *HPC lease* at {fmt.usd(lease)}/kW-month earns ${hpc:,.2f}/MWh "
         f"({fmt.usd(hpc * econ.HOURS_PER_DAY)} per MW per day) — {verdict}."

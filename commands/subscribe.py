@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot import benchmarks, fmt
 from bot import fleets as fl
-from bot import fmt
 from bot.alerts import engine, messages, retarget, rules
 from bot.alerts import retarget_messages as retarget_msgs
 from bot.alerts.targets import (
@@ -181,7 +181,7 @@ def _room_for(have: list[str], keys: list[str]) -> None:
 
 def _targets(ctx: Ctx, keys: list[str]) -> list[tuple[str, Target]]:
     db = ctx.service.storage.db
-    lines = engine.benchmark_lines(db, ctx.team)
+    lines = engine.benchmark_lines(db, ctx.team, ctx.now)
     fleets = workspaces.get_fleets(db, ctx.team_id)
     net = engine.network(db)
     out = []
@@ -319,7 +319,9 @@ def subscribe(ctx: Ctx, toks: list[str]) -> Reply:
     stood = [(target, state.state) for _, target, state in planned]
     if ctx.post is not None:
         # Posted before anything is saved: if the channel cannot get this, it cannot get alerts.
-        text, blocks = messages.where_it_stands(price, stood, fresh, by=ctx.user_id, values=values)
+        text, blocks = messages.where_it_stands(
+            price, stood, fresh, by=ctx.user_id, values=values, now=ctx.now
+        )
         if refused := ctx.post(text, blocks):
             return _cannot_post(refused)
     with ctx.service.storage.transaction():
@@ -339,14 +341,14 @@ def subscribe(ctx: Ctx, toks: list[str]) -> Reply:
     if ctx.post is not None:
         msg = "Subscribed: the confirmation is posted in this channel, where the alerts will go."
         return Reply(text=msg, blocks=[bk.section(f":bell: {msg}")])
-    text, blocks = messages.where_it_stands(price, stood, fresh, values=values)
+    text, blocks = messages.where_it_stands(price, stood, fresh, values=values, now=ctx.now)
     return Reply(text=text, blocks=blocks)
 
 
 def _names(ctx: Ctx, keys: list[str]) -> list[str]:
     """The rules as people wrote them, escaped for mrkdwn."""
     db = ctx.service.storage.db
-    lines = engine.benchmark_lines(db, ctx.team)
+    lines = engine.benchmark_lines(db, ctx.team, ctx.now)
     fleets = workspaces.get_fleets(db, ctx.team_id)
     net = engine.network(db)
     rates = _rates(ctx)
@@ -422,7 +424,7 @@ def status_section(ctx: Ctx) -> list[Block]:
     rows = alerts.channel_rules(db, ctx.team, ctx.channel_id)
     if not rows:
         return [bk.section("*Alerts:* this channel is not subscribed. " + fmt.escape(USAGE))]
-    lines = engine.benchmark_lines(db, ctx.team)
+    lines = engine.benchmark_lines(db, ctx.team, ctx.now)
     fleets = workspaces.get_fleets(db, ctx.team_id)
     net = engine.network(db)
     rates = _rates(ctx)
@@ -440,6 +442,8 @@ def status_section(ctx: Ctx) -> list[Block]:
         if retarget.is_adjustment_key(key):
             watching = retarget_msgs.watching(retarget_rules.memory(r))
             entry = f"• {name}: {watching}" + (f"; {last}" if last else "")
+        if target is not None:
+            entry += benchmarks.slack_mark((target.near or target.line).period, ctx.now)
         if r["paused_reason"]:
             entry += (
                 f"\n   :warning: paused {fmt.when(r['paused_at'])}: Slack said "

@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import math
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from bot import benchmarks
 from bot.lines import CostLine, clean_label
 from storage.db import select, select_one
 
@@ -21,15 +23,80 @@ KINDS = ("cash", "allin")
 KIND_LABEL = {"cash": "cash cost", "allin": "all-in cost"}
 
 COINSHARES = "CoinShares"
-_PRESS = "CoinShares mining report, as reported in the press"
-# (quarter, cash, all-in, source) — DESIGN §4.
-SHIPPED: tuple[tuple[str, float, float | None, str], ...] = (
-    ("2024-Q1", 47_200, None, _PRESS),
-    ("2024-Q2", 49_500, 96_100, _PRESS),
-    ("2024-Q3", 55_950, 106_000, 'CoinShares "Brief Q3 Earnings Update", as reported in the press'),
-    ("2024-Q4", 82_162, 137_018, _PRESS),
-    ("2025-Q2", 74_600, 137_800, "CoinShares Bitcoin Mining Report (J. Butterfill)"),
+
+
+@dataclass(frozen=True)
+class Shipped:
+    quarter: str
+    cash: float | None
+    allin: float | None
+    source: str  # the publication, with its date (and the press where the figure was read)
+    published: str | None = None  # ISO day; the figures count from then on (None: long public)
+    note: str | None = None  # the publisher's own caveat about the cash figure
+
+
+# DESIGN §4. Publication dates to the day only where known; the others were public long before
+# any date this bot answers for.
+SHIPPED: tuple[Shipped, ...] = (
+    Shipped(
+        "2024-Q1",
+        47_200,
+        None,
+        'CoinShares Q3 2024 Mining Report "Mining at the Edge" (J. Butterfill, M. Shannon;'
+        " published 2024-Q3), as reported in the press",
+    ),
+    Shipped(
+        "2024-Q2",
+        49_500,
+        96_100,
+        'CoinShares Q3 2024 Mining Report "Mining at the Edge" (J. Butterfill, M. Shannon;'
+        " published 2024-Q3), as reported in the press",
+    ),
+    Shipped(
+        "2024-Q3",
+        55_950,
+        106_000,
+        'CoinShares Bitcoin Mining Report "Brief Q3 Earnings Update" (J. Butterfill, M. Shannon;'
+        " published 2024-12), as reported in the press",
+    ),
+    Shipped(
+        "2024-Q4",
+        82_162,
+        137_018,
+        'CoinShares Q4 2024 Mining Report "Bitcoin vs Gold Mining" (J. Butterfill;'
+        " published 2025-04), as reported in the press",
+        note="skewed by one miner's tax expense (Hut 8); $75,767 excluding it",
+    ),
+    Shipped("2025-Q2", 74_600, 137_800, "CoinShares Bitcoin Mining Report (J. Butterfill)"),
+    Shipped(
+        "2025-Q4",
+        79_995,
+        None,
+        "CoinShares Bitcoin Mining Report Q1 2026 (published 2026-03-25), as reported in the press",
+        published="2026-03-25",
+    ),
 )
+
+
+def shipped_rows() -> list[dict[str, Any]]:
+    """SHIPPED as the cost_benchmarks rows `seed` makes of it (without ids), one per value."""
+    return [
+        {
+            "workspace": None,
+            "name": COINSHARES,
+            "quarter": row.quarter,
+            "kind": kind,
+            "value_usd": value,
+            "source": row.source,
+            "published": row.published,
+            "note": row.note if kind == "cash" else None,
+            "seed_key": f"coinshares:{row.quarter}:{kind}",
+        }
+        for row in SHIPPED
+        for kind, value in (("cash", row.cash), ("allin", row.allin))
+        if value is not None
+    ]
+
 
 migrations = Migrations("hashfloor.costs")
 
@@ -66,22 +133,37 @@ def m002_clean_labels(db: Database) -> None:
             db.execute("UPDATE cost_benchmarks SET name = ? WHERE id = ?", [name, row["id"]])
 
 
+@migrations()
+def m003_publication_and_note(db: Database) -> None:
+    """When a shipped figure was published (it counts from then on) and the publisher's caveat."""
+    table = db["cost_benchmarks"]
+    for column in ("published", "note"):
+        if column not in table.columns_dict:
+            table.add_column(column, str)
+
+
 def seed(db: Database, now: float | None = None) -> int:
-    """Insert shipped rows that are missing; returns how many were added."""
+    """Insert shipped rows that are missing and bring the others' value, source, publication date
+    and note up to this release; returns how many were added."""
     now = time.time() if now is None else now
     added = 0
     with db.atomic():
-        for quarter, cash, allin, source in SHIPPED:
-            for kind, value in (("cash", cash), ("allin", allin)):
-                if value is None:
-                    continue
-                key = f"coinshares:{quarter}:{kind}"
-                cur = db.execute(
-                    "INSERT OR IGNORE INTO cost_benchmarks (workspace, name, quarter, kind, value_usd,"
-                    " source, seed_key, created_at, updated_at) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [COINSHARES, quarter, kind, value, source, key, now, now],
+        for row in shipped_rows():
+            fields = [row["value_usd"], row["source"], row["published"], row["note"]]
+            cur = db.execute(
+                "INSERT OR IGNORE INTO cost_benchmarks (workspace, name, quarter, kind, value_usd,"
+                " source, published, note, seed_key, created_at, updated_at)"
+                " VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [row["name"], row["quarter"], row["kind"], *fields, row["seed_key"], now, now],
+            )
+            added += cur.rowcount
+            if not cur.rowcount:  # on file from an earlier release: bring it up to this one
+                db.execute(
+                    "UPDATE cost_benchmarks SET value_usd = ?, source = ?, published = ?,"
+                    " note = ?, updated_at = ? WHERE seed_key = ? AND (value_usd IS NOT ?"
+                    " OR source IS NOT ? OR published IS NOT ? OR note IS NOT ?)",
+                    [*fields, now, row["seed_key"], *fields],
                 )
-                added += cur.rowcount
     return added
 
 
@@ -132,33 +214,50 @@ def line_from_row(row: dict[str, Any]) -> CostLine:
         key = f"cost:{row['id']}"
         period = f" ({row['quarter']})" if row["quarter"] else ""
         label = f"{row['name']} {kind_label}{period}"
-    return CostLine(key, label, row["value_usd"], row["source"], row["quarter"])
-
-
-def _latest_shipped(db: Database, kind: str) -> dict[str, Any] | None:
-    # Only rows shipped with the bot (seed_key): a row some older CLI added without a workspace
-    # must never stand in for the CoinShares line of every workspace.
-    return select_one(
-        db,
-        "SELECT * FROM cost_benchmarks WHERE workspace IS NULL AND seed_key IS NOT NULL"
-        " AND kind = ? ORDER BY quarter DESC LIMIT 1",
-        [kind],
+    return CostLine(
+        key,
+        label,
+        row["value_usd"],
+        row["source"],
+        row["quarter"],
+        row.get("published"),
+        row.get("note"),
     )
 
 
-def current_shipped_ids(db: Database) -> set[int]:
-    return {row["id"] for kind in KINDS if (row := _latest_shipped(db, kind))}
+def _shipped_rows(db: Database) -> list[dict[str, Any]]:
+    # Only rows shipped with the bot (seed_key): a row some older CLI added without a workspace
+    # must never stand in for the CoinShares line of every workspace.
+    return select(
+        db,
+        "SELECT * FROM cost_benchmarks WHERE workspace IS NULL AND seed_key IS NOT NULL"
+        " ORDER BY quarter, id",
+    )
 
 
-def current_lines(db: Database, workspace: str | None = None) -> list[CostLine]:
-    """The shipped line of each kind from the latest quarter that has it, then the workspace's own."""
-    lines = [line_from_row(row) for kind in KINDS if (row := _latest_shipped(db, kind))]
+def current_shipped_ids(db: Database, now: float) -> set[int]:
+    """The ids of the shipped rows that are the current lines at `now`."""
+    rows = _shipped_rows(db)
+    current = benchmarks.current((line_from_row(r) for r in rows), now)
+    keys = {(line.key, line.period) for line in current}
+    return {r["id"] for r in rows if (r["kind"], r["quarter"]) in keys}
+
+
+def candidate_lines(db: Database, workspace: str | None = None) -> tuple[CostLine, ...]:
+    """Every shipped line (all quarters), then the workspace's own: `benchmarks.current` picks."""
+    lines = [line_from_row(r) for r in _shipped_rows(db)]
     if workspace:
         rows = select(
             db, "SELECT * FROM cost_benchmarks WHERE workspace = ? ORDER BY id", [workspace]
         )
         lines.extend(line_from_row(r) for r in rows)
-    return lines
+    return tuple(lines)
+
+
+def current_lines(db: Database, workspace: str | None, now: float) -> list[CostLine]:
+    """The shipped line of each kind from the latest quarter published by `now`, then the
+    workspace's own."""
+    return benchmarks.current(candidate_lines(db, workspace), now)
 
 
 def add(

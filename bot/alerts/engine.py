@@ -41,10 +41,10 @@ class TeamLines:
         return self.targets[key]
 
 
-def shared_lines(db: Any) -> dict[str, CostLine]:
-    """The lines every workspace has: the current CoinShares `cash` and `allin`, and each shipped
-    row as `cost:<id>`."""
-    lines = {line.key: line for line in costs.current_lines(db, None)}
+def shared_lines(db: Any, now: float) -> dict[str, CostLine]:
+    """The lines every workspace has: the CoinShares `cash` and `allin` current at `now`, and each
+    shipped row as `cost:<id>`."""
+    lines = {line.key: line for line in costs.current_lines(db, None, now)}
     return with_rows(lines, costs.all_rows(db, None))
 
 
@@ -60,8 +60,10 @@ def with_rows(shared: dict[str, CostLine], rows: list[dict[str, Any]]) -> dict[s
     return lines
 
 
-def benchmark_lines(db: Any, team: str) -> dict[str, CostLine]:
-    lines = with_rows(shared_lines(db), costs.own_rows_by_workspace(db, [team]).get(team, []))
+def benchmark_lines(db: Any, team: str, now: float) -> dict[str, CostLine]:
+    """The lines at `now` and every line of the workspace's own, by rule key."""
+    own = costs.own_rows_by_workspace(db, [team]).get(team, [])
+    lines = with_rows(shared_lines(db, now), own)
     return dict(lines)  # the caller's own: shared_lines may one day be kept between calls
 
 
@@ -92,12 +94,13 @@ class PollLines:
         db: Any,
         rules_to_step: list[Any],
         net: Network | None,
+        now: float,
         rates: dict[str, currency.Rate] | None = None,
     ) -> None:
         self.net = net
         # This poll's rates: a fleet priced in another currency is converted with them.
         self.rates = rates or {}
-        self.shared = shared_lines(db)
+        self.shared = shared_lines(db, now)
         self.shared_targets: dict[str, Target | None] = {}
         self.team_keys: set[str] = set()  # keys whose line is each workspace's own
         # Only the workspaces whose rules need them: their own cost rows, their fleets.
@@ -194,7 +197,7 @@ class AlertEngine:
         with self.storage.transaction():
             to_step = alerts.rules_to_step(db)
             rates = currency.rates(snap.btc_prices, snap.taken_at)
-            lines = PollLines(db, to_step, net, rates)
+            lines = PollLines(db, to_step, net, now, rates)
             # Channels muted now, by workspace and channel; a mute that is over counts as none.
             mutes = {
                 (r["team_id"], r["channel_id"]): r["muted_until"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bot import benchmarks, fmt
 from bot import economics as econ
-from bot import fmt
 from bot.alerts import rules
 from bot.alerts.retarget import is_adjustment_key
 from bot.alerts.targets import Metric, Target, hashvalue_of, read, show, split_within
@@ -57,10 +57,11 @@ def crossing(
         head = f":white_check_mark: BTC recovered above {_line_name(line)}"
     else:
         head = f":information_source: Since the mute: BTC is now {'below' if below else 'above'} {_line_name(line)}"
-    body = _standing(price_usd, line)
+    # Old as of the price it reports: the engine evaluates each poll at its own time.
+    body = _standing(price_usd, line) + benchmarks.slack_mark(line.period, data_at)
     text = (
         f"{head.split(' ', 1)[1]}: BTC {fmt.usd(price_usd)}, {fmt.pct(margin)} vs "
-        f"{fmt.usd(line.value_usd)}"
+        f"{fmt.usd(line.value_usd)}{benchmarks.short_mark(line.period, data_at)}"
     )
     notes = " · ".join(
         p for p in (_source(line), f"Price as of {fmt.when(data_at)}, {_median_of(sources)}") if p
@@ -127,6 +128,7 @@ def near_crossing(
     else:
         body += "."
     body += f" Early warning at {pct} above it: {fmt.usd(target.line.value_usd)}."
+    body += benchmarks.slack_mark(line.period, data_at)
     text = (
         f"{head.split(' ', 1)[1]}: BTC {fmt.usd(price_usd)}, {fmt.pct(margin)} vs "
         f"{fmt.usd(line.value_usd)}"
@@ -259,21 +261,28 @@ def where_it_stands(
     fresh: bool,
     by: str | None = None,
     values: Mapping[Metric, float | None] | None = None,
+    now: float | None = None,
 ) -> tuple[str, list[dict[str, Any]]]:
     """The subscription confirmation: where the price (or a hashprice rule's hashprice, from
     `values`) stands against each new rule's line. `by`: the user who subscribed, when the
-    confirmation is posted in the channel for all."""
+    confirmation is posted in the channel for all; `now`: when it is said, for the old marks
+    (None: no marks)."""
+
+    def old(target: Target) -> str:
+        line = target.near or target.line
+        return "" if now is None else benchmarks.slack_mark(line.period, now)
+
     who = f"<@{by}> subscribed this channel" if by else "Subscribed"
     targets = [(t if isinstance(t, Target) else Target(t, ""), state) for t, state in lines]
     if price_usd is None:
         head = (
             "No fresh price yet: each rule will take its state from the first good poll, silently."
         )
-        body = "\n".join(f"• {_watched(t)}" for t, _ in targets)
+        body = "\n".join(f"• {_watched(t)}{old(t)}" for t, _ in targets)
         text = f"{who}. {head}" if by else head
         return text, [bk.section(f":bell: {who}. {head}"), bk.section(body)]
-    now: dict[str, float | None] = {"price": price_usd, **(values or {})}
-    rows = [_stands(t, state, now.get(t.metric)) for t, state in targets]
+    metrics: dict[str, float | None] = {"price": price_usd, **(values or {})}
+    rows = [_stands(t, state, metrics.get(t.metric)) + old(t) for t, state in targets]
     note = "" if fresh else " (from the last good data; the sources are not fresh right now)"
     text = f"{who}. " + " ".join(r.removeprefix("• ") for r in rows)
     return text, [

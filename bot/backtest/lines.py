@@ -2,7 +2,8 @@
 
 - `cash`, `allin`: the shipped benchmarks, quarter by quarter. On a day, the line in force is the
   benchmark of the quarter that contains it or, when that quarter has no value, of the latest
-  earlier quarter that has one ("the benchmark of each quarter as it was", DESIGN §6). Before the
+  earlier quarter that has one ("the benchmark of each quarter as it was", DESIGN §6). A row with
+  a known publication day (2025-Q4: 2026-03-25) counts only from that day. Before the
   first quarter with a value there is no line, and the rule stays unknown. all-in has no 2024-Q1.
 - `cost:<id>`: a cost row on file (a workspace's own line), held at its value for the whole period.
 - `below:<usd>`: a fixed price.
@@ -25,6 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from bot import benchmarks
 from bot import economics as econ
 from bot.alerts import targets
 from bot.alerts.targets import Metric
@@ -142,7 +144,7 @@ def benchmark_line(kind: str, rows: Iterable[dict[str, Any]]) -> LineSpec:
     """
     steps = sorted(
         (
-            Step(quarter_start(r["quarter"]), float(r["value_usd"]), r["quarter"])
+            Step(_in_force_from(r), float(r["value_usd"]), r["quarter"])
             for r in rows
             if r["workspace"] is None
             and r["kind"] == kind
@@ -152,6 +154,14 @@ def benchmark_line(kind: str, rows: Iterable[dict[str, Any]]) -> LineSpec:
         key=lambda s: s.starts,
     )
     return LineSpec(kind, KIND_LABEL[kind], tuple(steps))
+
+
+def _in_force_from(row: dict[str, Any]) -> float:
+    """A quarter's figure counts from the quarter's start or, when its publication day is known
+    and later, from that day: a backtest must not use a figure before it existed."""
+    start = quarter_start(row["quarter"])
+    published = benchmarks.published_at(row.get("published"))
+    return start if published is None else max(start, published)
 
 
 def fixed_line(key: str, label: str, value_usd: float, period: str | None = None) -> LineSpec:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from bot import fmt
+from bot import benchmarks, fmt
 from bot.alerts import targets
 from bot.backtest.csv_input import Problem
 from bot.backtest.lines import LineSpec
@@ -30,6 +30,13 @@ def stamp(unix_s: float | None) -> str | None:
     if unix_s is None:
         return None
     return datetime.fromtimestamp(unix_s, UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def line_was_old(a: Alert) -> bool:
+    """Whether the line an alert crossed was past 270 days on the alert's day (DESIGN §4): the
+    report for a later quarter was overdue, as a reader of that alert would have been told."""
+    age = benchmarks.line_age(a.period, a.time)
+    return age is not None and age.old
 
 
 def short_name(key: str, label: str, period: str | None = None) -> str:
@@ -115,6 +122,7 @@ def _alert(a: Alert) -> dict[str, Any]:
         "line": a.line_key,
         "label": a.line_label,
         "period": a.period,
+        "period_old_then": line_was_old(a),
         "event": a.event,
         "price_usd": a.price_usd,
         "metric": a.metric,

@@ -259,7 +259,8 @@ def _render(
             )
             table.add_row(
                 when,
-                report.short_name(a.line_key, a.line_label, a.period),
+                report.short_name(a.line_key, a.line_label, a.period)
+                + (" [yellow]old then[/]" if report.line_was_old(a) else ""),
                 f"[{colour}]{TABLE_WORDS[a.event]}[/]",
                 shown,
                 targets.show(metric, a.line_usd),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console, Group
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from bot import fmt
+from bot import benchmarks, fmt
 from bot.cli.common import service
 from bot.market.snapshot import Snapshot
 from bot.market.view import MarketView, build_view
@@ -73,9 +74,15 @@ def margins_table(view: MarketView) -> Table:
     table.add_column("line")
     table.add_column("cost per BTC", justify="right")
     table.add_column("margin", justify="right")
+    old = {m.line.key: benchmarks.old_note(m.line.period, view.now) for m in view.margins}
+    if any(old.values()):
+        table.add_column("age")
     for m in view.margins:
         color = "green" if m.margin >= 0 else "red"
-        table.add_row(m.line.label, fmt.usd(m.line.value_usd), f"[{color}]{fmt.pct(m.margin)}[/]")
+        row = [m.line.label, fmt.usd(m.line.value_usd), f"[{color}]{fmt.pct(m.margin)}[/]"]
+        if any(old.values()):
+            row.append(f"[yellow]{escape(old[m.line.key])}[/]")
+        table.add_row(*row)
     return table
 
 
@@ -107,7 +114,9 @@ def register(app: typer.Typer) -> None:
         svc = service()
         snap = svc.poll_once()
         # The view of *this* poll, not the last good one: check is about the sources right now.
-        view = build_view(snap if snap.price_usd else None, snap, svc.lines(), snap.taken_at)
+        view = build_view(
+            snap if snap.price_usd else None, snap, svc.lines(None, snap.taken_at), snap.taken_at
+        )
         Console().print(report(snap, view))
         svc.close()
         raise typer.Exit(0 if snap.fresh else 1)

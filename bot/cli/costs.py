@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bot import fmt
+from bot import benchmarks, fmt
 from bot.cli.common import service
 from commands import parsing
 from storage import costs
@@ -42,9 +42,11 @@ def list_(
     those added at `hashfloor console`)."""
     svc = service()
     table = Table()
-    for col in ("id", "name", "quarter", "kind", "US$/BTC", "source", "workspace"):
+    for col in ("id", "name", "quarter", "kind", "US$/BTC", "notes", "source", "workspace"):
         table.add_column(col, justify="right" if col in ("id", "US$/BTC") else "left")
     db = svc.storage.db
+    now = svc.clock()
+    current = costs.current_shipped_ids(db, now)
     for r in costs.all_rows(db, workspace) if workspace else costs.every_row(db):
         table.add_row(
             str(r["id"]),
@@ -52,10 +54,20 @@ def list_(
             r["quarter"] or "",
             costs.KIND_LABEL[r["kind"]],
             fmt.usd(r["value_usd"]),
+            escape(_notes(r, r["id"] in current, now)),
             escape(r["source"] or ""),
             _workspace_label(r["workspace"]),
         )
     out.print(table)
+
+
+def _notes(row: dict, current: bool, now: float) -> str:
+    """Whether the row is a current line (and old), and the publisher's caveat."""
+    parts = ["current"] if current else []
+    if current or row["workspace"] is not None:
+        parts.append(benchmarks.old_note(row["quarter"], now))
+    parts.append(row.get("note") or "")
+    return "; ".join(p for p in parts if p)
 
 
 NO_WORKSPACE = (

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from bot import fmt
+from bot import benchmarks, fmt
 from bot.digest.contents import WEEK_S, fresh_prices, gap_limit_s
 from bot.lines import CostLine
 from bot.market.snapshot import Snapshot
@@ -119,12 +119,12 @@ def _week_panel(ax, week, lines, colours, now) -> None:
         colour = colours[line.key]
         if ymin <= line.value_usd <= ymax:
             ax.axhline(line.value_usd, color=colour, lw=1.3, ls=(0, (5, 3)), zorder=2)
-            text = _label_text(line.label, fmt.usd(line.value_usd))
+            text = _label_text(_name(line, now), fmt.usd(line.value_usd))
             labels.append(((line.value_usd - ymin) / (ymax - ymin), text, colour))
         else:  # named at the top or bottom of the label column, with an arrow towards it
             above = line.value_usd > ymax
             arrow = "▲" if above else "▼"
-            text = _label_text(f"{arrow} {line.label}", fmt.usd(line.value_usd))
+            text = _label_text(f"{arrow} {_name(line, now)}", fmt.usd(line.value_usd))
             labels.append((1.0 if above else 0.0, text, colour))
     if x:
         drawn = {line.key for line in lines if ymin <= line.value_usd <= ymax}
@@ -303,6 +303,11 @@ def _colours(lines: Sequence[CostLine]) -> dict[str, str]:
     for line in lines:
         colours[line.key] = LINE_COLOURS.get(line.key) or next(others)
     return colours
+
+
+def _name(line: CostLine, now: float) -> str:
+    """The line's name in the legend, marked when old (the digest's text has the full words)."""
+    return line.label + benchmarks.short_mark(line.period, now)
 
 
 def _label_text(label: str, value: str, width: int = 24) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot import currency
+from bot import benchmarks, currency
 from bot.alerts import engine
 from bot.alerts.messages import state_words
 from bot.alerts.targets import resolve, rule_name
@@ -65,7 +65,7 @@ CHART_FLEETS = 6
 def compose(storage: Storage, team: str | None, now: float, snaps: Sequence[Snapshot]) -> Composed:
     """The digest of the 7 days before `now` for a workspace (`team` None: shipped lines only)."""
     db = storage.db
-    lines = tuple(costs.current_lines(db, team))
+    lines = tuple(costs.current_lines(db, team, now))
     fleets = workspaces.get_fleets(db, team) if team else {}
     if any(f.power_currency != "USD" for f in fleets.values()):
         # Priced in another currency: converted at the newest rate on file if it is fresh at
@@ -75,6 +75,7 @@ def compose(storage: Storage, team: str | None, now: float, snaps: Sequence[Snap
         converted = {k: currency.fleet_in_usd(f, rates, now) for k, f in fleets.items()}
         fleets = {k: f for k, f in converted.items() if f is not None}
     money = workspaces.get_currency(db, team) if team else "USD"
+    lease = workspaces.get_hpc_lease(db, team) if team else None
     digest = build_digest(
         snaps,
         lines,
@@ -84,6 +85,7 @@ def compose(storage: Storage, team: str | None, now: float, snaps: Sequence[Snap
             for f in fleets.values()
         ],
         money,
+        hpc_lease_usd_per_kw_month=lease,
     )
     chart_lines = lines
     for f in digest.fleets[:CHART_FLEETS]:
@@ -97,21 +99,26 @@ def compose(storage: Storage, team: str | None, now: float, snaps: Sequence[Snap
     return Composed(digest, lines, chart_lines)
 
 
-def channel_rules(storage: Storage, team: str, channel: str) -> tuple[RuleLine, ...]:
+def channel_rules(storage: Storage, team: str, channel: str, now: float) -> tuple[RuleLine, ...]:
     """The channel's alert rules of every kind, named as written, with state and last message."""
     db = storage.db
     rows = alerts.channel_rules(db, team, channel)
     if not rows:
         return ()
-    lines = engine.benchmark_lines(db, team)
+    lines = engine.benchmark_lines(db, team, now)
     fleets = workspaces.get_fleets(db, team)
     net = engine.network(db)
-    return tuple(
-        RuleLine(
-            rule_name(r["line_key"], resolve(r["line_key"], lines, fleets, net), fleets),
-            state_words(r["line_key"], r["state"]),
-            r["last_message_at"],
-            r["last_message"],
+    out = []
+    for r in rows:
+        target = resolve(r["line_key"], lines, fleets, net)
+        watched = (target.near or target.line) if target else None
+        out.append(
+            RuleLine(
+                rule_name(r["line_key"], target, fleets),
+                state_words(r["line_key"], r["state"]),
+                r["last_message_at"],
+                r["last_message"],
+                benchmarks.old_note(watched.period, now) if watched else "",
+            )
         )
-        for r in rows
-    )
+    return tuple(out)

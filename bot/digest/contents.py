@@ -20,7 +20,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bot import currency
+from bot import benchmarks, currency
 from bot import economics as econ
 from bot.lines import CostLine
 from bot.market.snapshot import Snapshot
@@ -38,6 +38,7 @@ class LineStat:
     value_usd: float
     margin: float | None  # (price now − line) / line; None without a price
     hours_below: float
+    old: str = ""  # the old mark at the digest's `now` (bot.benchmarks.old_note); "" if not old
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ class FleetStat:
     margin: float | None  # of the price now over the breakeven price
     hours_below: float  # below the breakeven as it was at each snapshot
     name: str = "main"  # the fleet's name, as typed
+    # What the fleet earns per MWh at the latest price and network data (its curtailment price)
+    earnings_usd_per_mwh: float | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,7 @@ class WeekDigest:
     blocks_to_halving: int | None
 
     fleets: tuple[FleetStat, ...]  # each of the workspace's fleets, `main` first
+    hpc_lease_usd_per_kw_month: float | None = None  # the workspace's `/hashfloor hpc`, if set
 
     # The workspace's currency (`/hashfloor currency`): money shown in it first with US$ beside
     # it, at the rate of the week's latest poll that quoted it; None for US$, or with no fresh
@@ -112,6 +116,7 @@ def build_digest(
     now: float,
     fleets: Sequence[tuple[str, Fleet]] = (),
     money: str = currency.USD,
+    hpc_lease_usd_per_kw_month: float | None = None,
 ) -> WeekDigest:
     """The digest of the 7 days before `now`; snapshots may come in any order and span more.
 
@@ -136,6 +141,7 @@ def build_digest(
             value_usd=line.value_usd,
             margin=_margin(price_now, line.value_usd),
             hours_below=_hours_below(points, lambda _p, v=line.value_usd: v, cap),
+            old=benchmarks.old_note(line.period, now),
         )
         for line in lines
     )
@@ -179,6 +185,7 @@ def build_digest(
         fleets=tuple(_fleet_stat(name, f, points, price_now, cap) for name, f in fleets),
         rate=rate,
         rate_warning=rate_warning,
+        hpc_lease_usd_per_kw_month=hpc_lease_usd_per_kw_month,
     )
 
 
@@ -269,6 +276,15 @@ def _fleet_stat(
     efficiency, power, fee = fleet
     known = [p for p in points if p.hashvalue is not None]
     breakeven = _breakeven(fleet, known[-1].hashvalue) if known else None
+    per_mwh = None
+    if known and price_now and known[-1].hashvalue is not None:
+        try:
+            power_be = econ.breakeven_power_usd_per_kwh(
+                efficiency, price_now, known[-1].hashvalue, fee
+            )
+            per_mwh = econ.earnings_usd_per_mwh(power_be)
+        except econ.EconomicsDomainError:
+            per_mwh = None
     return FleetStat(
         efficiency_j_per_th=efficiency,
         power_usd_per_kwh=power,
@@ -277,6 +293,7 @@ def _fleet_stat(
         margin=_margin(price_now, breakeven) if breakeven else None,
         hours_below=_hours_below(points, lambda p: _breakeven(fleet, p.hashvalue), cap),
         name=name,
+        earnings_usd_per_mwh=per_mwh,
     )
 
 

@@ -93,7 +93,9 @@ class DigestJob:
             self._record(digest, week, at, error=reason)
             return 0
         composed = run.composed(digest.team_id)
-        rules = channel_rules(self.service.storage, digest.team_id, digest.channel_id)
+        rules = channel_rules(
+            self.service.storage, digest.team_id, digest.channel_id, composed.digest.now
+        )
         text, blocks = digest_blocks(composed.digest, rules=rules)
         try:
             resp = client.chat_postMessage(

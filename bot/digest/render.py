@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot import currency, fmt
+from bot import currency, fmt, hpc
 from bot.alerts.messages import last_message_words
 from bot.digest.contents import FleetStat, LineStat, WeekDigest
 from bot.slack.blocks import pack_lines
@@ -34,6 +34,7 @@ class RuleLine:
     state: str  # in its kind's words: `price below`, `within 5%`, `waiting for data`
     last_message_at: float | None = None
     last_message: str | None = None
+    old: str = ""  # the watched line's old mark (bot.benchmarks.old_note); "" when not old
 
 
 def digest_blocks(
@@ -83,7 +84,8 @@ def digest_text(d: WeekDigest) -> str:
     width = min(max((len(s.label) for s in d.lines), default=0), 60)
     for stat in d.lines:
         label = _cut(stat.label, 60).ljust(width)
-        out.append(f"  {label}  {fmt.usd(stat.value_usd):>9}  {_line_words(stat, d)}")
+        old = f"  ({stat.old})" if stat.old else ""
+        out.append(f"  {label}  {fmt.usd(stat.value_usd):>9}  {_line_words(stat, d)}{old}")
     out += [
         "",
         f"Hashprice    {_hashprice_words(d, md=False)}",
@@ -154,6 +156,7 @@ def _line_sections(d: WeekDigest, budget: int) -> list[dict]:
         return [_section(text=heading + "\nNone on file: add one with `/costs add`.")]
     rows = [
         f"• *{fmt.escape(_cut(s.label, MAX_LABEL_CHARS))}* {fmt.usd(s.value_usd)}: {_line_words(s, d)}"
+        + (f" :hourglass: _{fmt.escape(s.old)}_" if s.old else "")
         for s in d.lines
     ]
     shown = min(len(rows), MAX_LINES_SHOWN)
@@ -171,6 +174,8 @@ def _rules_text(rules: Sequence[RuleLine]) -> str:
     rows = ["*Alerts in this channel*"]
     for r in rules[:MAX_RULES_SHOWN]:
         row = f"• {fmt.escape(_cut(r.name, MAX_LABEL_CHARS))}: *{r.state}*"
+        if r.old:
+            row += f" :hourglass: _{fmt.escape(r.old)}_"
         if last := last_message_words(r.last_message_at, r.last_message, limit=100):
             row += f" · {last}"
         rows.append(row)
@@ -199,7 +204,10 @@ def _fallback(d: WeekDigest, channel_name: str | None) -> str:
     for stat in d.lines[:MAX_FALLBACK_LINES]:
         if stat.margin is not None:
             label = fmt.escape(_cut(stat.label, 60))
-            parts.append(f"{fmt.margin_words(stat.margin)} {label} of {fmt.usd(stat.value_usd)}")
+            old = " (old)" if stat.old else ""
+            parts.append(
+                f"{fmt.margin_words(stat.margin)} {label}{old} of {fmt.usd(stat.value_usd)}"
+            )
     if d.hashprice_usd_per_ph_day is not None:
         parts.append(f"hashprice {fmt.usd(d.hashprice_usd_per_ph_day, cents=True)}/PH/day")
     return f"{head}: " + "; ".join(parts) + "."
@@ -300,7 +308,18 @@ def _fleet_sentence(d: WeekDigest, f: FleetStat, md: bool) -> str:
             tail += f"; BTC is {fmt.margin_words(f.margin)} it"
         if d.has_prices:
             tail += f"; {_hours_words(f.hours_below, f.margin, d)}"
+    tail += _per_mwh_words(f.earnings_usd_per_mwh, d.hpc_lease_usd_per_kw_month)
     return f"*Fleet {fmt.escape(f.name)}* ({who}): {tail}." if md else f"{who}: {tail}."
+
+
+def _per_mwh_words(mining_usd_per_mwh: float | None, lease: float | None) -> str:
+    """What a MWh earns mining and, with `/hashfloor hpc` set, leased (DESIGN §4.1)."""
+    out = ""
+    if mining_usd_per_mwh is not None:
+        out += f"; mining earns ${mining_usd_per_mwh:,.2f}/MWh (its curtailment price)"
+    if lease is not None:
+        out += f"; {hpc.lease_words(lease, mining_usd_per_mwh)}"
+    return out
 
 
 def _method_note(d: WeekDigest, md: bool = True) -> str:

@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot import currency, fmt
+from bot import benchmarks, currency, fmt, hpc
+from bot import economics as econ
 from bot import fleets as fl
 from bot.alerts.messages import last_message_words, state_words
 from bot.market.view import MarketView
@@ -45,6 +46,7 @@ class Subscription:
     # A rule without a line to cross (difficulty retargets): what it watches, in place of the
     # line's value and the price's state (mrkdwn, already escaped).
     watching: str | None = None
+    old: str = ""  # the line's old mark (bot.benchmarks.old_note), "" when it is not old
 
 
 @dataclass(frozen=True)
@@ -65,12 +67,13 @@ def home_view(
     digests: Sequence[DigestEntry],
     hidden_channels: int = 0,
     money: str = currency.USD,
+    hpc_lease: float | None = None,
 ) -> dict[str, Any]:
     """The Home tab's view for views.publish; `hidden_channels` counts the workspace's channels
     with alerts or a digest that are left out because the viewer is not known to be in them;
     `money` is the workspace's currency, shown first with US$ beside it (cost lines stay US$)."""
     blocks: list[Block] = [bk.header(TITLE)]
-    blocks += _market(view, fleets, money)
+    blocks += _market(view, fleets, money, hpc_lease)
     blocks.append(bk.divider())
     blocks.append(bk.header("Alerts in this workspace"))
     blocks += _subscriptions(subscriptions, hidden_channels > 0)
@@ -92,7 +95,10 @@ def home_view(
 
 
 def _market(
-    view: MarketView, fleets: Mapping[str, Fleet], money: str = currency.USD
+    view: MarketView,
+    fleets: Mapping[str, Fleet],
+    money: str = currency.USD,
+    hpc_lease: float | None = None,
 ) -> list[Block]:
     if view.price_usd is None:
         return [
@@ -114,9 +120,13 @@ def _market(
     ]
     if rate or warning:
         out.append(bk.context(currency.note(rate, view.now) or warning))
-    rows = [_line_row(m.line.label, m.line.value_usd, m.margin) for m in view.margins]
-    # The workspace's fleets first, as /breakeven lists them.
-    rows = [fl.row(view, f, rate) for f in fleets.values()] + rows
+    rows = [
+        _line_row(m.line.label, m.line.value_usd, m.margin)
+        + benchmarks.slack_mark(m.line.period, view.now)
+        for m in view.margins
+    ]
+    # The workspace's fleets first, as /breakeven lists them, each with what a MWh earns.
+    rows = [fl.row(view, f, rate) + _per_mwh(view, f, hpc_lease) for f in fleets.values()] + rows
     out += [bk.section(t) for t in _pack(["*Cost lines*", *rows] if rows else ["*Cost lines*"])]
     out.append(bk.fields_section(_network_fields(view, rate)))
     return out
@@ -128,6 +138,29 @@ def _line_row(label: str, value_usd: float, margin: float) -> str:
         f"{icon} *{fmt.escape(_label(label))}* {fmt.usd(value_usd)}: "
         f"price is {fmt.margin_words(margin)}"
     )
+
+
+def _per_mwh(view: MarketView, fleet: Fleet, hpc_lease: float | None) -> str:
+    """Under a fleet's row: what a MWh earns mining (the curtailment price) and, with
+    `/hashfloor hpc` set, leased (DESIGN §4.1); "" when there is nothing to say."""
+    mining = None
+    if view.hashvalue_btc_per_th_day and view.price_usd is not None:
+        try:
+            power = econ.breakeven_power_usd_per_kwh(
+                fleet.efficiency_j_per_th,
+                view.price_usd,
+                view.hashvalue_btc_per_th_day,
+                fleet.pool_fee,
+            )
+            mining = econ.earnings_usd_per_mwh(power)
+        except econ.EconomicsDomainError:
+            mining = None
+    parts = []
+    if mining is not None:
+        parts.append(f"mining earns ${mining:,.2f}/MWh (above that power price it loses money)")
+    if hpc_lease is not None:
+        parts.append(fmt.escape(hpc.lease_words(hpc_lease, mining)))
+    return f"\n   :zap: {' · '.join(parts)}" if parts else ""
 
 
 def _network_fields(view: MarketView, rate: currency.Rate | None = None) -> list[str]:
@@ -182,6 +215,8 @@ def _subscriptions(subs: Sequence[Subscription], others: bool = False) -> list[B
         row = f"• {fmt.escape(_label(s.label))}{value}: *{state}*{since}"
         if s.watching is not None:
             row = f"• {fmt.escape(_label(s.label))}: {s.watching}"
+        if s.old:
+            row += f" :hourglass: _{fmt.escape(s.old)}_"
         if last := last_message_words(s.last_message_at, s.last_message):
             row += f"\n   {last}"
         if s.paused_reason:

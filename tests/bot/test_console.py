@@ -83,8 +83,8 @@ def test_console_changes_as_the_operator_and_audits(seeded: Path) -> None:
     assert out.returncode == 0, out.stderr
     text = out.stdout
     # the terminal shows what the user typed, unescaped, and rich markup is not interpreted
-    assert "Added Acme <b> & [red]co[/red]: `#10` cash cost $61,000" in text
-    assert "`#10` Acme <b> & [red]co[/red]  cash cost $61,000" in text
+    assert "Added Acme <b> & [red]co[/red]: `#11` cash cost $61,000" in text
+    assert "`#11` Acme <b> & [red]co[/red]  cash cost $61,000" in text
     assert "Fleet main set: 17.5 J/TH at $0.05/kWh, pool fee 2%. It breaks even at $51,483" in text
     assert "Acme <b> & [red]co[/red] cash cost $61,000 — price is 49.2% above" in text
     assert "Fleet main (17.5 J/TH at $0.05/kWh, pool fee 2%) breaks even at $51,483" in text

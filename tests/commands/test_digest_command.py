@@ -61,7 +61,7 @@ def ask(
 
 def subscribe(svc: Hashfloor, channel: str = CHANNEL) -> None:
     alerts.add_rule(
-        svc.storage.db, TEAM, channel, "cash", RuleState(), 74_600.0, "v1", "U1", NOW - 86_400
+        svc.storage.db, TEAM, channel, "cash", RuleState(), 79_995.0, "v1", "U1", NOW - 86_400
     )
 
 
@@ -260,7 +260,7 @@ def test_preview_answers_the_asker_with_the_digest(svc: Hashfloor) -> None:
         },
     }
     body = json.dumps(blocks)
-    assert "CoinShares cash cost (2025-Q2)" in body and "h below it this week" in body
+    assert "CoinShares cash cost (2025-Q4)" in body and "h below it this week" in body
     assert "*Hashprice*" in body and "*Next halving*" in body
     note = blocks[-1]["elements"][0]["text"]
     assert note.startswith("Preview, for you only. The weekly post also carries a chart")

@@ -236,7 +236,7 @@ def test_subscribe_one_fleet_by_name(svc: Hashfloor, text: str) -> None:
 
 def test_subscribe_a_fleet_and_other_lines_at_once(svc: Hashfloor) -> None:
     ask(svc, "/hashfloor", "fleet Texas 30 0.07 2")
-    ask(svc, "/hashfloor", "subscribe cash fleet texas 10")  # 10: no such row
+    ask(svc, "/hashfloor", "subscribe cash fleet texas 99")  # 99: no such row
     assert rule_keys(svc) == []  # nothing saved: one of them is not there
     ask(svc, "/hashfloor", "subscribe fleet texas cash")
     assert rule_keys(svc) == ["fleet:texas", "cash"]

@@ -305,19 +305,70 @@ def test_a_next_adjustment_date_ahead_is_not_flagged(svc: Hashfloor) -> None:
 
 def test_costs_lists_the_shipped_benchmarks(svc: Hashfloor) -> None:
     out = ask(svc, "/costs", "")
-    assert out["text"] == "9 shipped benchmarks, 0 of this workspace's own"
+    assert out["text"] == "10 shipped benchmarks, 0 of this workspace's own"
     shipped = section_texts(out)[1].split("\n")
     assert shipped[0] == (
-        "`#1` 2024-Q1 cash cost *$47,200* — CoinShares mining report, as reported in the press"
+        '`#1` 2024-Q1 cash cost *$47,200* — CoinShares Q3 2024 Mining Report "Mining at the '
+        'Edge" (J. Butterfill, M. Shannon; published 2024-Q3), as reported in the press'
     )
-    assert shipped[-2:] == [
+    # 2024-Q4's cash figure keeps CoinShares' own caveat with it.
+    assert shipped[5].startswith(
+        "`#6` 2024-Q4 cash cost *$82,162* (skewed by one miner's tax expense (Hut 8); $75,767 "
+        "excluding it) — CoinShares Q4 2024"
+    )
+    # On 2025-11-24 the 2025-Q4 report (published 2026-03-25) did not exist yet: the current
+    # lines are 2025-Q2's, not old (147 days).
+    assert shipped[-3:] == [
         "`#8` 2025-Q2 cash cost *$74,600* (current) — "
         "CoinShares Bitcoin Mining Report (J. Butterfill)",
         "`#9` 2025-Q2 all-in cost *$137,800* (current) — "
         "CoinShares Bitcoin Mining Report (J. Butterfill)",
+        "`#10` 2025-Q4 cash cost *$79,995* — CoinShares Bitcoin Mining Report Q1 2026 "
+        "(published 2026-03-25), as reported in the press",
     ]
     assert section_texts(out)[2] == "*This workspace's own lines*\nnone yet"
     assert ask(svc, "/costs", "list") == out
+
+
+def test_costs_a_year_on_marks_the_current_lines_old(tmp_path: Path) -> None:
+    later = 1_796_000_000.0  # 2026-11-30
+    service = make_service(tmp_path, design_snapshot())
+    try:
+        ctx = Ctx(service, "U1", "T1", "C1", later, roles=lambda: ADMIN)
+        shipped = section_texts(commands.answer(ctx, "/costs", "").to_slack())[1].split("\n")
+    finally:
+        service.close()
+    assert shipped[-3:] == [
+        "`#8` 2025-Q2 cash cost *$74,600* — CoinShares Bitcoin Mining Report (J. Butterfill)",
+        "`#9` 2025-Q2 all-in cost *$137,800* (current) — "
+        "CoinShares Bitcoin Mining Report (J. Butterfill) :hourglass: _old: 2025-Q2 ended 518 "
+        "days ago, next report overdue since about 31 Dec 2025_",
+        "`#10` 2025-Q4 cash cost *$79,995* (current) — CoinShares Bitcoin Mining Report Q1 2026 "
+        "(published 2026-03-25), as reported in the press :hourglass: _old: 2025-Q4 ended 334 "
+        "days ago, next report overdue since about 30 Jun 2026_",
+    ]
+
+
+def test_breakeven_marks_an_old_line(tmp_path: Path) -> None:
+    later = 1_796_000_000.0  # 2026-11-30: both current lines are past 270 days
+    service = make_service(tmp_path, design_snapshot(later - 42))
+    try:
+        ctx = Ctx(service, "U1", "T1", "C1", later, roles=lambda: ADMIN)
+        out = commands.answer(ctx, "/breakeven", "").to_slack()
+    finally:
+        service.close()
+    assert out["text"] == (
+        "BTC $91,000: +13.8% vs CoinShares cash cost (2025-Q4) (old); "
+        "-34.0% vs CoinShares all-in cost (2025-Q2) (old)"
+    )
+    assert section_texts(out)[1] == (
+        ":large_green_circle: *CoinShares cash cost (2025-Q4)* $79,995 — price is 13.8% above "
+        ":hourglass: _old: 2025-Q4 ended 334 days ago, next report overdue since about "
+        "30 Jun 2026_\n"
+        ":red_circle: *CoinShares all-in cost (2025-Q2)* $137,800 — price is 34.0% below "
+        ":hourglass: _old: 2025-Q2 ended 518 days ago, next report overdue since about "
+        "31 Dec 2025_"
+    )
 
 
 def test_costs_add_then_list_then_remove(svc: Hashfloor) -> None:
@@ -325,37 +376,37 @@ def test_costs_add_then_list_then_remove(svc: Hashfloor) -> None:
         svc, "/costs", 'add "Acme Mining" cash=$61k allin=98,000 period=q3-2025 source=https://x.io'
     )
     assert out["text"] == (
-        "Added *Acme Mining*: `#10` cash cost $61,000, `#11` all-in cost $98,000"
+        "Added *Acme Mining*: `#11` cash cost $61,000, `#12` all-in cost $98,000"
     )
     assert out["blocks"][1]["elements"][0]["text"] == (
         "Subscribe a channel to it with `/hashfloor subscribe &lt;id&gt;`."
     )
     listed = ask(svc, "/costs", "")
-    assert listed["text"] == "9 shipped benchmarks, 2 of this workspace's own"
+    assert listed["text"] == "10 shipped benchmarks, 2 of this workspace's own"
     assert section_texts(listed)[2] == (
         "*This workspace's own lines*\n"
-        "`#10` *Acme Mining* 2025-Q3 cash cost *$61,000* — https://x.io\n"
-        "`#11` *Acme Mining* 2025-Q3 all-in cost *$98,000* — https://x.io"
+        "`#11` *Acme Mining* 2025-Q3 cash cost *$61,000* — https://x.io\n"
+        "`#12` *Acme Mining* 2025-Q3 all-in cost *$98,000* — https://x.io"
     )
-    gone = ask(svc, "/costs", "remove #10")
-    assert gone["text"] == "Removed #10 (Acme Mining cash cost)"
-    assert ask(svc, "/costs", "")["text"] == "9 shipped benchmarks, 1 of this workspace's own"
+    gone = ask(svc, "/costs", "remove #11")
+    assert gone["text"] == "Removed #11 (Acme Mining cash cost)"
+    assert ask(svc, "/costs", "")["text"] == "10 shipped benchmarks, 1 of this workspace's own"
     actions = [(r["action"], json.loads(r["detail"])["id"]) for r in audit.recent(svc.storage.db)]
-    assert actions == [("costs.remove", 10), ("costs.add", 11), ("costs.add", 10)]
+    assert actions == [("costs.remove", 11), ("costs.add", 12), ("costs.add", 11)]
 
 
 @pytest.mark.parametrize("text", ["remove 1", "remove 9", "remove 999", "rm 8"])
 def test_costs_remove_leaves_shipped_and_unknown_lines(svc: Hashfloor, text: str) -> None:
     out = ask(svc, "/costs", text)
     assert "of this workspace's own (shipped benchmarks stay)" in out["text"]
-    assert len(costs.all_rows(svc.storage.db, "T1")) == 9
+    assert len(costs.all_rows(svc.storage.db, "T1")) == 10
 
 
 def test_costs_remove_cannot_reach_another_workspace(svc: Hashfloor) -> None:
     ask(svc, "/costs", 'add "Theirs" cash=60000', team="T2")
-    out = ask(svc, "/costs", "remove 10", team="T1")
-    assert out["text"].startswith("There is no line #10")
-    assert costs.get(svc.storage.db, 10) is not None
+    out = ask(svc, "/costs", "remove 11", team="T1")
+    assert out["text"].startswith("There is no line #11")
+    assert costs.get(svc.storage.db, 11) is not None
 
 
 # --- /hashfloor -----------------------------------------------------------------------------
@@ -565,14 +616,14 @@ def test_unknown_command_is_answered_escaped(svc: Hashfloor) -> None:
 def test_refused_changes_say_why_and_change_nothing(svc: Hashfloor, roles: Roles, why: str) -> None:
     for command, text in (
         ("/costs", 'add "Acme" cash=61000'),
-        ("/costs", "remove 10"),
+        ("/costs", "remove 11"),
         ("/hashfloor", "fleet 17.5 0.05"),
         ("/hashfloor", "fleet off"),
     ):
         out = ask(svc, command, text, roles=roles)
         assert out["text"].startswith(why)
         assert section_texts(out)[0].startswith(":lock: ")
-    assert len(costs.all_rows(svc.storage.db, "T1")) == 9
+    assert len(costs.all_rows(svc.storage.db, "T1")) == 10
     assert workspaces.get_fleet(svc.storage.db, "T1") is None
     assert audit.recent(svc.storage.db) == []
 
@@ -645,9 +696,9 @@ def test_many_own_lines_stay_within_limits(svc: Hashfloor) -> None:
             "/costs",
             f'add "{name}{i:02d}" cash={60_000 + i} allin={90_000 + i} source={source}',
         )
-    assert len(costs.all_rows(svc.storage.db, "T1")) == 9 + 120
+    assert len(costs.all_rows(svc.storage.db, "T1")) == 10 + 120
     listed = ask(svc, "/costs", "")
-    assert listed["text"] == "9 shipped benchmarks, 120 of this workspace's own"
+    assert listed["text"] == "10 shipped benchmarks, 120 of this workspace's own"
     be = ask(svc, "/breakeven", "")
     for out in (be, listed):
         assert "<&>" not in all_text(out)
@@ -768,7 +819,7 @@ def test_is_change(command: str, text: str, change: bool) -> None:
 def test_costs_add_cleans_the_name_it_shows(svc: Hashfloor) -> None:
     """A name cannot fake a second alert line, flip text around it or open bold/code spans."""
     out = ask(svc, "/costs", 'add "Acme\n:rotating_light: *BTC below*\u202e\u200b" cash=61000')
-    assert out["text"] == "Added *Acme :rotating＿light: ＊BTC below＊*: `#10` cash cost $61,000"
+    assert out["text"] == "Added *Acme :rotating＿light: ＊BTC below＊*: `#11` cash cost $61,000"
     (row,) = [r for r in costs.all_rows(svc.storage.db, "T1") if r["workspace"] == "T1"]
     assert row["name"] == "Acme :rotating＿light: ＊BTC below＊"
 
@@ -779,3 +830,30 @@ def test_a_price_level_over_a_million_keeps_every_digit(svc: Hashfloor) -> None:
     (rule,) = alerts.channel_rules(svc.storage.db, "T1", "C1")
     assert rule["line_key"] == "below:1234567"
     assert "$1,234,567" in all_text(ask(svc, "/hashfloor", "status"))
+
+
+def test_status_and_the_subscribe_confirmation_mark_old_lines(tmp_path: Path) -> None:
+    """A year on (2026-11-30), the cash line is 2025-Q4's and the all-in 2025-Q2's: both old."""
+    later = 1_796_000_000.0
+    service = make_service(tmp_path, design_snapshot(later - 42))
+    try:
+
+        def at(when: float, text: str) -> dict[str, Any]:
+            ctx = Ctx(service, "U1", "T1", "C1", when, roles=lambda: ADMIN)
+            return commands.answer(ctx, "/hashfloor", text).to_slack()
+
+        subscribed = at(later, "subscribe")
+        status = at(later, "status")
+        # 2025-11-24: nothing old yet (2025-Q2 is 147 days past, 2025-Q4 not published).
+        before = at(NOW, "status")
+    finally:
+        service.close()
+    q4 = "old: 2025-Q4 ended 334 days ago, next report overdue since about 30 Jun 2026"
+    q2 = "old: 2025-Q2 ended 518 days ago, next report overdue since about 31 Dec 2025"
+    confirmation = "\n".join(section_texts(subscribed))
+    assert "CoinShares cash cost (2025-Q4) ($79,995): you will be alerted" in confirmation
+    assert confirmation.count(q4) == 1 and confirmation.count(q2) == 1
+    alerts_part = section_texts(status)[1]
+    assert "• CoinShares cash cost (2025-Q4) ($79,995): *price above*" in alerts_part
+    assert f":hourglass: _{q4}_" in alerts_part and f":hourglass: _{q2}_" in alerts_part
+    assert ":hourglass:" not in "\n".join(section_texts(before))

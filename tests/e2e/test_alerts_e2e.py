@@ -33,7 +33,7 @@ from tests.fakes.slack import FakeSlack
 pytestmark = pytest.mark.e2e
 
 ABOVE = 91_000.0
-BELOW = 70_000.0  # under the CoinShares cash cost, $74,600
+BELOW = 70_000.0  # under the CoinShares cash cost ($79,995, 2025-Q4)
 RECOVERED = 80_000.0  # over the cash cost's 1% recovery band ($75,346)
 # A crossing needs two fresh polls; then the delivery worker is woken at once. The allowance
 # covers the polls' own run time and the HTTP round trips.
@@ -156,7 +156,7 @@ def premade_db(path: Path, channel: str, last_fresh_at: float, price: float) -> 
     net = Network(difficulty=152e12, tip_height=925_000, fees_per_block_btc=0.02, source="mempool")
     quotes = tuple(Quote(s, price, None, 20.0) for s in PRICE_SOURCES)
     snapshots.insert(db, Snapshot(last_fresh_at, quotes, price, True, PRICE_SOURCES, net))
-    target = resolve("cash", engine.benchmark_lines(db, "T0HASHFLR"), None, net)
+    target = resolve("cash", engine.benchmark_lines(db, "T0HASHFLR", last_fresh_at), None, net)
     assert target is not None
     state = rules.initial_state(price, True, target.line.value_usd, last_fresh_at)
     alerts.add_rule(

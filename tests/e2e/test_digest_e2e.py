@@ -72,7 +72,7 @@ def prepare(db: Path, now: datetime) -> str:
     schedule = DigestSchedule(due.weekday(), due.strftime("%H:%M"), "UTC")
     month_ago = (now - timedelta(days=30)).timestamp()
     alerts.add_rule(
-        svc.storage.db, TEAM, CHANNEL, "cash", RuleState(), 74_600.0, "v1", "U0MEMBER", month_ago
+        svc.storage.db, TEAM, CHANNEL, "cash", RuleState(), 79_995.0, "v1", "U0MEMBER", month_ago
     )
     digests.set_schedule(svc.storage.db, TEAM, CHANNEL, schedule, "U0MEMBER", month_ago)
     svc.close()
@@ -128,7 +128,8 @@ def test_a_due_digest_goes_out_once_with_its_chart(
     blocks = message["blocks"]
     blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
     assert blocks[0]["text"]["text"] == "Weekly digest: BTC against the cost to mine"
-    assert "CoinShares cash cost (2025-Q2)" in json.dumps(blocks)
+    # On the real clock (after 2026-03-25) the cash line is 2025-Q4's.
+    assert "CoinShares cash cost (2025-Q4)" in json.dumps(blocks)
     assert digest_calls(slack) == ["chat.postMessage", *UPLOAD]
     (get_url,) = slack.calls_to(UPLOAD[0])
     assert get_url.args["filename"] == f"hashfloor-week-{week}.png"

@@ -19,7 +19,7 @@ from tests.fakes.slack import FakeSlack
 pytestmark = pytest.mark.e2e
 
 ABOVE = 91_000.0
-BELOW = 70_000.0  # under the CoinShares cash cost, $74,600
+BELOW = 70_000.0  # under the CoinShares cash cost ($79,995, 2025-Q4)
 CHANNEL = "C0FAILOVER"
 
 

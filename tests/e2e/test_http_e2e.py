@@ -271,14 +271,15 @@ def test_breakeven_of_the_design_fleet(bot: Bot, fresh_slack: FakeSlack) -> None
 @pytest.mark.parametrize(
     ("command", "text", "starts"),
     [
-        ("/breakeven", "", "BTC $91,000: +22.0% vs CoinShares cash cost (2025-Q2)"),
+        # The real clock: after 2026-03-25 the cash line is 2025-Q4's, and both lines are old.
+        ("/breakeven", "", "BTC $91,000: +13.8% vs CoinShares cash cost (2025-Q4) (old)"),
         (
             "/breakeven",
             "17.5 J/TH 5c 2%",
             "17.5 J/TH at $0.05/kWh, pool fee 2%: breakeven BTC price $51,483",
         ),
         ("/hashprice", "", "Hashprice $37.88/PH/day; difficulty 152.00 trillion"),
-        ("/costs", "", "9 shipped benchmarks"),
+        ("/costs", "", "10 shipped benchmarks"),
         ("/hashfloor", "help", "Hashfloor — BTC price against the cost of mining it."),
         ("/breakeven", "17.5 <!channel>", "I could not read `&lt;!channel&gt;`"),
     ],
@@ -370,7 +371,7 @@ def test_admin_change_answers_at_response_url_and_is_audited(
     fresh_slack.wait_for(lambda _: fresh_slack.responses("add"))
     (posted,) = fresh_slack.responses("add")
     assert posted["text"] == (
-        "Added *Acme &lt;b&gt;*: `#10` cash cost $61,000, `#11` all-in cost $98,000"
+        "Added *Acme &lt;b&gt;*: `#11` cash cost $61,000, `#12` all-in cost $98,000"
     )
     assert [c.args["user"] for c in fresh_slack.calls_to("users.info")] == ["U0BOSS"]
     assert fresh_slack.calls_to("users.info")[0].token == TOKEN

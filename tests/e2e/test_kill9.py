@@ -41,7 +41,8 @@ BAD_ANSWERS = (("html", 200), ("html", 502), ("error", 503), ("error", 500))
 
 
 class Swings:
-    """Moves the price across the cash line ($74,600) every FLIP_S seconds. Each swing has its own
+    """Moves the price across the cash line ($79,995 since 2026-03-25, $74,600 before: the
+    swings clear either by more than the 1% recovery band) every FLIP_S seconds. Each swing has its own
     price, so every message's text names its transition."""
 
     def __init__(self, market: FakeMarket) -> None:
@@ -51,7 +52,7 @@ class Swings:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def price(self, n: int) -> float:
-        return (70_000.0 if n % 2 else 80_000.0) + 10 * n
+        return (70_000.0 if n % 2 else 90_000.0) + 10 * n
 
     def _run(self) -> None:
         while not self._stop.wait(FLIP_S):
@@ -73,7 +74,7 @@ def key(call: Call) -> tuple[str, str]:
 
 @pytest.fixture
 def market() -> Iterator[FakeMarket]:
-    with FakeMarket(price=80_000.0) as fake:
+    with FakeMarket(price=90_000.0) as fake:
         yield fake
 
 

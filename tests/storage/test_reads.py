@@ -174,7 +174,7 @@ def test_another_process_commit_is_seen_within_the_recheck_time(
     cache = ReadCache(storage, recheck_s=1.0, clock=lambda: clock[0])
 
     def lines(db: Database, workspace: str) -> tuple[str, ...]:
-        return tuple(line.label for line in costs.current_lines(db, workspace))
+        return tuple(line.label for line in costs.current_lines(db, workspace, 100.0))
 
     before = cache.get("T1", lines)
     # What `hashfloor costs add` does from a shell, while the bot runs.

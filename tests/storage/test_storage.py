@@ -125,7 +125,7 @@ def test_migrations_apply_and_are_idempotent(db_path: Path) -> None:
     # A fresh process (a new Storage) sees the same: nothing pending, seeds not duplicated.
     st2 = Storage(db_path)
     assert migrate(st2.db) == []
-    assert st2.db["cost_benchmarks"].count == 9
+    assert st2.db["cost_benchmarks"].count == 10
     st2.close()
 
 
@@ -134,7 +134,7 @@ def test_every_migration_set_is_recorded(storage: Storage) -> None:
         assert m.pending(storage.db) == []
 
 
-def test_nine_shipped_rows(storage: Storage) -> None:
+def test_ten_shipped_rows(storage: Storage) -> None:
     rows = costs.all_rows(storage.db)
     got = {(r["quarter"], r["kind"]): r["value_usd"] for r in rows}
     assert got == {
@@ -147,30 +147,85 @@ def test_nine_shipped_rows(storage: Storage) -> None:
         ("2024-Q4", "allin"): 137_018,
         ("2025-Q2", "cash"): 74_600,
         ("2025-Q2", "allin"): 137_800,
+        ("2025-Q4", "cash"): 79_995,
     }
     assert all(r["workspace"] is None and r["name"] == "CoinShares" for r in rows)
     assert all(r["source"] and r["seed_key"] for r in rows)  # each row keeps its source
     assert {r["source"] for r in rows if r["quarter"] == "2025-Q2"} == {
         "CoinShares Bitcoin Mining Report (J. Butterfill)"
     }
+    q4 = [r for r in rows if r["quarter"] == "2025-Q4"]
+    assert [(r["source"], r["published"]) for r in q4] == [
+        (
+            "CoinShares Bitcoin Mining Report Q1 2026 (published 2026-03-25), as reported in"
+            " the press",
+            "2026-03-25",
+        )
+    ]
+    # The publisher's caveat stays with the 2024-Q4 cash row (and only there).
+    notes = {(r["quarter"], r["kind"]): r["note"] for r in rows if r["note"]}
+    assert notes == {
+        ("2024-Q4", "cash"): "skewed by one miner's tax expense (Hut 8); $75,767 excluding it"
+    }
+
+
+def test_seeding_brings_an_older_database_up_to_this_release(storage: Storage) -> None:
+    """A database seeded by an earlier release has the old source text and no note: the next
+    start corrects them (the value a workspace watches is the shipped one) without adding rows."""
+    db = storage.db
+    db.execute(
+        "UPDATE cost_benchmarks SET source = 'old text', note = NULL, published = NULL"
+        " WHERE seed_key IN ('coinshares:2024-Q4:cash', 'coinshares:2025-Q4:cash')"
+    )
+    assert costs.seed(db, now=3.0) == 0
+    rows = {r["seed_key"]: r for r in costs.all_rows(db)}
+    assert rows["coinshares:2024-Q4:cash"]["note"].endswith("$75,767 excluding it")
+    assert rows["coinshares:2025-Q4:cash"]["published"] == "2026-03-25"
+    assert "old text" not in {r["source"] for r in rows.values()}
+    assert rows["coinshares:2024-Q4:cash"]["updated_at"] == 3.0
+    assert rows["coinshares:2024-Q1:cash"]["updated_at"] != 3.0  # untouched: already current
 
 
 def test_seeding_restores_a_missing_shipped_row(storage: Storage) -> None:
     storage.db.execute("DELETE FROM cost_benchmarks WHERE seed_key = 'coinshares:2024-Q1:cash'")
     assert costs.seed(storage.db, now=1.0) == 1
     assert costs.seed(storage.db, now=2.0) == 0
-    assert storage.db["cost_benchmarks"].count == 9
+    assert storage.db["cost_benchmarks"].count == 10
 
 
 # --- costs --------------------------------------------------------------------------------
 
 
+BEFORE_Q4_REPORT = 1_764_000_000.0  # 2025-11-24: the 2025-Q4 report (2026-03-25) did not exist
+AFTER_Q4_REPORT = 1_780_000_000.0  # 2026-05-28
+
+
 def test_current_lines_are_the_latest_quarter_per_kind(storage: Storage) -> None:
+    """Each kind takes the latest quarter that has a value of that kind: cash is 2025-Q4,
+    all-in stays 2025-Q2 (no all-in was published for 2025-Q4)."""
     src = "CoinShares Bitcoin Mining Report (J. Butterfill)"
-    assert costs.current_lines(storage.db) == [
-        CostLine("cash", "CoinShares cash cost (2025-Q2)", 74_600, src, "2025-Q2"),
+    q4 = "CoinShares Bitcoin Mining Report Q1 2026 (published 2026-03-25), as reported in the press"
+    assert costs.current_lines(storage.db, None, AFTER_Q4_REPORT) == [
+        CostLine("cash", "CoinShares cash cost (2025-Q4)", 79_995, q4, "2025-Q4", "2026-03-25"),
         CostLine("allin", "CoinShares all-in cost (2025-Q2)", 137_800, src, "2025-Q2"),
     ]
+
+
+def test_a_line_counts_from_its_publication_day(storage: Storage) -> None:
+    """Asked as of a day before the 2025-Q4 report came out, the cash line is 2025-Q2's."""
+    day = 1_774_396_800.0  # 2026-03-25 00:00 UTC
+    cash = {
+        now: costs.current_lines(storage.db, None, now)[0]
+        for now in (BEFORE_Q4_REPORT, day - 1, day, AFTER_Q4_REPORT)
+    }
+    assert [(line.period, line.value_usd) for line in cash.values()] == [
+        ("2025-Q2", 74_600),
+        ("2025-Q2", 74_600),
+        ("2025-Q4", 79_995),
+        ("2025-Q4", 79_995),
+    ]
+    ids = costs.current_shipped_ids(storage.db, day - 1)
+    assert {costs.get(storage.db, i)["quarter"] for i in ids} == {"2025-Q2"}
 
 
 def test_add_list_and_remove_a_workspace_line(storage: Storage) -> None:
@@ -178,22 +233,25 @@ def test_add_list_and_remove_a_workspace_line(storage: Storage) -> None:
     row_id = costs.add(db, "T1", "Acme Mining", "cash", 65_000, "2025-Q3", "10-Q", "U1", now=5.0)
     other = costs.add(db, "T2", "Other Co", "allin", 99_000)
 
-    lines = costs.current_lines(db, "T1")
+    lines = costs.current_lines(db, "T1", BEFORE_Q4_REPORT)
     assert [line.value_usd for line in lines] == [74_600, 137_800, 65_000]
     assert lines[2] == CostLine(
         f"cost:{row_id}", "Acme Mining cash cost (2025-Q3)", 65_000, "10-Q", "2025-Q3"
     )
     # A workspace sees its own rows and the shipped ones, never another workspace's.
     assert other not in {r["id"] for r in costs.all_rows(db, "T1")}
-    assert len(costs.all_rows(db, "T1")) == 10
-    assert len(costs.all_rows(db)) == 9
+    assert len(costs.all_rows(db, "T1")) == 11
+    assert len(costs.all_rows(db)) == 10
     assert costs.get(db, row_id)["created_by"] == "U1"
 
     assert not costs.remove(db, "T2", row_id)  # not T2's
     assert costs.remove(db, "T1", row_id)
     assert not costs.remove(db, "T1", row_id)  # already gone
     assert costs.get(db, row_id) is None
-    assert [line.key for line in costs.current_lines(db, "T1")] == ["cash", "allin"]
+    assert [line.key for line in costs.current_lines(db, "T1", AFTER_Q4_REPORT)] == [
+        "cash",
+        "allin",
+    ]
 
 
 def test_a_row_without_workspace_added_by_an_older_cli_is_not_a_benchmark(
@@ -202,15 +260,15 @@ def test_a_row_without_workspace_added_by_an_older_cli_is_not_a_benchmark(
     """Issue 12.8: `costs add Z --value 50000 --quarter banana` (no -w) became the CoinShares cash
     line of every workspace, as 'banana' sorts after every real quarter."""
     db = storage.db
-    before = costs.current_lines(db, "T1")
+    before = costs.current_lines(db, "T1", AFTER_Q4_REPORT)
     for quarter in ("banana", "2030-Q1"):
         db.execute(
             "INSERT INTO cost_benchmarks (workspace, name, quarter, kind, value_usd)"
             " VALUES (NULL, 'Z', ?, 'cash', 50000)",
             [quarter],
         )
-    assert costs.current_lines(db, "T1") == before
-    assert before[0].label == "CoinShares cash cost (2025-Q2)"
+    assert costs.current_lines(db, "T1", AFTER_Q4_REPORT) == before
+    assert before[0].label == "CoinShares cash cost (2025-Q4)"
 
 
 def test_names_stored_before_labels_were_cleaned_are_cleaned_once(storage: Storage) -> None:
@@ -226,7 +284,7 @@ def test_names_stored_before_labels_were_cleaned_are_cleaned_once(storage: Stora
     assert names[1].startswith("line ")  # nothing visible was left: named by its id
     assert [r["name"] for r in costs.all_rows(db)] == [
         "CoinShares"
-    ] * 9  # shipped rows as they were
+    ] * 10  # shipped rows as they were
 
 
 @pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan"), 0.0])
@@ -235,14 +293,14 @@ def test_add_refuses_values_that_are_not_finite_and_positive(
 ) -> None:
     with pytest.raises(ValueError, match="positive and finite"):
         costs.add(storage.db, "T1", "Acme", "cash", value)
-    assert storage.db["cost_benchmarks"].count == 9
+    assert storage.db["cost_benchmarks"].count == 10
 
 
 def test_shipped_rows_cannot_be_removed(storage: Storage) -> None:
     shipped = costs.all_rows(storage.db)[0]["id"]
     assert not costs.remove(storage.db, None, shipped)
     assert not costs.remove(storage.db, "T1", shipped)
-    assert storage.db["cost_benchmarks"].count == 9
+    assert storage.db["cost_benchmarks"].count == 10
     # A CLI operator (workspace None) may remove any added row.
     own = costs.add(storage.db, "T1", "Acme", "allin", 120_000)
     assert costs.remove(storage.db, None, own)
@@ -255,7 +313,7 @@ def test_shipped_rows_cannot_be_removed(storage: Storage) -> None:
 def test_add_refuses_bad_rows(storage: Storage, kind: str, value: float, words: str) -> None:
     with pytest.raises(ValueError, match=words):
         costs.add(storage.db, "T1", "Acme", kind, value)
-    assert storage.db["cost_benchmarks"].count == 9
+    assert storage.db["cost_benchmarks"].count == 10
 
 
 # --- snapshots ----------------------------------------------------------------------------
@@ -393,7 +451,7 @@ def test_a_process_killed_mid_write_leaves_a_consistent_database(db_path: Path) 
     names = [r["name"] for r in db.query("SELECT name FROM cost_benchmarks WHERE workspace='T1'")]
     assert sorted(names) == sorted(f"committed-{i}" for i in range(50))
     assert db["market_snapshots"].count == 50
-    assert db["cost_benchmarks"].count == 9 + 50
+    assert db["cost_benchmarks"].count == 10 + 50
     # The killed writer left no lock behind: a new write goes through at once.
     with st.transaction() as wdb:
         costs.add(wdb, "T1", "after the crash", "cash", 1.0)
@@ -418,7 +476,7 @@ def test_online_backup_is_a_readable_copy(storage: Storage, tmp_path: Path) -> N
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         names = [r[0] for r in conn.execute("SELECT name FROM cost_benchmarks ORDER BY id")]
-        assert names == ["CoinShares"] * 9 + ["Acme"]
+        assert names == ["CoinShares"] * 10 + ["Acme"]
         assert conn.execute("SELECT count(*) FROM market_snapshots").fetchone()[0] == 1
     finally:
         conn.close()

@@ -19,6 +19,7 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
+from bot import benchmarks
 from bot.alerts import engine
 from bot.alerts import retarget_messages as retarget_msgs
 from bot.alerts.messages import line_value
@@ -43,7 +44,7 @@ def dashboard(
     team = team_key(team_id)
     known = workspaces.channels_of_member(db, team, viewer) if viewer else None
     fleets = workspaces.get_fleets(db, team)
-    lines = engine.benchmark_lines(db, team)
+    lines = engine.benchmark_lines(db, team, now)
     net = engine.network(db)
     rules = alerts.team_rules(db, team)
     subs = []
@@ -69,6 +70,7 @@ def dashboard(
                     if is_adjustment_key(r["line_key"])
                     else None
                 ),
+                old=benchmarks.old_note((target.near or target.line).period, now) if target else "",
             )
         )
     active = [s for s in alerts.subscribed_channels(db) if s["team_id"] == team]
@@ -89,7 +91,9 @@ def dashboard(
         entries = [e for e in entries if e.channel_id in known]
     hidden = len(channels_in_use - known) if known is not None else 0
     money = workspaces.get_currency(db, team)
-    return home_view(service.view(team, now), fleets, subs, entries, hidden, money)
+    lease = workspaces.get_hpc_lease(db, team)
+    view = service.view(team, now)
+    return home_view(view, fleets, subs, entries, hidden, money, hpc_lease=lease)
 
 
 def _value(key: str, target: Target | None) -> str | None:

@@ -45,3 +45,34 @@ def test_posted_in_the_channel_it_names_who_subscribed() -> None:
     assert blocks[0]["text"]["text"] == (
         ":bell: *<@U0BOSS> subscribed this channel* — this is not an alert"
     )
+
+
+# --- DESIGN §4: a line whose quarter ended more than 270 days ago is marked old ------------------
+
+OLD_CASH = CostLine("cash", "CoinShares cash cost (2025-Q4)", 79_995.0, "src", "2025-Q4")
+LATER = 1_796_000_000.0  # 2026-11-30: 2025-Q4 ended 334 days before
+MARK = ":hourglass: _old: 2025-Q4 ended 334 days ago, next report overdue since about 30 Jun 2026_"
+
+
+def test_the_confirmation_marks_an_old_line() -> None:
+    text, blocks = messages.where_it_stands(91_000.0, [(OLD_CASH, "above")], True, now=LATER)
+    assert blocks[1]["text"]["text"].endswith(f"if it falls below it. {MARK}")
+    assert MARK in text
+    # Not old a day before its 271st day; without a time, no mark at all.
+    day_270 = 1_790_467_200.0  # 2026-09-27 00:00 UTC
+    assert (
+        ":hourglass:"
+        not in messages.where_it_stands(91_000.0, [(OLD_CASH, "above")], True, now=day_270)[0]
+    )
+    assert ":hourglass:" not in messages.where_it_stands(91_000.0, [(OLD_CASH, "above")], True)[0]
+    # With no price yet, the list of lines carries the mark too.
+    _, blocks = messages.where_it_stands(None, [(OLD_CASH, "unknown")], True, now=LATER)
+    assert blocks[1]["text"]["text"] == f"• CoinShares cash cost (2025-Q4) ($79,995) {MARK}"
+
+
+def test_an_alert_marks_an_old_line_as_of_its_price() -> None:
+    text, blocks = messages.crossing("crossed_below", OLD_CASH, 70_000.0, LATER, 7)
+    assert text.endswith("-12.5% vs $79,995 (old)")
+    assert blocks[0]["text"]["text"].endswith(f"of $79,995 per BTC. {MARK}")
+    fresh, fresh_blocks = messages.crossing("crossed_below", CASH, 70_000.0, LATER, 7)
+    assert "(old)" not in fresh and ":hourglass:" not in fresh_blocks[0]["text"]["text"]

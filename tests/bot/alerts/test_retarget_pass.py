@@ -236,7 +236,7 @@ def test_unsubscribe_adjustment_whatever_its_threshold(rig: Rig) -> None:
 def test_the_digest_names_the_rule_in_its_own_words(rig: Rig) -> None:
     rig.command("C1", "subscribe adjustment 5")
     rig.poll(ABOVE_CASH, network=NEW)
-    (line,) = channel_rules(rig.storage, "T1", "C1")
+    (line,) = channel_rules(rig.storage, "T1", "C1", rig.now)
     assert line.name == "difficulty retargets (heads-up past ±5%)"
     assert line.state == "watching each retarget"
 

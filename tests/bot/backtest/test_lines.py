@@ -26,14 +26,7 @@ def ts(text: str) -> float:
 
 def shipped_rows() -> list[dict]:
     """cost_benchmarks rows as storage.costs seeds them (DESIGN §4)."""
-    rows = []
-    for n, (quarter, cash, allin, source) in enumerate(costs.SHIPPED):
-        for kind, value in (("cash", cash), ("allin", allin)):
-            if value is not None:
-                rows.append(
-                    {"id": n, "workspace": None, "quarter": quarter, "kind": kind,
-                     "value_usd": value, "source": source}
-                )  # fmt: skip
+    rows = [{"id": n, **row} for n, row in enumerate(costs.shipped_rows())]
     # a workspace's own row never enters the shipped benchmark
     rows.append(
         {"id": 99, "workspace": "T1", "quarter": "2024-Q1", "kind": "allin",
@@ -79,13 +72,19 @@ def test_quarter_start_rejects(bad):
         # 2025-Q1 has no benchmark: the latest earlier quarter with one is in force
         ("cash", "2025-02-15", (82_162.0, "2024-Q4")),
         ("cash", "2025-04-01", (74_600.0, "2025-Q2")),
-        ("cash", "2026-06-01", (74_600.0, "2025-Q2")),
+        # 2025-Q4's figure counts from the day its report came out (2026-03-25), not before:
+        # on 2026-01-15 nobody could have known it
+        ("cash", "2026-01-15", (74_600.0, "2025-Q2")),
+        ("cash", "2026-03-24T23:59", (74_600.0, "2025-Q2")),
+        ("cash", "2026-03-25", (79_995.0, "2025-Q4")),
+        ("cash", "2026-06-01", (79_995.0, "2025-Q4")),
         # all-in has no 2024-Q1 value
         ("allin", "2024-02-15", None),
         ("allin", "2024-04-01", (96_100.0, "2024-Q2")),
         ("allin", "2024-12-31", (137_018.0, "2024-Q4")),
         ("allin", "2025-03-31", (137_018.0, "2024-Q4")),
         ("allin", "2025-07-01", (137_800.0, "2025-Q2")),
+        ("allin", "2026-06-01", (137_800.0, "2025-Q2")),  # no all-in for 2025-Q4
     ],
 )
 def test_benchmark_in_force_on_a_day(kind, day, expected):
@@ -95,7 +94,14 @@ def test_benchmark_in_force_on_a_day(kind, day, expected):
 def test_benchmark_steps_come_in_quarter_order_whatever_the_row_order():
     rows = list(reversed(shipped_rows()))
     steps = benchmark_line("cash", rows).steps
-    assert [s.period for s in steps] == ["2024-Q1", "2024-Q2", "2024-Q3", "2024-Q4", "2025-Q2"]
+    assert [s.period for s in steps] == [
+        "2024-Q1",
+        "2024-Q2",
+        "2024-Q3",
+        "2024-Q4",
+        "2025-Q2",
+        "2025-Q4",
+    ]
 
 
 def test_fixed_line_holds_for_every_day():

@@ -31,12 +31,7 @@ def daily(first: str, prices: list[float | None]) -> list[Point]:
 
 
 def shipped(kind: str) -> LineSpec:
-    rows = [
-        {"workspace": None, "quarter": q, "kind": k, "value_usd": v}
-        for q, cash, allin, _ in costs.SHIPPED
-        for k, v in (("cash", cash), ("allin", allin))
-        if v is not None
-    ]
+    rows = costs.shipped_rows()
     return benchmark_line(kind, rows)
 
 

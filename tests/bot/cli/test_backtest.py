@@ -547,3 +547,22 @@ def test_a_bad_hashprice_rule_is_quoted_and_nothing_runs(env, mempool):
     assert result.exit_code == 2
     assert "'hashprice:cheap': a hashprice level" in result.stderr
     assert mempool.paths() == []  # refused before any download
+
+
+def test_an_alert_on_a_line_past_270_days_says_it_was_old_then(env, tmp_path):
+    # April 2026: the all-in line in force is still 2025-Q2's (none was published for 2025-Q4),
+    # and 2025-Q2 ended more than 270 days before (day 271 is 2026-03-28).
+    days = [(datetime(2026, 4, 1) + timedelta(days=n)).date() for n in range(8)]
+    prices = [140_000] * 4 + [130_000] * 4
+    csv = "date,price_usd\n" + "".join(f"{d},{p}\n" for d, p in zip(days, prices, strict=True))
+    data = run_json(env, "--csv", write(tmp_path, csv), "--rules", "allin")
+    assert [(a["line"], a["event"], a["period"], a["period_old_then"]) for a in data["alerts"]] == [
+        ("allin", "crossed_below", "2025-Q2", True)
+    ]
+    text = run(env, "--csv", write(tmp_path, csv), "--rules", "allin").stdout
+    assert "all-in (2025-Q2) old then" in text
+    # A year earlier the same line was not old: no mark.
+    earlier = csv.replace("2026-04", "2025-08")
+    data = run_json(env, "--csv", write(tmp_path, earlier), "--rules", "allin")
+    assert [a["period_old_then"] for a in data["alerts"]] == [False]
+    assert "old then" not in run(env, "--csv", write(tmp_path, earlier), "--rules", "allin").stdout

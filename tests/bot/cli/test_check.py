@@ -79,8 +79,12 @@ def test_check_healthy(tmp_path: Path, db_path: Path) -> None:
     assert "fresh" in out and "not fresh" not in out
     assert "152.00 trillion" in out
     assert "925,000" in out
-    assert "CoinShares cash cost (2025-Q2)" in out and "+22.0%" in out
+    # On the real clock (after 2026-03-25) the cash line is 2025-Q4's; all-in stays 2025-Q2
+    # (none was published for 2025-Q4). Both quarters ended more than 270 days before any day
+    # this test runs on now: each is marked old.
+    assert "CoinShares cash cost (2025-Q4)" in out and "+13.8%" in out
     assert "CoinShares all-in cost (2025-Q2)" in out and "-34.0%" in out
+    assert "old: 2025-Q4 ended" in out and "old: 2025-Q2 ended" in out
     assert out.count("used") == 5
     # The poll was stored: the bot answers from it later.
     conn = sqlite3.connect(db_path)
@@ -164,10 +168,12 @@ def cli(monkeypatch: pytest.MonkeyPatch, db_path: Path) -> Iterator[Callable[...
 def test_costs_list_shows_the_shipped_rows(cli: Callable[..., Result]) -> None:
     got = cli("costs", "list")
     assert got.exit_code == 0, got.output
-    for value in ("$47,200", "$96,100", "$137,018", "$74,600", "$137,800"):
+    for value in ("$47,200", "$96,100", "$137,018", "$74,600", "$137,800", "$79,995"):
         assert value in got.stdout
     assert "CoinShares Bitcoin Mining Report (J. Butterfill)" in got.stdout
-    assert got.stdout.count("shipped") == 9
+    assert "$75,767 excluding it" in got.stdout  # 2024-Q4's note stays with its row
+    assert got.stdout.count("current") == 2
+    assert got.stdout.count("shipped") == 10
 
 
 def test_costs_add_list_remove(cli: Callable[..., Result]) -> None:
@@ -307,12 +313,12 @@ def test_costs_export_import_round_trip(cli: Callable[..., Result], tmp_path: Pa
     exported = cli("costs", "export", "--workspace", "T1").stdout
     out = tmp_path / "out.csv"
     to_file = cli("costs", "export", str(out), "--workspace", "T1")
-    assert "wrote 12 rows" in to_file.stdout
+    assert "wrote 13 rows" in to_file.stdout
     assert out.read_text() == exported.replace("\r\n", "\n")
 
     rows = list(csv.DictReader(io.StringIO(exported)))
     assert list(rows[0]) == ["id", "workspace", "name", "quarter", "kind", "value_usd", "source"]
-    assert len([r for r in rows if r["workspace"] == ""]) == 9  # the shipped rows
+    assert len([r for r in rows if r["workspace"] == ""]) == 10  # the shipped rows
     # Shipped rows first, then the workspace's by quarter (none first), cash before all-in.
     assert workspace_rows(exported, "T1") == MY_ROWS
 
@@ -329,11 +335,11 @@ def test_costs_export_import_round_trip(cli: Callable[..., Result], tmp_path: Pa
     # The whole export, imported back, adds nothing: shipped and own rows are already on file.
     again = cli("costs", "import", str(out), "--workspace", "T1")
     assert again.exit_code == 0, again.output
-    assert "imported 0 rows" in again.stdout and "12 already on file, skipped" in again.stdout
+    assert "imported 0 rows" in again.stdout and "13 already on file, skipped" in again.stdout
     assert cli("costs", "export", "--workspace", "T1").stdout == exported
     # Into a fresh workspace: only the other workspace's own rows are new there.
     moved = cli("costs", "import", str(out), "--workspace", "T3")
-    assert "imported 3 rows" in moved.stdout and "9 already on file" in moved.stdout
+    assert "imported 3 rows" in moved.stdout and "10 already on file" in moved.stdout
     assert workspace_rows(cli("costs", "export", "-w", "T3").stdout, "T3") == MY_ROWS
 
 
@@ -424,7 +430,7 @@ def test_db_migrate_twice(cli: Callable[..., Result], db_path: Path) -> None:
     assert "applied " not in second.stdout
     assert "schema up to date (0 applied)" in second.stdout
     conn = sqlite3.connect(db_path)
-    assert conn.execute("SELECT count(*) FROM cost_benchmarks").fetchone() == (9,)
+    assert conn.execute("SELECT count(*) FROM cost_benchmarks").fetchone() == (10,)
     conn.close()
 
 
@@ -436,7 +442,7 @@ def test_db_backup_round_trip(cli: Callable[..., Result], tmp_path: Path) -> Non
     assert "backed up" in got.stdout
     conn = sqlite3.connect(target)
     assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-    assert conn.execute("SELECT count(*) FROM cost_benchmarks").fetchone() == (10,)
+    assert conn.execute("SELECT count(*) FROM cost_benchmarks").fetchone() == (11,)
     conn.close()
     # The copy is a working database for the bot.
     listed = cli("costs", "list", "-w", "T1", env={"HASHFLOOR_DB": str(target)})

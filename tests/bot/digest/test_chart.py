@@ -150,3 +150,13 @@ def test_line_names_are_plain_text(name):
     own = CostLine("cost:10", f"{name} cash cost", 81_000.0)
     png = render_chart(snaps(90, wave), [CASH, own], NOW)
     assert png_size(png) == (1200, 750)
+
+
+def test_an_old_line_is_marked_in_the_chart_legend():
+    from bot.digest.chart import _name
+
+    old = CostLine("cash", "CoinShares cash cost (2025-Q2)", 74_600.0, "src", "2025-Q2")
+    fresh = CostLine("cash", "CoinShares cash cost (2026-Q3)", 80_000.0, "src", "2026-Q3")
+    assert _name(old, NOW) == "CoinShares cash cost (2025-Q2) (old)"
+    assert _name(fresh, NOW) == "CoinShares cash cost (2026-Q3)"
+    assert _name(CASH, NOW) == CASH.label  # no quarter: nothing to judge

@@ -220,3 +220,35 @@ def test_hours_covered_is_what_hours_below_rest_on():
     # Intervals 1,1,1,2,1,1 then the 24 h hole counted as 2 h, then 1,1: 11 h of data.
     assert build_digest(WEEK, [CASH], NOW).hours_covered == 11.0
     assert build_digest([snap(160, 91_000.0)], [CASH], NOW).hours_covered == 0.0
+
+
+def test_fleet_earnings_per_mwh_and_the_hpc_lease():
+    # DESIGN §4.1: 17.5 J/TH, 2% earns $88.38 per MWh at D = 152 T, fees 0.02, BTC $91,000.
+    s21 = [("main", (17.5, 0.05, 0.02))]
+    d = build_digest(WEEK, [], NOW, s21, hpc_lease_usd_per_kw_month=150.0)
+    (fleet,) = d.fleets
+    assert fleet.earnings_usd_per_mwh == pytest.approx(88.38, abs=0.005)
+    assert d.hpc_lease_usd_per_kw_month == 150.0
+    assert build_digest(WEEK, [], NOW, s21).hpc_lease_usd_per_kw_month is None
+
+
+def test_a_fleet_without_a_price_has_no_earnings_per_mwh():
+    week = [snap(1, None, fresh=False, net=NET_NEW)]
+    d = build_digest(week, [], NOW, [("main", (17.5, 0.05, 0.02))])
+    (fleet,) = d.fleets
+    assert fleet.earnings_usd_per_mwh is None
+
+
+@pytest.mark.parametrize(
+    "period, old",
+    [
+        # NOW is 2026-11-23: 2025-Q4 ended 327 days before, 2026-Q1 236 days before.
+        ("2025-Q4", "old: 2025-Q4 ended 327 days ago, next report overdue since about 30 Jun 2026"),
+        ("2026-Q1", ""),
+        (None, ""),
+    ],
+)
+def test_each_line_is_marked_old_at_the_digests_time(period, old):
+    line = CostLine("cash", "CoinShares cash cost", 79_995.0, "src", period)
+    (stat,) = build_digest(WEEK, [line], NOW).lines
+    assert stat.old == old

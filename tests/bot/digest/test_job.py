@@ -62,7 +62,7 @@ def subscribe(svc: Hashfloor, channel: str = CHANNEL, at: datetime = NOW - timed
         channel,
         "cash",
         RuleState(),
-        74_600.0,
+        79_995.0,
         "v1",
         "U0MEMBER",
         at.timestamp(),
@@ -98,7 +98,12 @@ def test_sends_once_with_the_chart_in_its_thread(service: Hashfloor, slack: Fake
         json.loads(message["blocks"]) if isinstance(message["blocks"], str) else message["blocks"]
     )
     assert blocks[0]["text"]["text"] == "Weekly digest: BTC against the cost to mine"
-    assert "CoinShares cash cost (2025-Q2)" in json.dumps(blocks)
+    # On 2026-11-23 the cash line is 2025-Q4's (published 2026-03-25), and it is old by then.
+    assert "CoinShares cash cost (2025-Q4)" in json.dumps(blocks)
+    assert (
+        "old: 2025-Q4 ended 327 days ago, next report overdue since about 30 Jun 2026"
+        in json.dumps(blocks)
+    )
 
     # files_upload_v2: URL, upload, complete — once each, in that order, after the message
     assert sequence(slack) == ["chat.postMessage", *UPLOAD_METHODS]
@@ -361,10 +366,13 @@ def test_the_digest_lists_the_channels_rules_of_every_kind(
     ]
     assert section["text"]["text"].splitlines() == [
         "*Alerts in this channel*",
-        "• CoinShares cash cost (2025-Q2): *waiting for data*",
+        # On 2026-11-23 the cash line is 2025-Q4's, past 270 days: marked on each rule on it.
+        "• CoinShares cash cost (2025-Q4): *waiting for data* :hourglass: _old: 2025-Q4 ended "
+        "327 days ago, next report overdue since about 30 Jun 2026_",
         "• hashprice below $45/PH/day: *hashprice below* · last message 2026-10-24 09:01 UTC: "
         "“Hashprice fell below $45/PH/day”",
-        "• within 5% of CoinShares cash cost (2025-Q2): *more than 5% above*",
+        "• within 5% of CoinShares cash cost (2025-Q4): *more than 5% above* :hourglass: _old: "
+        "2025-Q4 ended 327 days ago, next report overdue since about 30 Jun 2026_",
     ]
     (other,) = slack.messages("C0OTHER")
     assert "within 5%" not in json.dumps(other) and "$45/PH/day" not in json.dumps(other)

@@ -398,3 +398,33 @@ def test_the_channels_rules_are_listed_escaped_and_counted_past_twenty() -> None
     assert body.endswith("…and 5 more: `/hashfloor status` here.")
     assert "<b>" not in body and len(body) <= 3000 and len(blocks) <= 50
     assert "Alerts in this channel" not in json.dumps(digest_blocks(DIGEST, "mining")[1])
+
+
+OLD = "old: 2025-Q2 ended 511 days ago, next report overdue since about 31 Dec 2025"
+
+
+def test_an_old_line_is_marked_in_blocks_text_and_fallback():
+    d = replace(DIGEST, lines=(replace(CASH, old=OLD), ALLIN))
+    fallback, blocks = digest_blocks(d)
+    body = json.dumps(blocks, ensure_ascii=False)
+    assert f"$74,600: 22.3% above · not below it this week :hourglass: _{OLD}_" in body
+    assert body.count(":hourglass:") == 1  # the all-in line is not marked
+    assert "22.3% above CoinShares cash cost (2025-Q2) (old) of $74,600" in fallback
+    assert f"$74,600  22.3% above · not below it this week  ({OLD})" in digest_text(d)
+    assert "(old)" not in digest_blocks(DIGEST)[0] and OLD not in digest_text(DIGEST)
+
+
+def test_fleet_sentence_shows_mining_per_mwh_and_the_hpc_lease():
+    fleet = replace(DIGEST.fleets[0], earnings_usd_per_mwh=88.38)
+    with_lease = replace(DIGEST, fleets=(fleet,), hpc_lease_usd_per_kw_month=150.0)
+    words = (
+        "mining earns $88.38/MWh (its curtailment price); "
+        "HPC lease at $150/kW-month: $205.48/MWh, 2.3× what mining earns."
+    )
+    assert words in json.dumps(digest_blocks(with_lease)[1], ensure_ascii=False)
+    assert words in digest_text(with_lease)
+    # Without `/hashfloor hpc`, mining alone; without a mining figure, the lease alone.
+    alone = digest_text(replace(DIGEST, fleets=(fleet,)))
+    assert "mining earns $88.38/MWh (its curtailment price)." in alone and "HPC" not in alone
+    no_mining = digest_text(replace(DIGEST, hpc_lease_usd_per_kw_month=150.0))
+    assert "HPC lease at $150/kW-month: $205.48/MWh." in no_mining

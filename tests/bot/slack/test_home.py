@@ -401,3 +401,56 @@ def test_the_home_tab_in_the_workspace_currency(service: Hashfloor, slack: FakeS
     assert "breaks even at €64,957 ($70,605)" in body
     assert "EUR at 0.92 EUR/USD, 30s old (mempool.space)" in body
     assert "CoinShares cash cost (2025-Q2) $74,600" in body  # cost lines stay in US$
+
+
+# --- DESIGN §4: old lines; §4.1: HPC beside mining's $/MWh ---------------------------------------
+
+
+def test_the_fleet_row_shows_mining_per_mwh_and_the_hpc_lease() -> None:
+    # DESIGN §4.1 vectors: 17.5 J/TH, 2% at D = 152 T, fees 0.02, BTC $91,000 → $88.38/MWh;
+    # a lease at $150/kW-month → $205.48/MWh.
+    view = build_view(snapshot(), snapshot(), [CASH], NOW)
+    fleet = Fleet(17.5, 0.05, 0.02)
+    body = texts(home_view(view, {"main": fleet}, [], [], hpc_lease=150.0))
+    assert (
+        "price is 76.8% above\n   :zap: mining earns $88.38/MWh (above that power price it loses "
+        "money) · HPC lease at $150/kW-month: $205.48/MWh, 2.3× what mining earns"
+    ) in body
+    alone = texts(home_view(view, {"main": fleet}, [], []))
+    assert ":zap: mining earns $88.38/MWh" in alone and "HPC" not in alone
+    # Without network data there is no mining figure: the lease stands alone, no verdict.
+    bare = build_view(snapshot(), None, [CASH], NOW)
+    body = texts(home_view(bare, {"main": fleet}, [], [], hpc_lease=150.0))
+    assert ":zap: HPC lease at $150/kW-month: $205.48/MWh\n" in body + "\n"
+    assert "mining earns" not in body
+
+
+def test_old_lines_are_marked_on_the_home_tab() -> None:
+    # On 2025-11-24 a 2024-Q4 line is 328 days past its quarter; 2025-Q2's is 147.
+    old = CostLine("cash", "CoinShares cash cost (2024-Q4)", 82_162.0, "src", "2024-Q4")
+    current = CostLine("allin", "CoinShares all-in cost (2025-Q2)", 137_800.0, "src", "2025-Q2")
+    note = "old: 2024-Q4 ended 328 days ago, next report overdue since about 30 Jun 2025"
+    subs = [Subscription("C0MINING", old.label, old.value_usd, "above", NOW - 60, old=note)]
+    body = texts(home_view(build_view(snapshot(), snapshot(), [old, current], NOW), {}, subs, []))
+    assert f"$82,162: price is 10.8% above :hourglass: _{note}_" in body
+    assert f"*price above* since <!date^{int(NOW - 60)}^" in body
+    assert body.count(":hourglass: _old") == 2  # the line and the rule on it; not 2025-Q2
+
+
+def test_the_dashboard_marks_old_lines_and_shows_the_lease_as_of_its_time(
+    service: Hashfloor,
+) -> None:
+    from bot.slack.listeners.home import dashboard
+
+    workspaces.set_hpc_lease(service.storage.db, TEAM, 150.0, "U1", NOW)
+    now = NOW  # 2025-11-24: the cash line is 2025-Q2's, not old
+    body = texts(dashboard(service, TEAM, now, "U0READER"))
+    assert "CoinShares cash cost (2025-Q2)" in body and ":hourglass:" not in body
+    assert "HPC lease at $150/kW-month: $205.48/MWh" in body
+    # A year on, the cash line is 2025-Q4's (published 2026-03-25), old by then, and so marked
+    # on the line and on the channel's rule.
+    later = 1_796_000_000.0  # 2026-11-30
+    body = texts(dashboard(service, TEAM, later, "U0READER"))
+    note = "old: 2025-Q4 ended 334 days ago, next report overdue since about 30 Jun 2026"
+    assert "*CoinShares cash cost (2025-Q4)* $79,995" in body
+    assert body.count(note) == 2

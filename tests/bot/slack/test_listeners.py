@@ -169,7 +169,7 @@ def test_bad_signatures_are_refused_with_401_and_do_nothing(
     time.sleep(0.2)
     assert slack.calls == [] and slack.responses("r") == []
     assert audit_rows(service) == []
-    assert len(costs.all_rows(service.storage.db, TEAM)) == 9
+    assert len(costs.all_rows(service.storage.db, TEAM)) == 10
 
 
 def test_a_timestamp_within_five_minutes_is_accepted(app: App, slack: FakeSlack) -> None:
@@ -209,7 +209,7 @@ def test_url_verification_and_ssl_check(app: App) -> None:
             "17.5 J/TH at $0.05/kWh, pool fee 2%: breakeven BTC price $51,483",
         ),
         ("/hashprice", "", "Hashprice $37.88/PH/day"),
-        ("/costs", "", "9 shipped benchmarks"),
+        ("/costs", "", "10 shipped benchmarks"),
         ("/hashfloor", "status", "Hashfloor status\nAlerts: this channel is not subscribed"),
         ("/hashfloor", "", "Hashfloor — BTC price"),
         ("/breakeven", "17.5 <!channel>", "I could not read `&lt;!channel&gt;`"),
@@ -236,7 +236,7 @@ def test_a_change_acks_empty_then_answers_at_the_response_url(
     resp = command(app, slack, "/costs", 'add "Acme <b>" cash=$61k', user="U0BOSS", reply_to="add")
     assert resp.status == 200 and resp.body == ""
     posted = reply_at(slack, "add")
-    assert posted["text"] == "Added *Acme &lt;b&gt;*: `#10` cash cost $61,000"
+    assert posted["text"] == "Added *Acme &lt;b&gt;*: `#11` cash cost $61,000"
     assert posted["response_type"] == "ephemeral"
     assert posted["blocks"][0]["text"]["text"].startswith(":white_check_mark: Added")
     (lookup,) = slack.calls_to("users.info")
@@ -244,7 +244,7 @@ def test_a_change_acks_empty_then_answers_at_the_response_url(
     assert audit_rows(service) == [(TEAM, "U0BOSS", "costs.add")]
     detail = json.loads(audit.recent(service.storage.db)[0]["detail"])
     assert detail == {
-        "id": 10,
+        "id": 11,
         "name": "Acme <b>",
         "kind": "cash",
         "value_usd": 61000.0,
@@ -341,7 +341,7 @@ def test_others_may_not_change_workspace_settings(
     assert posted["text"].startswith(why)
     assert posted["blocks"][0]["text"]["text"].startswith(":lock:")
     assert audit_rows(service) == []
-    assert len(costs.all_rows(service.storage.db, TEAM)) == 9
+    assert len(costs.all_rows(service.storage.db, TEAM)) == 10
     assert workspaces.get_fleet(service.storage.db, TEAM) is None
     assert workspaces.get_currency(service.storage.db, TEAM) == "USD"
     assert workspaces.get_hpc_lease(service.storage.db, TEAM) is None
@@ -519,7 +519,7 @@ def test_a_partners_admin_cannot_change_workspace_settings(
     slack.external_user(user, **fields)
     command(app, slack, name, text, user=user, reply_to="outsider")
     assert reply_at(slack, "outsider")["text"] == OUTSIDER_WHY
-    assert len(costs.all_rows(service.storage.db, TEAM)) == 9
+    assert len(costs.all_rows(service.storage.db, TEAM)) == 10
     assert workspaces.get_fleet(service.storage.db, TEAM) is None
     assert audit_rows(service) == []
 
