@@ -70,7 +70,8 @@ def test_preview_of_a_channel_prints_the_digest_and_writes_the_chart(
     for expected in (
         "BTC now      $",
         "High, low    $",
-        "CoinShares cash cost (2025-Q2)",
+        "CoinShares cash cost (2025-Q4)",  # on the real clock: published 2026-03-25
+        "(old: 2025-Q4 ended",  # and its quarter ended more than 270 days ago
         "Acme Mining cash cost (2025-Q3)",  # the channel's workspace's own line
         "h below it this week",
         "Hashprice    $",
@@ -78,7 +79,7 @@ def test_preview_of_a_channel_prints_the_digest_and_writes_the_chart(
         f"chart written to {out}",
         "C0MINING: every Monday 09:00 UTC; next ",
     ):
-        assert expected in text, expected
+        assert expected in text, text
     assert png_size(out) == (1200, 750)
     assert "Traceback" not in got.stderr
 
