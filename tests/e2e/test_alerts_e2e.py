@@ -34,7 +34,7 @@ pytestmark = pytest.mark.e2e
 
 ABOVE = 91_000.0
 BELOW = 70_000.0  # under the CoinShares cash cost ($79,995, 2025-Q4)
-RECOVERED = 80_000.0  # over the cash cost's 1% recovery band ($75,346)
+RECOVERED = 82_000.0  # over the cash cost's 1% recovery band ($80,795)
 # A crossing needs two fresh polls; then the delivery worker is woken at once. The allowance
 # covers the polls' own run time and the HTTP round trips.
 TWO_POLLS = 2 * POLL_S + 3
@@ -44,21 +44,6 @@ TWO_POLLS = 2 * POLL_S + 3
 def market() -> Iterator[FakeMarket]:
     with FakeMarket(price=ABOVE) as fake:
         yield fake
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture
-def bot(tmp_path: Path, market: FakeMarket, slack: FakeSlack) -> Iterator[BotProcess]:
-    proc = BotProcess(tmp_path, market, slack)
-    yield proc
-    code = proc.stop()
-    print(proc.tail())  # shown when the test failed
-    assert code in (None, 0), f"the bot did not stop cleanly ({code})"
 
 
 def started(bot: BotProcess) -> BotProcess:
@@ -118,7 +103,7 @@ def test_one_alert_per_subscribed_channel_and_the_recovery_in_its_thread_editing
         shown = slack.message(channel, alert.response["ts"])
         assert shown is not None and shown["text"].startswith("Recovered ")
         assert ": BTC recovered above CoinShares cash cost" in shown["text"]
-        assert "BTC $80,000" in shown["text"]
+        assert "BTC $82,000" in shown["text"]
         assert "(was: BTC fell below CoinShares cash cost" in shown["text"]
         shown_blocks = blocks_text(shown)
         assert "Recovered" in shown_blocks and "fell below CoinShares cash cost" in shown_blocks
@@ -133,7 +118,7 @@ def test_one_alert_per_subscribed_channel_and_the_recovery_in_its_thread_editing
 def test_a_lying_source_and_an_html_page_raise_no_alert(
     bot: BotProcess, market: FakeMarket, slack: FakeSlack
 ) -> None:
-    honest = 76_000.0  # just over the cash cost's band: a mean with a $1 quote would be far below
+    honest = 81_000.0  # just over the cash cost's band ($80,795); a mean with $1 would be far below
     market.set_price(honest)
     started(bot)
     bot.subscribe("C0LIES")

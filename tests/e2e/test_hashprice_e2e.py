@@ -8,7 +8,6 @@ one recovery, in the alert's thread (and the alert edited to say it recovered).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -28,21 +27,6 @@ TWO_POLLS = 2 * POLL_S + 3
 def market() -> Iterator[FakeMarket]:
     with FakeMarket(price=PRICE, difficulty=D) as fake:
         yield fake
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture
-def bot(tmp_path: Path, market: FakeMarket, slack: FakeSlack) -> Iterator[BotProcess]:
-    proc = BotProcess(tmp_path, market, slack)
-    yield proc
-    code = proc.stop()
-    print(proc.tail())  # shown when the test failed
-    assert code in (None, 0), f"the bot did not stop cleanly ({code})"
 
 
 def retarget(market: FakeMarket, difficulty: float) -> None:

@@ -8,7 +8,6 @@ Values: the real retarget at block 822,528, from 67,305,906,902,031.39 to 72,006
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -28,21 +27,6 @@ CHANNELS = ("C0RETARGET1", "C0RETARGET2")
 def market() -> Iterator[FakeMarket]:
     with FakeMarket(price=91_000.0, difficulty=D_OLD, height=BOUNDARY - 3) as fake:
         yield fake
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture
-def bot(tmp_path: Path, market: FakeMarket, slack: FakeSlack) -> Iterator[BotProcess]:
-    proc = BotProcess(tmp_path, market, slack)
-    yield proc
-    code = proc.stop()
-    print(proc.tail())  # shown when the test failed
-    assert code in (None, 0), f"the bot did not stop cleanly ({code})"
 
 
 def retargets(slack: FakeSlack) -> list:
