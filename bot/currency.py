@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar
 
+from bot import fmt
+
 USD = "USD"
 # A rate is used while the poll behind it is fresh: the same 5 minutes as a price (DESIGN §5).
 STALE_AFTER_S = 300
@@ -180,11 +182,4 @@ def rate_words(rate: Rate, now: float) -> str:
 def _old(seconds: float) -> str:
     if seconds < 0:
         return "of unknown age (the clock went back since)"
-    s = int(seconds)
-    if s < 90:
-        return f"{s}s old"
-    if s < 90 * 60:
-        return f"{round(s / 60)} min old"
-    if s < 36 * 3600:
-        return f"{s / 3600:.1f} h old"
-    return f"{s / 86400:.1f} days old"
+    return f"{fmt.span(seconds)} old"

@@ -30,14 +30,19 @@ def age(seconds: float | None) -> str:
         return "never"
     if seconds < 0:  # stamped by a wall clock that has since gone back
         return "at an unknown time (the clock went back since)"
+    return f"{span(seconds)} ago"
+
+
+def span(seconds: float) -> str:
+    """An age in one unit, as `age` words it: `42s`, `3 min`, `1.5 h`, `2.0 days`."""
     s = int(seconds)
     if s < 90:
-        return f"{s}s ago"
+        return f"{s}s"
     if s < 90 * 60:
-        return f"{round(s / 60)} min ago"
+        return f"{round(s / 60)} min"
     if s < 36 * 3600:
-        return f"{s / 3600:.1f} h ago"
-    return f"{s / 86400:.1f} days ago"
+        return f"{s / 3600:.1f} h"
+    return f"{s / 86400:.1f} days"
 
 
 def duration(seconds: float) -> str:

@@ -63,9 +63,7 @@ def crossing(
         f"{head.split(' ', 1)[1]}: BTC {fmt.usd(price_usd)}, {fmt.pct(margin)} vs "
         f"{fmt.usd(line.value_usd)}{benchmarks.short_mark(line.period, data_at)}"
     )
-    notes = " · ".join(
-        p for p in (_source(line), f"Price as of {fmt.when(data_at)}, {_median_of(sources)}") if p
-    )
+    notes = _price_notes(line, data_at, sources)
     blocks = [bk.section(f"*{head}*\n{body}"), bk.context(notes)]
     if below:
         blocks.append(_buttons(rule_id))
@@ -133,9 +131,7 @@ def near_crossing(
         f"{head.split(' ', 1)[1]}: BTC {fmt.usd(price_usd)}, {fmt.pct(margin)} vs "
         f"{fmt.usd(line.value_usd)}"
     )
-    notes = " · ".join(
-        p for p in (_source(line), f"Price as of {fmt.when(data_at)}, {_median_of(sources)}") if p
-    )
+    notes = _price_notes(line, data_at, sources)
     blocks = [bk.section(f"*{head}*\n{body}"), bk.context(notes)]
     if near:
         blocks.append(_buttons(rule_id))
@@ -388,3 +384,11 @@ def last_message_words(at: float | None, text: str | None, limit: int = 140) -> 
         short = short if len(short) <= limit else short[: limit - 1] + "…"
         words += f": “{fmt.escape(short)}”"
     return words
+
+
+def _price_notes(line: CostLine, data_at: float, sources: Sequence[str]) -> str:
+    """The context line under a price message: the line's source, and the price's time and
+    sources."""
+    return " · ".join(
+        p for p in (_source(line), f"Price as of {fmt.when(data_at)}, {_median_of(sources)}") if p
+    )
